@@ -1,0 +1,235 @@
+"""Typed, immutable view of the jurisdiction catalog.
+
+The catalog is the single source of truth for where a jurisdiction's regions, zones, networks, domains,
+data-class export rules, accelerator rules and image registries are. The Pulumi program reads it to decide
+what to build, and the policy pack reads it to decide what to accept.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from types import MappingProxyType
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a rule comes from and the date it was last checked; every rule carries one."""
+
+    as_of: date
+    source: str
+
+
+@dataclass(frozen=True)
+class Region:
+    provider: str
+    id: str
+    name: str
+    country: str
+    zones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A cloud (partition) whose region ids form one namespace; ids are not portable across providers."""
+
+    id: str
+    name: str
+    csi_provisioner: str
+    zone_topology_key: str
+    regions: Mapping[str, Region] = field(default_factory=lambda: MappingProxyType({}))
+    object_storage_provider: str = ""
+    """Velero object-store plugin name (``aws``, ``azure``, ``gcp``, ``alibabacloud``, ...)."""
+
+    def region(self, region_id: str) -> Region | None:
+        return self.regions.get(region_id)
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    law: str
+    provenance: Provenance
+
+
+class ExportMode(str, Enum):
+    NEVER = "never"
+    """Never leaves the jurisdiction, whatever is approved."""
+    APPROVED_TRANSFER = "approved-transfer"
+    """Leaves only through a transfer approved by the regulator, to the listed destinations, while valid."""
+    FREE = "free"
+    """May leave without an approval (e.g. anonymised aggregates)."""
+
+
+@dataclass(frozen=True)
+class DataClass:
+    id: str
+    description: str
+    regulated: bool
+    """Regulated data gets Retain reclaim policy and is tracked by the posture diff."""
+    export: ExportMode
+    destinations: tuple[str, ...]
+    """Jurisdiction ids it may go to (APPROVED_TRANSFER/FREE); empty means any destination."""
+    regulator: str | None
+    provenance: Provenance
+
+    def may_leave_to(self, destination: str, *, approved: bool) -> bool:
+        """Whether data of this class may be sent to ``destination`` (with or without an approval)."""
+        if self.export is ExportMode.NEVER:
+            return False
+        if self.destinations and destination not in self.destinations:
+            return False
+        return self.export is ExportMode.FREE or approved
+
+
+class Decision(str, Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class AcceleratorRule:
+    product: str
+    """A ``nvidia.com/gpu.product`` value, e.g. ``NVIDIA-H100-80GB-HBM3``; ``*`` globs allowed."""
+    decision: Decision
+    provenance: Provenance
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AcceleratorPolicy:
+    default: Decision
+    default_provenance: Provenance
+    rules: tuple[AcceleratorRule, ...]
+
+    def rule_for(self, product: str) -> AcceleratorRule | None:
+        """The first rule whose product pattern matches (exact names before globs)."""
+        for rule in self.rules:
+            if rule.product == product:
+                return rule
+        for rule in self.rules:
+            if fnmatch.fnmatchcase(product, rule.product):
+                return rule
+        return None
+
+    def is_allowed(self, product: str) -> bool:
+        rule = self.rule_for(product)
+        return (rule.decision if rule else self.default) is Decision.ALLOW
+
+    def allowed_products(self) -> tuple[str, ...]:
+        """Explicitly allowed, exact product names (what the program pins GPU workloads to), sorted."""
+        return tuple(
+            sorted(r.product for r in self.rules if r.decision is Decision.ALLOW and "*" not in r.product)
+        )
+
+
+def _domain_matches(name: str, pattern: str) -> bool:
+    """``example.cn`` matches itself; ``*.example.cn`` matches any name below it (one or more labels)."""
+    name = name.lower().rstrip(".")
+    pattern = pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return name.endswith(pattern[1:])
+    return name == pattern
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    id: str
+    name: str
+    countries: tuple[str, ...]
+    legal_basis: tuple[LegalBasis, ...]
+    regions: Mapping[str, tuple[str, ...]]
+    """provider id -> region ids of that provider inside this jurisdiction."""
+    networks: tuple[IPNetwork, ...]
+    domains: tuple[str, ...]
+    data_classes: Mapping[str, DataClass]
+    accelerators: AcceleratorPolicy
+    registries: tuple[str, ...]
+    """Allowed image registry hosts (``*.`` prefix globs allowed)."""
+    provenance: Provenance
+
+    def regions_for(self, provider: str) -> tuple[str, ...]:
+        return self.regions.get(provider, ())
+
+    def owns_address(self, address: IPAddress | IPNetwork) -> bool:
+        if isinstance(address, ipaddress.IPv4Network | ipaddress.IPv6Network):
+            return any(
+                address.version == net.version and address.subnet_of(net)  # type: ignore[arg-type]
+                for net in self.networks
+            )
+        return any(address in net for net in self.networks)
+
+    def owns_domain(self, name: str) -> bool:
+        return any(_domain_matches(name, pattern) for pattern in self.domains)
+
+    def registry_allowed(self, registry_host: str) -> bool:
+        return any(_domain_matches(registry_host, pattern) for pattern in self.registries)
+
+    def data_class(self, data_class_id: str) -> DataClass | None:
+        return self.data_classes.get(data_class_id)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: str
+    as_of: date
+    providers: Mapping[str, Provider]
+    jurisdictions: Mapping[str, Jurisdiction]
+    source_dir: str = ""
+
+    def jurisdiction(self, jurisdiction_id: str) -> Jurisdiction | None:
+        return self.jurisdictions.get(jurisdiction_id)
+
+    def provider(self, provider_id: str) -> Provider | None:
+        return self.providers.get(provider_id)
+
+    def jurisdiction_of_region(self, provider: str, region: str) -> Jurisdiction | None:
+        for jur in self.jurisdictions.values():
+            if region in jur.regions_for(provider):
+                return jur
+        return None
+
+    def region_of_zone(self, provider: str, zone: str) -> Region | None:
+        prov = self.providers.get(provider)
+        if prov is None:
+            return None
+        for region in prov.regions.values():
+            if zone in region.zones:
+                return region
+        return None
+
+    def jurisdiction_of_zone(self, provider: str, zone: str) -> Jurisdiction | None:
+        region = self.region_of_zone(provider, zone)
+        return self.jurisdiction_of_region(provider, region.id) if region else None
+
+    def zones_for(self, jurisdiction_id: str, provider: str) -> tuple[str, ...]:
+        """All zones of the jurisdiction's regions on one provider, in catalog order."""
+        jur = self.jurisdictions.get(jurisdiction_id)
+        prov = self.providers.get(provider)
+        if jur is None or prov is None:
+            return ()
+        zones: list[str] = []
+        for region_id in jur.regions_for(provider):
+            region = prov.regions.get(region_id)
+            if region:
+                zones.extend(region.zones)
+        return tuple(zones)
+
+    def jurisdiction_of_address(self, address: IPAddress | IPNetwork) -> Jurisdiction | None:
+        """The jurisdiction whose catalog networks contain the address (networks never overlap)."""
+        for jur in self.jurisdictions.values():
+            if jur.owns_address(address):
+                return jur
+        return None
+
+    def jurisdiction_of_domain(self, name: str) -> Jurisdiction | None:
+        for jur in self.jurisdictions.values():
+            if jur.owns_domain(name):
+                return jur
+        return None

@@ -1,0 +1,1 @@
+"""The ``sovereign`` command: validate, render, check, diff and reach, offline."""

@@ -1,0 +1,63 @@
+"""Errors for bad input: each names the file, the key path, what was expected and what was found.
+
+Every entry point catches ``InputError`` and exits with status 2 without writing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+
+def format_key_path(path: Iterable[str | int]) -> str:
+    """Render a key path the way users read YAML: ``cluster.regions[1]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class InputError(Exception):
+    """One problem in one input file."""
+
+    def __init__(
+        self,
+        file: str | Path,
+        key_path: Sequence[str | int],
+        expected: str,
+        found: object = None,
+        *,
+        found_text: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.key_path = tuple(key_path)
+        self.expected = expected
+        self.found = found_text if found_text is not None else _short(found)
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.file}: {format_key_path(self.key_path)}: expected {self.expected}; found {self.found}"
+
+
+class InputErrors(InputError):
+    """Several problems found in one pass; reported together so users fix them in one round."""
+
+    def __init__(self, errors: Sequence[InputError]) -> None:
+        if not errors:
+            raise ValueError("InputErrors needs at least one error")
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(first.file, first.key_path, first.expected, found_text=first.found)
+
+    @property
+    def message(self) -> str:
+        return "\n".join(e.message for e in self.errors)

@@ -1,0 +1,244 @@
+"""Typed, immutable stack configuration: one jurisdiction's cluster, as declared in ``stacks/Pulumi.<stack>.yaml``.
+
+Keys in the file are camelCase under the ``sovereign-clusters:`` namespace; fields here are snake_case.
+The loader validates the file against ``stacks/stack.schema.json`` and the catalog before building these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sovereign.catalog.model import IPNetwork
+
+CONFIG_NAMESPACE = "sovereign-clusters"
+
+
+class PolicyApi(str, Enum):
+    """Network policy APIs a CNI may enforce; the program and the connectivity proof follow this list."""
+
+    NETWORK_POLICY = "NetworkPolicy"
+    ADMIN_NETWORK_POLICY = "AdminNetworkPolicy"
+    """policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy + BaselineAdminNetworkPolicy."""
+    CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
+    """policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy (tier Admin|Baseline)."""
+    CILIUM = "Cilium"
+    """cilium.io/v2 CiliumNetworkPolicy + CiliumClusterwideNetworkPolicy."""
+
+
+class Protocol(str, Enum):
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+class WorkloadKind(str, Enum):
+    DEPLOYMENT = "Deployment"
+    STATEFUL_SET = "StatefulSet"
+    JOB = "Job"
+    CRON_JOB = "CronJob"
+
+
+@dataclass(frozen=True)
+class CniConfig:
+    """What the cluster's CNI enforces and how; the connectivity proof takes these as explicit parameters."""
+
+    name: str
+    enforces: frozenset[PolicyApi]
+    ipblock_matches_pod_ips: bool
+    """Calico and the upstream e2e tests: yes; Cilium: no (CIDR rules skip Cilium-managed peers)."""
+    end_port: bool
+    sctp: bool
+    host_network_selected: bool
+    """Whether hostNetwork pods are selected by policies (most CNIs: no, they are node traffic)."""
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    name: str
+    provider: str
+    regions: tuple[str, ...]
+    zones: tuple[str, ...]
+    pod_cidrs: tuple[IPNetwork, ...]
+    service_cidrs: tuple[IPNetwork, ...]
+    kubernetes_version: str
+    """``MAJOR.MINOR``, used to pick the OpenAPI schemas manifests are validated against."""
+    cni: CniConfig
+    dns_namespace: str = "kube-system"
+    dns_pod_labels: tuple[tuple[str, str], ...] = (("k8s-app", "kube-dns"),)
+
+
+@dataclass(frozen=True)
+class Quota:
+    cpu: str
+    memory: str
+    gpu: int
+    pods: int
+    storage: str
+
+
+@dataclass(frozen=True)
+class Tenant:
+    namespace: str
+    description: str
+    data_classes: tuple[str, ...]
+    quota: Quota
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    port: int | None
+    """None: every port of the protocol."""
+    end_port: int | None
+    protocol: Protocol
+
+
+@dataclass(frozen=True)
+class EgressNeed:
+    """One in-jurisdiction destination a workload needs: catalog networks/domains or another workload."""
+
+    name: str
+    cidrs: tuple[IPNetwork, ...]
+    domains: tuple[str, ...]
+    workload: str | None
+    """``namespace/name`` of an in-cluster workload, instead of cidrs/domains."""
+    ports: tuple[PortSpec, ...]
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    product: str
+    """``nvidia.com/gpu.product`` value; must be allowed in the jurisdiction by the catalog."""
+    count: int
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    name: str
+    port: int
+    protocol: Protocol
+
+
+@dataclass(frozen=True)
+class VolumeClaim:
+    name: str
+    tier: str
+    size: str
+    mount_path: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    namespace: str
+    kind: WorkloadKind
+    image: str
+    replicas: int
+    schedule: str | None
+    """Cron schedule, CronJob only."""
+    command: tuple[str, ...]
+    resources: Resources
+    accelerator: Accelerator | None
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    ports: tuple[ContainerPort, ...]
+    ingress_from: tuple[str, ...]
+    """``namespace/name`` workloads allowed to connect in (egress needs of others imply this too)."""
+    egress: tuple[EgressNeed, ...]
+    volumes: tuple[VolumeClaim, ...]
+    automount_service_account_token: bool
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class StorageTier:
+    name: str
+    description: str
+    data_classes: tuple[str, ...]
+    parameters: tuple[tuple[str, str], ...]
+    """Extra provisioner parameters (disk type etc.); encryption is always added by the program."""
+    reclaim_policy: str | None
+    """None: derived, Retain when any data class is regulated, Delete otherwise."""
+
+
+@dataclass(frozen=True)
+class BackupLocation:
+    name: str
+    bucket: str
+    region: str
+    prefix: str
+    data_classes: tuple[str, ...]
+    default: bool
+
+
+@dataclass(frozen=True)
+class TransferDestination:
+    jurisdiction: str
+    cidrs: tuple[IPNetwork, ...]
+    domains: tuple[str, ...]
+    ports: tuple[PortSpec, ...]
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """An approved cross-border flow: that workload, those data classes, those destinations, that window."""
+
+    id: str
+    approval_reference: str
+    regulator: str
+    data_classes: tuple[str, ...]
+    source_workloads: tuple[str, ...]
+    """``namespace/name`` of the workloads allowed to send."""
+    destination: TransferDestination
+    valid_from: datetime
+    valid_until: datetime
+
+    def is_active(self, at: datetime) -> bool:
+        return self.valid_from <= at < self.valid_until
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    source_file: str
+    jurisdiction: str
+    cluster: ClusterConfig
+    tenants: tuple[Tenant, ...]
+    workloads: tuple[Workload, ...]
+    storage: tuple[StorageTier, ...]
+    backups: tuple[BackupLocation, ...]
+    transfers: tuple[Transfer, ...]
+    kubeconfig_configured: bool
+    """A secret ``sovereign-clusters:kubeconfig`` is set: deploy to a cluster; otherwise render to a directory."""
+    render_dir: str
+    """renderYamlToDirectory target when no kubeconfig is configured (relative to infra/, as the provider sees it)."""
+
+    def workload(self, ref: str) -> Workload | None:
+        for w in self.workloads:
+            if w.ref == ref:
+                return w
+        return None
+
+    def tenant(self, namespace: str) -> Tenant | None:
+        for t in self.tenants:
+            if t.namespace == namespace:
+                return t
+        return None
+
+    def storage_tier(self, name: str) -> StorageTier | None:
+        for s in self.storage:
+            if s.name == name:
+                return s
+        return None
