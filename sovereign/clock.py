@@ -1,0 +1,49 @@
+"""The evaluation time: when transfers are judged valid or expired.
+
+Injectable everywhere (program, pack, check, diff) so CI is reproducible: ``--at`` on the CLI, the
+``SOVEREIGN_AT`` environment variable for the Pulumi program, the ``at`` property in policy-pack config.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+
+from sovereign.errors import InputError
+
+AT_ENV = "SOVEREIGN_AT"
+EXPIRY_WARNING_DAYS_ENV = "SOVEREIGN_EXPIRY_WARNING_DAYS"
+DEFAULT_EXPIRY_WARNING_DAYS = 30
+
+
+def parse_instant(text: str, *, source: str = "--at", key_path: tuple[str | int, ...] = ()) -> datetime:
+    """ISO 8601 date or date-time; a date means its midnight UTC; naive times are UTC."""
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, TypeError):
+        raise InputError(source, key_path, "an ISO 8601 date or date-time (e.g. 2026-11-25T00:00:00Z)", text) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def evaluation_time(explicit: str | None = None) -> datetime:
+    """The explicit value, else ``$SOVEREIGN_AT``, else now (UTC)."""
+    if explicit:
+        return parse_instant(explicit)
+    env = os.environ.get(AT_ENV)
+    if env:
+        return parse_instant(env, source=f"${AT_ENV}")
+    return datetime.now(UTC)
+
+
+def expiry_warning_window() -> timedelta:
+    raw = os.environ.get(EXPIRY_WARNING_DAYS_ENV)
+    if raw is None:
+        return timedelta(days=DEFAULT_EXPIRY_WARNING_DAYS)
+    try:
+        days = int(raw)
+    except ValueError:
+        raise InputError(f"${EXPIRY_WARNING_DAYS_ENV}", (), "a whole number of days", raw) from None
+    return timedelta(days=days)
