@@ -1,0 +1,40 @@
+# The two commands a newcomer types (README): `make check` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+
+.PHONY: venv check test lint typecheck unit bench clean
+
+# Virtualenv with the exact locked set (requirements.lock) and this repository installed editable, so
+# `infra`, `policies` and `sovereign` import the same way under the Pulumi CLI, pytest and the policy pack.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## The main job: validate, render and check every example stack offline; report in $(OUT)/report.md.
+check: $(STAMP)
+	$(BIN)/sovereign validate
+	$(BIN)/sovereign check --all --out $(OUT) --format markdown --output $(OUT)/report.md
+
+## The tests: lint, types, then the whole suite.
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(OUT) infra/rendered .pytest_cache .mypy_cache .ruff_cache
