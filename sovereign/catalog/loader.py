@@ -1,0 +1,553 @@
+"""Load, validate and freeze the jurisdiction catalog (``policies/catalog/``).
+
+Three layers, each reporting every problem it finds (not just the first) as an ``InputError`` naming the file,
+the key path, what was expected and what was found:
+
+1. strict YAML (``sovereign.yamlio``: duplicate keys, size, depth);
+2. JSON Schema (``catalog.schema.json`` beside the data: shapes, ids, patterns, required ``as_of`` and
+   ``source`` on every rule);
+3. cross-file facts a schema cannot express: known providers and regions, each region inside exactly one
+   jurisdiction whose countries include the region's country (this keeps Hong Kong out of mainland China),
+   parseable dates and CIDRs, networks and domains that never overlap, known destinations, unique products.
+
+Only a catalog that passes all three becomes the immutable ``Catalog`` model.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from sovereign import paths
+from sovereign.catalog.model import (
+    AcceleratorPolicy,
+    AcceleratorRule,
+    Catalog,
+    DataClass,
+    Decision,
+    ExportMode,
+    IPNetwork,
+    Jurisdiction,
+    LegalBasis,
+    Provenance,
+    Provider,
+    Region,
+)
+from sovereign.errors import InputError, InputErrors
+from sovereign.yamlio import load_yaml_file, read_text
+
+CATALOG_FILE = "catalog.yaml"
+PROVIDERS_FILE = "providers.yaml"
+JURISDICTIONS_DIR = "jurisdictions"
+SCHEMA_FILE = "catalog.schema.json"
+
+KeyPath = tuple[str | int, ...]
+
+
+# --- error collection -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Problems:
+    """Collects every problem of one load so users can fix them in one round."""
+
+    items: list[InputError] = field(default_factory=list)
+
+    def add(self, file: Path | str, key_path: Sequence[str | int], expected: str, found: object = None,
+            *, found_text: str | None = None) -> None:
+        self.items.append(InputError(file, key_path, expected, found, found_text=found_text))
+
+    def extend(self, errors: Iterable[InputError]) -> None:
+        self.items.extend(errors)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        unique: dict[str, InputError] = {}
+        for error in self.items:
+            unique.setdefault(error.message, error)
+        raise InputErrors(list(unique.values()))
+
+
+# --- schema layer ---------------------------------------------------------------------------------
+
+
+FILE_KINDS = ("catalog_file", "providers_file", "jurisdiction_file")
+"""The ``$defs`` of ``catalog.schema.json`` that each describe one kind of catalog file."""
+
+Validators = Mapping[str, jsonschema.Draft202012Validator]
+
+
+@functools.lru_cache(maxsize=8)
+def _compile_schema(text: str) -> Validators:
+    schema = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    defs = schema.get("$defs") if isinstance(schema, dict) else None
+    missing = [kind for kind in FILE_KINDS if not isinstance(defs, dict) or kind not in defs]
+    if missing:
+        raise jsonschema.SchemaError(f"$defs lacks {', '.join(missing)}")
+    return MappingProxyType({
+        kind: jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{kind}"}) for kind in FILE_KINDS
+    })
+
+
+def _load_schema(directory: Path) -> Validators:
+    """The schema beside the data, so a catalog of another git revision is judged by its own schema."""
+    path = directory / SCHEMA_FILE
+    text = read_text(path)
+    try:
+        return _compile_schema(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, (), "valid JSON", found_text=f"{exc.msg} at line {exc.lineno}") from None
+    except jsonschema.SchemaError as exc:
+        raise InputError(path, tuple(exc.absolute_path), "a valid JSON Schema (draft 2020-12)",
+                         found_text=exc.message) from None
+
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "true or false",
+    "null": "null",
+    "integer": "an integer",
+    "number": "a number",
+}
+
+
+def _type_word(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__
+
+
+def _found_text(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{text} ({_type_word(value)})"
+
+
+def _describe(error: ValidationError) -> tuple[KeyPath, str, str]:
+    """Turn one jsonschema error into (key path, expected, found) in the words a catalog author uses."""
+    path: KeyPath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    description = str(schema.get("description", "")) if isinstance(schema, Mapping) else ""
+    value = error.validator_value
+    instance = error.instance
+    if "propertyNames" in error.relative_schema_path:
+        return path, f"keys that are {description or 'valid names'}", f"key {instance!r}"
+    if error.validator == "required":
+        missing = [key for key in value if isinstance(instance, Mapping) and key not in instance]
+        key = missing[0] if len(missing) == 1 else ", ".join(missing)
+        return (*path, key), f"required key {key!r}" + (f" ({description})" if description else ""), "nothing"
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        allowed = sorted(schema.get("properties", {}))
+        extras = sorted(repr(k) for k in instance if k not in allowed)
+        return path, "only the keys " + ", ".join(allowed), "unexpected key(s) " + ", ".join(extras)
+    if error.validator == "type":
+        types = value if isinstance(value, list) else [value]
+        expected = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
+        if description and len(types) == 1 and types[0] not in ("object", "array"):
+            expected = description
+        found = _found_text(instance)
+        if isinstance(instance, bool) and "string" in types:
+            found += " - YAML reads yes/no/on/off/NO as booleans; quote the value"
+        return path, expected, found
+    if error.validator == "enum":
+        return path, "one of " + ", ".join(repr(v) for v in value), _found_text(instance)
+    if error.validator == "pattern":
+        return path, f"{description or 'a string'} (pattern {value})", _found_text(instance)
+    if error.validator == "uniqueItems":
+        return path, "distinct items (no duplicates)", _found_text(instance)
+    if error.validator in ("minItems", "minProperties"):
+        expected = f"at least {value} item(s)" + (f": {description}" if description else "")
+        return path, expected, _found_text(instance)
+    if error.validator in ("minLength", "maxLength"):
+        word = "at least" if error.validator == "minLength" else "at most"
+        return path, f"a string of {word} {value} characters", _found_text(instance)
+    return path, description or f"{error.validator} {value!r}", _found_text(instance)
+
+
+def _jsonable(value: Any, file: Path, path: KeyPath, problems: _Problems) -> Any:
+    """YAML yields dates and non-string keys JSON Schema cannot judge: map dates to ISO text, flag keys."""
+    if isinstance(value, datetime):
+        return value  # not a plain date: the schema reports it as "not a string"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.add(file, path, "string keys", found_text=f"key {_found_text(key)} - quote it")
+                continue
+            out[key] = _jsonable(item, file, (*path, key), problems)
+        return out
+    if isinstance(value, list):
+        return [_jsonable(item, file, (*path, i), problems) for i, item in enumerate(value)]
+    return value
+
+
+def _validated(validators: Validators, file_kind: str, file: Path, problems: _Problems) -> Any | None:
+    """Read one file and check it against ``$defs/<file_kind>``; None (with problems recorded) if it fails."""
+    try:
+        raw = load_yaml_file(file)
+    except InputError as exc:
+        problems.add(exc.file, exc.key_path, exc.expected, found_text=exc.found)
+        return None
+    local = _Problems()
+    doc = _jsonable(raw, file, (), local)
+    if local.items:
+        problems.extend(local.items)
+        return None
+    errors = sorted(validators[file_kind].iter_errors(doc),
+                    key=lambda e: (list(map(str, e.absolute_path)), str(e.message)))
+    for error in errors:
+        key_path, expected, found = _describe(error)
+        problems.add(file, key_path, expected, found_text=found)
+    return None if errors else doc
+
+
+# --- value parsing --------------------------------------------------------------------------------
+
+
+def _date(value: str, file: Path, path: KeyPath, problems: _Problems) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.add(file, path, "a real calendar date YYYY-MM-DD", value)
+        return date.min
+
+
+def _provenance(doc: Mapping[str, Any], file: Path, path: KeyPath, problems: _Problems) -> Provenance:
+    """Every rule carries as_of + source; the schema requires both, this re-checks in case it is relaxed."""
+    if "as_of" not in doc or "source" not in doc:
+        missing = "as_of" if "as_of" not in doc else "source"
+        problems.add(file, (*path, missing), f"required key {missing!r} (every rule is dated and sourced)",
+                     found_text="nothing")
+        return Provenance(date.min, "")
+    return Provenance(_date(doc["as_of"], file, (*path, "as_of"), problems), doc["source"])
+
+
+def _network(text: str, file: Path, path: KeyPath, problems: _Problems) -> IPNetwork | None:
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        pass
+    try:
+        loose = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        problems.add(file, path, "a valid IPv4 or IPv6 CIDR network", text)
+        return None
+    problems.add(file, path, f"a network address without host bits set (did you mean {loose}?)", text)
+    return None
+
+
+def _domain_base(pattern: str) -> tuple[bool, str]:
+    return (True, pattern[2:]) if pattern.startswith("*.") else (False, pattern)
+
+
+def _domains_overlap(a: str, b: str) -> bool:
+    """Whether some DNS name matches both patterns (``*.x`` = names below x; ``x`` = x itself)."""
+    wild_a, base_a = _domain_base(a)
+    wild_b, base_b = _domain_base(b)
+    if not wild_a and not wild_b:
+        return base_a == base_b
+    if wild_a and wild_b:
+        return base_a == base_b or base_a.endswith("." + base_b) or base_b.endswith("." + base_a)
+    wild_base, exact = (base_a, base_b) if wild_a else (base_b, base_a)
+    return exact.endswith("." + wild_base)
+
+
+# --- model builds ---------------------------------------------------------------------------------
+
+
+def _build_providers(doc: Mapping[str, Any], file: Path, problems: _Problems) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for provider_id in sorted(doc["providers"]):
+        spec = doc["providers"][provider_id]
+        zone_owner: dict[str, str] = {}
+        regions: dict[str, Region] = {}
+        for region_id in sorted(spec["regions"]):
+            entry = spec["regions"][region_id]
+            zones = tuple(sorted(entry.get("zones", ())))
+            for zone in zones:
+                zone_path = ("providers", provider_id, "regions", region_id, "zones")
+                if not zone.startswith(region_id):
+                    problems.add(file, zone_path, f"zones of region {region_id!r} named after it "
+                                 f"(starting with {region_id!r})", zone)
+                if zone in zone_owner:
+                    problems.add(file, zone_path, f"each zone in one region only; {zone!r} is already in "
+                                 f"region {zone_owner[zone]!r}", zone)
+                zone_owner.setdefault(zone, region_id)
+            regions[region_id] = Region(provider=provider_id, id=region_id, name=entry["name"],
+                                        country=entry["country"], zones=zones)
+        providers[provider_id] = Provider(
+            id=provider_id,
+            name=spec["name"],
+            csi_provisioner=spec["csi_provisioner"],
+            zone_topology_key=spec["zone_topology_key"],
+            regions=MappingProxyType(regions),
+            object_storage_provider=spec["object_storage_provider"],
+        )
+    return providers
+
+
+@dataclass(frozen=True)
+class _JurisdictionDoc:
+    file: Path
+    doc: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["id"])
+
+
+def _check_ids(catalog_file: Path, catalog_doc: Mapping[str, Any], docs: Sequence[_JurisdictionDoc],
+               problems: _Problems) -> None:
+    """catalog.yaml lists each id once; each has exactly one file named after it; no file is extra."""
+    listed: dict[str, int] = {}
+    for index, jurisdiction_id in enumerate(catalog_doc["jurisdictions"]):
+        if jurisdiction_id in listed:
+            problems.add(catalog_file, ("jurisdictions", index),
+                         f"each jurisdiction id once; {jurisdiction_id!r} is already at "
+                         f"jurisdictions[{listed[jurisdiction_id]}]", jurisdiction_id)
+        listed.setdefault(jurisdiction_id, index)
+    seen: dict[str, Path] = {}
+    for jur in docs:
+        if jur.id != jur.file.stem:
+            problems.add(jur.file, ("id",), f"the file name's id {jur.file.stem!r} (jurisdictions/<id>.yaml)",
+                         jur.id)
+        if jur.id in seen:
+            problems.add(jur.file, ("id",), f"a jurisdiction id used by one file only; {jur.id!r} is also "
+                         f"the id in {seen[jur.id]}", jur.id)
+        seen.setdefault(jur.id, jur.file)
+        if jur.id not in listed:
+            problems.add(jur.file, ("id",), f"a jurisdiction id listed in {catalog_file} (known: "
+                         f"{', '.join(sorted(listed))})", jur.id)
+    for jurisdiction_id, index in listed.items():
+        if jurisdiction_id not in seen:
+            problems.add(catalog_file, ("jurisdictions", index),
+                         f"an id with a file {JURISDICTIONS_DIR}/{jurisdiction_id}.yaml", jurisdiction_id,
+                         found_text=f"{jurisdiction_id!r} without a file (unknown jurisdiction)")
+
+
+def _check_regions(docs: Sequence[_JurisdictionDoc], providers: Mapping[str, Provider],
+                   problems: _Problems) -> None:
+    owner: dict[tuple[str, str], _JurisdictionDoc] = {}
+    for jur in docs:
+        countries = set(jur.doc["countries"])
+        for provider_id, region_ids in sorted(jur.doc["regions"].items()):
+            provider = providers.get(provider_id)
+            if provider is None:
+                problems.add(jur.file, ("regions", provider_id),
+                             f"a provider of providers.yaml ({', '.join(sorted(providers))})",
+                             found_text=f"unknown provider {provider_id!r}")
+                continue
+            for index, region_id in enumerate(region_ids):
+                path: KeyPath = ("regions", provider_id, index)
+                region = provider.region(region_id)
+                if region is None:
+                    problems.add(jur.file, path, f"a region of provider {provider_id!r} in providers.yaml",
+                                 found_text=f"unknown region {region_id!r} for provider {provider_id!r}")
+                    continue
+                if region.country not in countries:
+                    allowed = ", ".join(sorted(countries))
+                    problems.add(jur.file, path, f"a region in one of the jurisdiction's countries {allowed}",
+                                 found_text=f"{provider_id} {region_id} ({region.name}) is in country "
+                                 f"{region.country}")
+                first = owner.get((provider_id, region_id))
+                if first is not None and first.id != jur.id:
+                    problems.add(jur.file, path, "each region in one jurisdiction only",
+                                 found_text=f"{provider_id} {region_id} claimed by both {first.id!r} "
+                                 f"({first.file.name}) and {jur.id!r} ({jur.file.name})")
+                owner.setdefault((provider_id, region_id), jur)
+
+
+def _check_networks(docs: Sequence[_JurisdictionDoc],
+                    problems: _Problems) -> dict[str, tuple[IPNetwork, ...]]:
+    parsed: dict[str, tuple[IPNetwork, ...]] = {}
+    seen: list[tuple[IPNetwork, _JurisdictionDoc, int]] = []
+    for jur in docs:
+        nets: list[IPNetwork] = []
+        for index, text in enumerate(jur.doc["networks"]):
+            net = _network(text, jur.file, ("networks", index), problems)
+            if net is None:
+                continue
+            for other, other_jur, other_index in seen:
+                if other.version == net.version and other.overlaps(net):
+                    where = (f"{other_jur.id!r} networks[{other_index}]" if other_jur.id != jur.id
+                             else f"this jurisdiction's networks[{other_index}]")
+                    problems.add(jur.file, ("networks", index),
+                                 "networks that never overlap (each address belongs to one jurisdiction)",
+                                 found_text=f"{jur.id!r} {net} overlaps {other} of {where}")
+            seen.append((net, jur, index))
+            nets.append(net)
+        parsed[jur.id] = tuple(sorted(nets, key=lambda n: (n.version, int(n.network_address), n.prefixlen)))
+    return parsed
+
+
+def _check_domains(docs: Sequence[_JurisdictionDoc], problems: _Problems) -> None:
+    seen: list[tuple[str, _JurisdictionDoc]] = []
+    for jur in docs:
+        for index, pattern in enumerate(jur.doc["domains"]):
+            for other, other_jur in seen:
+                if other_jur.id != jur.id and _domains_overlap(pattern, other):
+                    problems.add(jur.file, ("domains", index), "domains that belong to one jurisdiction only",
+                                 found_text=f"{jur.id!r} {pattern!r} overlaps {other!r} of {other_jur.id!r}")
+            seen.append((pattern, jur))
+
+
+def _build_data_classes(jur: _JurisdictionDoc, known: set[str], problems: _Problems) -> dict[str, DataClass]:
+    out: dict[str, DataClass] = {}
+    for class_id in sorted(jur.doc["data_classes"]):
+        spec = jur.doc["data_classes"][class_id]
+        path: KeyPath = ("data_classes", class_id)
+        export = ExportMode(spec["export"])
+        destinations = tuple(spec["destinations"])
+        for index, destination in enumerate(destinations):
+            if destination not in known:
+                problems.add(jur.file, (*path, "destinations", index),
+                             f"a known jurisdiction id ({', '.join(sorted(known))})",
+                             found_text=f"unknown jurisdiction {destination!r}")
+            elif destination == jur.id:
+                problems.add(jur.file, (*path, "destinations", index),
+                             "another jurisdiction (staying inside is not an export)", destination)
+        if export is ExportMode.NEVER and destinations:
+            problems.add(jur.file, (*path, "destinations"), "no destinations for export 'never'",
+                         list(destinations))
+        out[class_id] = DataClass(
+            id=class_id,
+            description=spec["description"],
+            regulated=spec["regulated"],
+            export=export,
+            destinations=destinations,
+            regulator=spec["regulator"],
+            provenance=_provenance(spec, jur.file, path, problems),
+        )
+    return out
+
+
+def _build_accelerators(jur: _JurisdictionDoc, problems: _Problems) -> AcceleratorPolicy:
+    spec = jur.doc["accelerators"]
+    rules: list[AcceleratorRule] = []
+    first_index: dict[str, int] = {}
+    for index, rule in enumerate(spec["rules"]):
+        path: KeyPath = ("accelerators", "rules", index)
+        product = rule["product"]
+        if product in first_index:
+            problems.add(jur.file, (*path, "product"), f"each product once; {product!r} is already at "
+                         f"accelerators.rules[{first_index[product]}]", product)
+        first_index.setdefault(product, index)
+        rules.append(AcceleratorRule(product=product, decision=Decision(rule["decision"]),
+                                     provenance=_provenance(rule, jur.file, path, problems),
+                                     note=rule.get("note", "")))
+    default = spec["default"]
+    return AcceleratorPolicy(
+        default=Decision(default["decision"]),
+        default_provenance=_provenance(default, jur.file, ("accelerators", "default"), problems),
+        rules=tuple(rules),  # order kept: globs are tried in the order written
+    )
+
+
+def _build_jurisdiction(jur: _JurisdictionDoc, networks: tuple[IPNetwork, ...], known: set[str],
+                        problems: _Problems) -> Jurisdiction:
+    doc = jur.doc
+    legal = tuple(
+        LegalBasis(law=entry["law"], provenance=_provenance(entry, jur.file, ("legal_basis", i), problems))
+        for i, entry in enumerate(doc["legal_basis"])
+    )
+    regions = {provider: tuple(sorted(ids)) for provider, ids in sorted(doc["regions"].items())}
+    return Jurisdiction(
+        id=jur.id,
+        name=doc["name"],
+        countries=tuple(sorted(doc["countries"])),
+        legal_basis=legal,
+        regions=MappingProxyType(regions),
+        networks=networks,
+        domains=tuple(sorted(doc["domains"])),
+        data_classes=MappingProxyType(_build_data_classes(jur, known, problems)),
+        accelerators=_build_accelerators(jur, problems),
+        registries=tuple(sorted(doc["registries"])),
+        provenance=_provenance(doc, jur.file, (), problems),
+    )
+
+
+# --- public API -----------------------------------------------------------------------------------
+
+
+def _jurisdiction_files(directory: Path) -> Iterator[Path]:
+    folder = directory / JURISDICTIONS_DIR
+    if folder.is_dir():
+        yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Read, validate and freeze the catalog in ``directory`` (default: ``sovereign.paths.catalog_dir()``).
+
+    Raises ``InputErrors`` (a subclass of ``InputError``) listing every problem found, each naming the file,
+    the key path, what was expected and what was found.
+    """
+    root = Path(directory) if directory is not None else paths.catalog_dir()
+    problems = _Problems()
+    validators = _load_schema(root)
+
+    catalog_file = root / CATALOG_FILE
+    providers_file = root / PROVIDERS_FILE
+    catalog_doc = _validated(validators, "catalog_file", catalog_file, problems)
+    providers_doc = _validated(validators, "providers_file", providers_file, problems)
+    jurisdiction_docs: list[_JurisdictionDoc] = []
+    files = list(_jurisdiction_files(root))
+    if not files:
+        problems.add(root / JURISDICTIONS_DIR, (), "a directory with one <id>.yaml file per jurisdiction",
+                     found_text="no jurisdiction files")
+    for file in files:
+        doc = _validated(validators, "jurisdiction_file", file, problems)
+        if doc is not None:
+            jurisdiction_docs.append(_JurisdictionDoc(file, doc))
+    problems.raise_if_any()
+    assert catalog_doc is not None and providers_doc is not None  # no problems means every file validated
+
+    jurisdiction_docs.sort(key=lambda j: (j.id, j.file.name))
+    catalog_as_of = _date(catalog_doc["as_of"], catalog_file, ("as_of",), problems)
+    _date(providers_doc["as_of"], providers_file, ("as_of",), problems)
+    _check_ids(catalog_file, catalog_doc, jurisdiction_docs, problems)
+    providers = _build_providers(providers_doc, providers_file, problems)
+    _check_regions(jurisdiction_docs, providers, problems)
+    networks = _check_networks(jurisdiction_docs, problems)
+    _check_domains(jurisdiction_docs, problems)
+    known = {j.id for j in jurisdiction_docs}
+    jurisdictions: dict[str, Jurisdiction] = {}
+    for jur in jurisdiction_docs:
+        if jur.id not in jurisdictions:
+            jurisdictions[jur.id] = _build_jurisdiction(jur, networks.get(jur.id, ()), known, problems)
+    problems.raise_if_any()
+    return Catalog(
+        version=catalog_doc["version"],
+        as_of=catalog_as_of,
+        providers=MappingProxyType(providers),
+        jurisdictions=MappingProxyType(jurisdictions),
+        source_dir=str(root),
+    )
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The catalog of this checkout, loaded once per process (it does not change while a command runs)."""
+    return load_catalog()
