@@ -1,0 +1,1 @@
+"""CrossGuard residency policy pack and its jurisdiction catalog data (policies/catalog/)."""
