@@ -1,0 +1,46 @@
+"""Connectivity proof: what every workload can reach, and whether any path crosses a border.
+
+Pure Python over rendered Kubernetes objects (plain manifest dicts, camelCase keys); no cluster needed.
+Semantics follow upstream (NetworkPolicy, AdminNetworkPolicy/BaselineAdminNetworkPolicy v1alpha1,
+ClusterNetworkPolicy v1alpha2, CiliumNetworkPolicy/CiliumClusterwideNetworkPolicy v2); every behaviour that
+upstream leaves to the CNI is an explicit ``CniParams`` field. See docs/connectivity.md.
+
+API::
+
+    cni = CniParams.from_cni_config(stack.cluster.cni)          # or CniParams(...) / CniParams.upstream()
+    report = analyze(objects, cni=cni, catalog=catalog, jurisdiction="eu",
+                     cluster_cidrs=stack.cluster.pod_cidrs + stack.cluster.service_cidrs)
+    report.workloads                     # tuple of "ns/name" (workloads and bare pods), sorted
+    report.reach("ns/app")               # list[Reach(destination, protocol, ports, rules)]
+    report.query("ns/app", "ns/db", 5432, "TCP")      # Answer(allowed, rules, reason)
+    report.query("ns/app", "203.0.113.7", 443, "TCP") # external address; port None = any port
+    report.cross_border()                # list[CrossBorderPath(source, ..., hops, destination_range, ...)]
+    report.ignored_policies              # list[IgnoredPolicy(kind, namespace, name, reason)]
+    report.to_json()                     # deterministic JSON-able dict
+
+Rule chains are tuples of ``RuleRef(kind, namespace, name, rule)``: egress side first, then the destination's
+ingress side. A workload's jurisdiction is its namespace label ``sovereign-clusters.dev/jurisdiction`` when
+present, else the ``jurisdiction`` argument (the cluster's). Bad manifests raise ``InputError``.
+"""
+
+from sovereign.connectivity.engine import analyze
+from sovereign.connectivity.model import (
+    Answer,
+    CniParams,
+    CrossBorderPath,
+    IgnoredPolicy,
+    Reach,
+    RuleRef,
+)
+from sovereign.connectivity.report import ConnectivityReport
+
+__all__ = [
+    "Answer",
+    "CniParams",
+    "ConnectivityReport",
+    "CrossBorderPath",
+    "IgnoredPolicy",
+    "Reach",
+    "RuleRef",
+    "analyze",
+]

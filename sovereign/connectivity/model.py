@@ -1,0 +1,116 @@
+"""Public value types of the connectivity proof: parameters in, facts out.
+
+Kept separate from the engine so callers (policy pack, CLI) can import the types without the machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sovereign.stackconfig.model import CniConfig, PolicyApi
+
+
+@dataclass(frozen=True)
+class CniParams:
+    """CNI behaviours that upstream leaves to the implementation; the engine never guesses them."""
+
+    enforces: frozenset[PolicyApi]
+    """Policy APIs the CNI enforces; objects of any other API are ignored and reported."""
+    ipblock_matches_pod_ips: bool
+    """NetworkPolicy ipBlock (and Cilium toCIDR) also match pod IPs (Calico, upstream e2e: yes; Cilium: no)."""
+    end_port: bool
+    """``endPort`` honoured; when False only ``port`` is applied (upstream documented fallback)."""
+    sctp: bool
+    """SCTP rules are enforced; when False SCTP rules allow nothing (the CNI rejects / ignores them)."""
+    host_network_selected: bool
+    """hostNetwork pods are selected by policies; when False they are node traffic and skipped entirely."""
+
+    @classmethod
+    def from_cni_config(cls, cni: CniConfig) -> CniParams:
+        return cls(
+            enforces=frozenset(cni.enforces),
+            ipblock_matches_pod_ips=cni.ipblock_matches_pod_ips,
+            end_port=cni.end_port,
+            sctp=cni.sctp,
+            host_network_selected=cni.host_network_selected,
+        )
+
+    @classmethod
+    def upstream(cls) -> CniParams:
+        """Every API enforced, upstream e2e behaviour (ipBlock matches pods, endPort, SCTP)."""
+        return cls(
+            enforces=frozenset(PolicyApi),
+            ipblock_matches_pod_ips=True,
+            end_port=True,
+            sctp=True,
+            host_network_selected=False,
+        )
+
+
+@dataclass(frozen=True, order=True)
+class RuleRef:
+    """One link of a rule chain: which object, which rule. ``str()`` is the human form."""
+
+    kind: str
+    namespace: str
+    """Empty for cluster-scoped objects and for synthetic links (default allow, isolation)."""
+    name: str
+    rule: str
+    """``egress[0]``, ``ingress[2] (Deny)``, ``isolates egress``, ``default allow`` ..."""
+
+    def __str__(self) -> str:
+        obj = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        if not obj:
+            return f"{self.kind}: {self.rule}"
+        return f"{self.kind} {obj} {self.rule}".rstrip()
+
+
+PortRanges = tuple[tuple[int, int], ...]
+"""Inclusive, sorted, disjoint port ranges."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The source may open connections to ``destination`` on ``protocol``/``ports``, allowed by ``rules``.
+
+    ``destination`` is a workload ref ``ns/name``, an address range ``a.b.c.d-e.f.g.h`` (IPv4 or IPv6,
+    inclusive, shown as CIDR when it is one), or ``fqdn:<pattern>`` for Cilium toFQDNs.
+    """
+
+    destination: str
+    protocol: str
+    ports: PortRanges
+    rules: tuple[RuleRef, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    allowed: bool
+    rules: tuple[RuleRef, ...]
+    """Allowed: the chain that allows (egress side, then ingress side). Denied: the rules that deny."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class CrossBorderPath:
+    """A path from ``source`` leaving its jurisdiction; ``hops`` are in-cluster relay workloads."""
+
+    source: str
+    source_jurisdiction: str | None
+    hops: tuple[str, ...]
+    destination_range: str
+    """Address range, ``fqdn:<pattern>`` or a workload ref in a namespace of another jurisdiction."""
+    destination_jurisdiction: str | None
+    """None: unattributed address space (no catalog network holds it) — foreign by definition."""
+    protocol: str
+    ports: PortRanges
+    rules: tuple[RuleRef, ...]
+    """Rules of the final hop (the one that leaves)."""
+
+
+@dataclass(frozen=True)
+class IgnoredPolicy:
+    kind: str
+    namespace: str
+    name: str
+    reason: str
