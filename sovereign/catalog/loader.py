@@ -44,7 +44,7 @@ from sovereign.catalog.model import (
     Region,
 )
 from sovereign.errors import InputError, InputErrors
-from sovereign.yamlio import load_yaml_file, read_text
+from sovereign.yamlio import parse_yaml_documents, read_text
 
 CATALOG_FILE = "catalog.yaml"
 PROVIDERS_FILE = "providers.yaml"
@@ -101,12 +101,14 @@ def _compile_schema(text: str) -> Validators:
     })
 
 
-def _load_schema(directory: Path) -> Validators:
-    """The schema beside the data, so a catalog of another git revision is judged by its own schema."""
+def _load_schema(directory: Path) -> str:
+    """The text of the schema beside the data (compiled and checked), so a catalog of another git revision is
+    judged by its own schema."""
     path = directory / SCHEMA_FILE
     text = read_text(path)
     try:
-        return _compile_schema(text)
+        _compile_schema(text)
+        return text
     except json.JSONDecodeError as exc:
         raise InputError(path, (), "valid JSON", found_text=f"{exc.msg} at line {exc.lineno}") from None
     except jsonschema.SchemaError as exc:
@@ -154,8 +156,10 @@ def _describe(error: ValidationError) -> tuple[KeyPath, str, str]:
     if "propertyNames" in error.relative_schema_path:
         return path, f"keys that are {description or 'valid names'}", f"key {instance!r}"
     if error.validator == "required":
-        missing = [key for key in value if isinstance(instance, Mapping) and key not in instance]
-        key = missing[0] if len(missing) == 1 else ", ".join(missing)
+        # jsonschema reports one error per missing key and names it only in its message ("'x' is a ...").
+        missing = [k for k in value if isinstance(instance, Mapping) and k not in instance]
+        named = [k for k in missing if error.message.startswith(repr(k))]
+        key = (named or missing or ["?"])[0]
         return (*path, key), f"required key {key!r}" + (f" ({description})" if description else ""), "nothing"
     if error.validator == "additionalProperties" and isinstance(instance, Mapping):
         allowed = sorted(schema.get("properties", {}))
@@ -185,7 +189,11 @@ def _describe(error: ValidationError) -> tuple[KeyPath, str, str]:
     return path, description or f"{error.validator} {value!r}", _found_text(instance)
 
 
-def _jsonable(value: Any, file: Path, path: KeyPath, problems: _Problems) -> Any:
+Issue = tuple[KeyPath, str, str]
+"""One problem inside a file, before the file name is attached: (key path, expected, found)."""
+
+
+def _jsonable(value: Any, path: KeyPath, issues: list[Issue]) -> Any:
     """YAML yields dates and non-string keys JSON Schema cannot judge: map dates to ISO text, flag keys."""
     if isinstance(value, datetime):
         return value  # not a plain date: the schema reports it as "not a string"
@@ -195,33 +203,51 @@ def _jsonable(value: Any, file: Path, path: KeyPath, problems: _Problems) -> Any
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                problems.add(file, path, "string keys", found_text=f"key {_found_text(key)} - quote it")
+                issues.append((path, "string keys", f"key {_found_text(key)} - quote it"))
                 continue
-            out[key] = _jsonable(item, file, (*path, key), problems)
+            out[key] = _jsonable(item, (*path, key), issues)
         return out
     if isinstance(value, list):
-        return [_jsonable(item, file, (*path, i), problems) for i, item in enumerate(value)]
+        return [_jsonable(item, (*path, i), issues) for i, item in enumerate(value)]
     return value
 
 
-def _validated(validators: Validators, file_kind: str, file: Path, problems: _Problems) -> Any | None:
+@functools.lru_cache(maxsize=64)
+def _check_text(schema_text: str, file_kind: str, text: str) -> tuple[Any, tuple[Issue, ...]]:
+    """Parse one file's text strictly and check it against ``$defs/<file_kind>``: (document, issues).
+
+    Cached by content, because parsing (pure-Python strict YAML) dominates a load, and most loads in one
+    process (two revisions in a diff, tests that mutate one file) see mostly unchanged files. The returned
+    document is shared between callers and must be treated as read-only.
+    """
+    try:
+        docs = parse_yaml_documents(text, "<catalog file>")
+    except InputError as exc:
+        return None, ((exc.key_path, exc.expected, exc.found),)
+    if len(docs) != 1:  # same rule as sovereign.yamlio.load_yaml_file
+        return None, (((), "exactly one YAML document", f"{len(docs)} documents"),)
+    issues: list[Issue] = []
+    doc = _jsonable(docs[0], (), issues)
+    if issues:
+        return None, tuple(issues)
+    errors = sorted(_compile_schema(schema_text)[file_kind].iter_errors(doc),
+                    key=lambda e: (list(map(str, e.absolute_path)), str(e.message)))
+    if errors:
+        return None, tuple(_describe(error) for error in errors)
+    return doc, ()
+
+
+def _validated(schema_text: str, file_kind: str, file: Path, problems: _Problems) -> Any | None:
     """Read one file and check it against ``$defs/<file_kind>``; None (with problems recorded) if it fails."""
     try:
-        raw = load_yaml_file(file)
+        text = read_text(file)
     except InputError as exc:
         problems.add(exc.file, exc.key_path, exc.expected, found_text=exc.found)
         return None
-    local = _Problems()
-    doc = _jsonable(raw, file, (), local)
-    if local.items:
-        problems.extend(local.items)
-        return None
-    errors = sorted(validators[file_kind].iter_errors(doc),
-                    key=lambda e: (list(map(str, e.absolute_path)), str(e.message)))
-    for error in errors:
-        key_path, expected, found = _describe(error)
+    doc, issues = _check_text(schema_text, file_kind, text)
+    for key_path, expected, found in issues:
         problems.add(file, key_path, expected, found_text=found)
-    return None if errors else doc
+    return doc
 
 
 # --- value parsing --------------------------------------------------------------------------------
@@ -506,19 +532,19 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """
     root = Path(directory) if directory is not None else paths.catalog_dir()
     problems = _Problems()
-    validators = _load_schema(root)
+    schema_text = _load_schema(root)
 
     catalog_file = root / CATALOG_FILE
     providers_file = root / PROVIDERS_FILE
-    catalog_doc = _validated(validators, "catalog_file", catalog_file, problems)
-    providers_doc = _validated(validators, "providers_file", providers_file, problems)
+    catalog_doc = _validated(schema_text, "catalog_file", catalog_file, problems)
+    providers_doc = _validated(schema_text, "providers_file", providers_file, problems)
     jurisdiction_docs: list[_JurisdictionDoc] = []
     files = list(_jurisdiction_files(root))
     if not files:
         problems.add(root / JURISDICTIONS_DIR, (), "a directory with one <id>.yaml file per jurisdiction",
                      found_text="no jurisdiction files")
     for file in files:
-        doc = _validated(validators, "jurisdiction_file", file, problems)
+        doc = _validated(schema_text, "jurisdiction_file", file, problems)
         if doc is not None:
             jurisdiction_docs.append(_JurisdictionDoc(file, doc))
     problems.raise_if_any()
