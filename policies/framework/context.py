@@ -1,0 +1,240 @@
+"""What every rule needs to know: the jurisdiction, the cluster, the catalog, the evaluation time.
+
+Sources, in the pack process as the CLI starts it (pulumi-runtime.md §2):
+* the stack's config, from ``pulumi.Config("sovereign-clusters")`` (the language host passes it in
+  ``PULUMI_CONFIG``). A full stack config is validated with the stack loader; ``sovereign check --manifests``
+  passes only ``jurisdiction`` (and optionally ``cluster``), which is tolerated. No jurisdiction: fail closed;
+* the catalog: ``$SOVEREIGN_CATALOG`` (the CLI's ``--catalog``) or the project's default catalog;
+* the evaluation time: the policy's ``at`` config property, else ``sovereign.clock.evaluation_time()``.
+
+Everything is loaded lazily on first use and cached per process, so pack start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction
+from sovereign.errors import InputError
+from sovereign.stackconfig.model import CONFIG_NAMESPACE, CniConfig, StackConfig, Transfer
+
+CATALOG_ENV = "SOVEREIGN_CATALOG"
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
+"""Never governed: the platform's own namespaces."""
+PARTIAL_KEYS = frozenset({"jurisdiction", "cluster"})
+
+
+class ContextError(Exception):
+    """The pack cannot tell which jurisdiction / cluster it judges: every rule fails closed with this."""
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """The cluster as far as the config tells (partial config: only what is given)."""
+
+    provider: str | None = None
+    regions: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    cidrs: tuple[IPNetwork, ...] = ()
+    cni: CniConfig | None = None
+
+
+@dataclass(frozen=True)
+class StackView:
+    stack: str
+    jurisdiction: Jurisdiction
+    catalog: Catalog
+    cluster: ClusterView
+    config: StackConfig | None = None
+    """The full, validated stack config; None under partial config (``sovereign check --manifests``)."""
+
+    @property
+    def transfers(self) -> tuple[Transfer, ...]:
+        return self.config.transfers if self.config else ()
+
+    def allowed_regions(self) -> tuple[str, ...]:
+        """Regions workloads may run in: the jurisdiction's regions for the cluster's provider (narrowed to the
+        cluster's configured regions when given); without a provider, the jurisdiction's regions on any
+        provider."""
+        jur = self.jurisdiction
+        if self.cluster.provider:
+            regions = jur.regions_for(self.cluster.provider)
+        else:
+            regions = tuple(sorted({r for rs in jur.regions.values() for r in rs}))
+        if self.cluster.regions:
+            regions = tuple(r for r in regions if r in self.cluster.regions)
+        return regions
+
+    def allowed_zones(self) -> tuple[str, ...]:
+        if self.cluster.provider:
+            zones = self.catalog.zones_for(self.jurisdiction.id, self.cluster.provider)
+        else:
+            zones = tuple(
+                sorted({z for p in self.jurisdiction.regions for z in self.catalog.zones_for(self.jurisdiction.id, p)})
+            )
+        if self.cluster.zones:
+            zones = tuple(z for z in zones if z in self.cluster.zones)
+        return zones
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """One rule's view: the stack plus that rule's policy config."""
+
+    stack: StackView
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        return self.stack.jurisdiction
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.stack.catalog
+
+    @property
+    def at(self) -> datetime:
+        from sovereign.clock import evaluation_time, parse_instant
+
+        raw = self.config.get("at")
+        if isinstance(raw, str) and raw:
+            return parse_instant(raw, source="policy config", key_path=("at",))
+        return evaluation_time()
+
+    def excluded_namespaces(self) -> frozenset[str]:
+        extra = self.config.get("excludedNamespaces")
+        names = [x for x in extra if isinstance(x, str)] if isinstance(extra, list | tuple) else []
+        return SYSTEM_NAMESPACES | frozenset(names)
+
+    def governed(self, namespace: str) -> bool:
+        """Every namespace except the system ones and the configured exclusions (unset = ``default``)."""
+        return (namespace or "default") not in self.excluded_namespaces()
+
+
+# --------------------------------------------------------------------------------------------- loading
+_override: Mapping[str, Any] | None = None
+_cache: dict[str, StackView] = {}
+
+
+@contextlib.contextmanager
+def stack_values_override(values: Mapping[str, Any]) -> Iterator[None]:
+    """In-process tests: use these ``{"sovereign-clusters:<key>": value}`` instead of ``pulumi.Config``."""
+    global _override
+    previous, _override = _override, dict(values)
+    _cache.clear()
+    try:
+        yield
+    finally:
+        _override = previous
+        _cache.clear()
+
+
+def _config_values() -> dict[str, Any]:
+    """Unprefixed key -> parsed value, for the keys the stack schema defines (None = not set)."""
+    from sovereign.stackconfig import config_keys
+
+    keys = config_keys()
+    if _override is not None:
+        prefix = CONFIG_NAMESPACE + ":"
+        raw = {k[len(prefix):]: v for k, v in _override.items() if k.startswith(prefix)}
+        values: dict[str, Any] = {}
+        for key in keys:
+            value = raw.get(key)
+            if isinstance(value, str) and key != "jurisdiction" and value[:1] in "[{":
+                value = json.loads(value)
+            values[key] = value
+    else:
+        import pulumi
+
+        cfg = pulumi.Config(CONFIG_NAMESPACE)
+        values = {}
+        for key in keys:
+            if key == "kubeconfig":
+                # A credential: only whether it is set matters here; never parse or keep it.
+                values[key] = True if cfg.get(key) is not None else None
+                continue
+            try:
+                values[key] = cfg.get_object(key)
+            except Exception:  # noqa: BLE001 - not JSON: a plain string value
+                values[key] = cfg.get(key)
+    if values.get("kubeconfig") not in (None, True, False):
+        values["kubeconfig"] = True
+    return values
+
+
+def _catalog() -> Catalog:
+    from sovereign.catalog import default_catalog, load_catalog
+
+    path = os.environ.get(CATALOG_ENV)
+    return load_catalog(Path(path)) if path else default_catalog()
+
+
+def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterView:
+    if raw is None:
+        return ClusterView()
+    if not isinstance(raw, Mapping):
+        raise ContextError(f"config sovereign-clusters:cluster must be an object, found {type(raw).__name__}")
+    from policies.framework.addresses import parse_network
+
+    provider = raw.get("provider")
+    if provider is not None and (not isinstance(provider, str) or catalog.provider(provider) is None):
+        raise ContextError(f"config sovereign-clusters:cluster.provider {provider!r} is not a catalog provider")
+    regions = tuple(str(r) for r in raw.get("regions") or ())
+    zones = tuple(str(z) for z in raw.get("zones") or ())
+    cidrs = []
+    for key in ("podCidrs", "serviceCidrs"):
+        for text in raw.get(key) or ():
+            net = parse_network(str(text))
+            if net is None:
+                raise ContextError(f"config sovereign-clusters:cluster.{key} has an invalid CIDR {text!r}")
+            cidrs.append(net)
+    return ClusterView(provider=provider, regions=regions, zones=zones, cidrs=tuple(cidrs))
+
+
+def load_stack_view() -> StackView:
+    """The stack this pack process judges (cached); ``ContextError`` when it cannot be determined."""
+    stack_name = os.environ.get("PULUMI_STACK", "")
+    key = json.dumps([_override, os.environ.get("PULUMI_CONFIG", ""), os.environ.get(CATALOG_ENV, "")],
+                     sort_keys=True, default=str)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    values = _config_values()
+    jurisdiction_id = values.get("jurisdiction")
+    if not isinstance(jurisdiction_id, str) or not jurisdiction_id:
+        raise ContextError(
+            "the jurisdiction is unknown: config sovereign-clusters:jurisdiction is not set for stack "
+            f"{stack_name or '(unnamed)'}; residency cannot be judged, so nothing is accepted"
+        )
+    try:
+        catalog = _catalog()
+    except InputError as exc:
+        raise ContextError(f"the catalog cannot be loaded: {exc.message}") from None
+    jur = catalog.jurisdiction(jurisdiction_id)
+    if jur is None:
+        raise ContextError(f"jurisdiction {jurisdiction_id!r} (config sovereign-clusters:jurisdiction) is not in "
+                           f"the catalog (known: {', '.join(sorted(catalog.jurisdictions))})")
+    set_keys = {k for k, v in values.items() if v is not None}
+    if set_keys <= PARTIAL_KEYS:
+        view = StackView(stack_name, jur, catalog, _partial_cluster(values.get("cluster"), jur, catalog))
+    else:
+        from sovereign.stackconfig import parse_stack_config
+
+        try:
+            cfg = parse_stack_config(values, stack=stack_name or "(pack)",
+                                     source_file=f"stack config of {stack_name or '(pack)'}", catalog=catalog)
+        except InputError as exc:
+            raise ContextError(f"the stack config is invalid: {exc.message}") from None
+        cl = cfg.cluster
+        cluster = ClusterView(provider=cl.provider, regions=cl.regions, zones=cl.zones,
+                              cidrs=cl.pod_cidrs + cl.service_cidrs, cni=cl.cni)
+        view = StackView(stack_name, jur, catalog, cluster, cfg)
+    _cache[key] = view
+    return view

@@ -1,0 +1,114 @@
+"""A small read-only view of one Kubernetes object as a policy sees it (type token + props)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from policies.framework.values import as_list, as_map, text
+
+WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+                            "ReplicationController"})
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def split_type_token(token: str) -> tuple[str, str, str] | None:
+    """``kubernetes:apps/v1:Deployment`` -> ("apps", "v1", "Deployment"); core group -> ""; others -> None."""
+    parts = token.split(":")
+    if len(parts) != 3 or parts[0] != "kubernetes" or "/" not in parts[1]:
+        return None
+    group, version = parts[1].rsplit("/", 1)
+    return ("" if group == "core" else group), version, parts[2]
+
+
+@dataclass(frozen=True)
+class K8sObject:
+    group: str
+    version: str
+    kind: str
+    props: Mapping[str, Any]
+    urn: str
+    resource_name: str
+
+    @classmethod
+    def from_resource(cls, type_token: str, props: Mapping[str, Any], urn: str, name: str) -> K8sObject | None:
+        parsed = split_type_token(type_token)
+        if parsed is None:
+            return None
+        group, version, kind = parsed
+        return cls(group, version, kind, props, urn, name)
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        return as_map(self.props.get("metadata"))
+
+    @property
+    def name(self) -> str:
+        return text(self.metadata.get("name")) or self.resource_name
+
+    @property
+    def namespace(self) -> str:
+        """The object's namespace ("" when cluster-scoped or unset; unset namespaced objects land in the
+        apply-time namespace, which the caller treats as ``default``)."""
+        return text(self.metadata.get("namespace"))
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        return as_map(self.props.get("spec"))
+
+    def labels(self) -> Mapping[str, Any]:
+        return as_map(self.metadata.get("labels"))
+
+    def annotations(self) -> Mapping[str, Any]:
+        return as_map(self.metadata.get("annotations"))
+
+    @property
+    def ref(self) -> str:
+        """``Kind ns/name`` for messages."""
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    # -- workloads ------------------------------------------------------------------------------------------
+    @property
+    def is_workload(self) -> bool:
+        return self.kind in WORKLOAD_KINDS and self.group in ("", "apps", "batch")
+
+    def pod_spec(self) -> Mapping[str, Any] | None:
+        """The pod spec of a workload (CronJob: ``spec.jobTemplate.spec.template.spec``)."""
+        if not self.is_workload:
+            return None
+        if self.kind == "Pod":
+            return self.spec
+        if self.kind == "CronJob":
+            return as_map(as_map(as_map(as_map(self.spec.get("jobTemplate")).get("spec")).get("template")).get("spec"))
+        return as_map(as_map(self.spec.get("template")).get("spec"))
+
+    def pod_spec_path(self) -> str:
+        return {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(self.kind, "spec.template.spec")
+
+
+def containers(pod_spec: Mapping[str, Any]) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    """(list name, index, container) over init, regular and ephemeral containers."""
+    for list_name in CONTAINER_LISTS:
+        for i, c in enumerate(as_list(pod_spec.get(list_name))):
+            yield list_name, i, as_map(c)
+
+
+def required_node_terms(pod_spec: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """``requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`` (ORed), or None when absent."""
+    node_aff = as_map(as_map(pod_spec.get("affinity")).get("nodeAffinity"))
+    required = node_aff.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if required is None:
+        return None
+    terms = as_list(as_map(required).get("nodeSelectorTerms"))
+    return [as_map(t) for t in terms]
+
+
+def term_values(term: Mapping[str, Any], key: str) -> list[tuple[str, list[str]]]:
+    """(operator, values) of every matchExpression on ``key`` in one node selector term."""
+    out = []
+    for expr in as_list(term.get("matchExpressions")):
+        e = as_map(expr)
+        if text(e.get("key")) == key:
+            out.append((text(e.get("operator")), [text(v) for v in as_list(e.get("values"))]))
+    return out

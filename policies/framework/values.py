@@ -1,0 +1,95 @@
+"""Reading resource properties safely: unknowns (preview placeholders) and proxies.
+
+The CrossGuard SDK hands policies its own read-only proxies over the props; reading a value that is unknown
+during preview raises ``pulumi_policy.proxy.UnknownValueError``, which the SDK turns into an *advisory*
+"can't run policy" note. Our guard catches it and reports a mandatory violation instead (fail closed).
+``plain`` converts a proxied value into plain Python for code that needs dicts (the connectivity engine),
+raising the same error for any unknown it meets, with the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+__all__ = ["UnknownValueError", "as_list", "as_map", "is_map", "is_seq", "plain", "proxied", "text"]
+
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+        "030794c1-ac77-496b-92df-f27374a8bd58",
+        "e48ece36-62e2-4504-bad9-02848725956a",
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    }
+)
+"""The engine's preview placeholders (pulumi_policy/proxy.py UNKNOWN_*_VALUE)."""
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, str) and value in _UNKNOWN_SENTINELS
+
+
+def is_map(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def is_seq(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    """A mapping, or an empty one for null/missing/mistyped values."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """The elements of a sequence (each read through the proxy, so unknown elements raise), else []."""
+    return [value[i] for i in range(len(value))] if is_seq(value) else []
+
+
+def text(value: Any) -> str:
+    """A string value, or "" for anything else (numbers are rendered, since the wire turns ints into floats)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    return ""
+
+
+def plain(value: Any, path: tuple[str, ...] = ()) -> Any:
+    """Deep plain copy; raises ``UnknownValueError`` naming the path of the first unknown it meets."""
+    if is_unknown(value):
+        raise UnknownValueError(value, list(path))
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:
+            try:
+                item = value[key]
+            except UnknownValueError as exc:
+                raise UnknownValueError(exc.unknown_type_sentinel, [*path, str(key)]) from None
+            out[str(key)] = plain(item, (*path, str(key)))
+        return out
+    if is_seq(value):
+        items = []
+        for i in range(len(value)):
+            try:
+                item = value[i]
+            except UnknownValueError as exc:
+                raise UnknownValueError(exc.unknown_type_sentinel, [*path, str(i)]) from None
+            items.append(plain(item, (*path, str(i))))
+        return items
+    return value
+
+
+def proxied(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Wrap plain props the way the SDK does, so in-process tests see exactly what the pack sees."""
+    return unknown_checking_proxy(dict(props))  # type: ignore[no-any-return]

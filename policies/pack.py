@@ -1,0 +1,50 @@
+"""The sovereign-residency pack: every rule under ``policies/rules/<rule_pkg>/rule.py``, as CrossGuard policies."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from policies.framework.rule import Rule
+
+PACK_NAME = "sovereign-residency"
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+
+def rule_packages() -> list[str]:
+    """Rule package names, sorted (a directory with a ``rule.py``)."""
+    return sorted(p.name for p in RULES_DIR.iterdir() if (p / "rule.py").is_file() and not p.name.startswith("_"))
+
+
+def load_rules() -> list[Rule]:
+    """Each package's ``RULE``; ids must be unique."""
+    rules: list[Rule] = []
+    for pkg in rule_packages():
+        module = importlib.import_module(f"policies.rules.{pkg}.rule")
+        rule = getattr(module, "RULE", None)
+        if not isinstance(rule, Rule):
+            raise TypeError(f"policies/rules/{pkg}/rule.py must define RULE as a Rule")
+        rules.append(rule)
+    ids = [r.id for r in rules]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate rule ids: {', '.join(duplicates)}")
+    return rules
+
+
+def build_policies() -> list:  # type: ignore[type-arg]
+    from policies.framework.guard import to_policy
+
+    return [to_policy(r) for r in load_rules()]
+
+
+def serve() -> None:
+    """Start the gRPC server (blocks); called by ``__main__.py`` under the CLI."""
+    from pulumi_policy import EnforcementLevel, PolicyPack
+
+    PolicyPack(
+        PACK_NAME,
+        build_policies(),
+        enforcement_level=EnforcementLevel.MANDATORY,
+        description="Residency rules: nothing residency-bound may leave its jurisdiction.",
+    )
