@@ -737,14 +737,19 @@ class _SemanticChecks:
         allowed = jur.regions_for(provider)
         if region in allowed:
             return
-        expected = f"a {provider} region of {jur.id}: {_listing(allowed)}"
+        expected = (
+            f"a region of {jur.id} on provider {provider}: {', '.join(allowed)}"
+            if allowed
+            else f"a region of {jur.id} (the catalog lists none on provider {provider}; "
+            f"{jur.id} has regions on {_listing(sorted(jur.regions))})"
+        )
         owner = self.catalog.jurisdiction_of_region(provider, region)
         prov = self.catalog.provider(provider)
         known = prov.region(region) if prov else None
         if owner is not None:
             found = f"{region} belongs to {owner.id} ({owner.name}), not {jur.id}"
         elif known is not None:
-            found = f"{region} is a {provider} region in {known.country}, outside {jur.id}"
+            found = f"{region} is a region of {provider} in {known.country}, outside {jur.id}"
         else:
             found = f"{region!r}, not a region of provider {provider}"
         self.error(path, expected, found)
