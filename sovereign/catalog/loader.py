@@ -554,6 +554,11 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     catalog_as_of = _date(catalog_doc["as_of"], catalog_file, ("as_of",), problems)
     _date(providers_doc["as_of"], providers_file, ("as_of",), problems)
     _check_ids(catalog_file, catalog_doc, jurisdiction_docs, problems)
+    # A second file with an already-used id has been reported; checking it further would only add noise.
+    firsts: dict[str, _JurisdictionDoc] = {}
+    for jur in jurisdiction_docs:
+        firsts.setdefault(jur.id, jur)
+    jurisdiction_docs = list(firsts.values())
     providers = _build_providers(providers_doc, providers_file, problems)
     _check_regions(jurisdiction_docs, providers, problems)
     networks = _check_networks(jurisdiction_docs, problems)
@@ -561,8 +566,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     known = {j.id for j in jurisdiction_docs}
     jurisdictions: dict[str, Jurisdiction] = {}
     for jur in jurisdiction_docs:
-        if jur.id not in jurisdictions:
-            jurisdictions[jur.id] = _build_jurisdiction(jur, networks.get(jur.id, ()), known, problems)
+        jurisdictions[jur.id] = _build_jurisdiction(jur, networks.get(jur.id, ()), known, problems)
     problems.raise_if_any()
     return Catalog(
         version=catalog_doc["version"],

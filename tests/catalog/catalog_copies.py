@@ -41,11 +41,11 @@ def write_doc(directory: Path, relative: str, doc: Any) -> None:
     (directory / relative).write_text(text, encoding="utf-8")
 
 
-def edit(directory: Path, relative: str, change: Callable[[Any], Any]) -> None:
-    """Apply ``change`` to the parsed document; if it returns a value, that replaces the document."""
+def edit(directory: Path, relative: str, change: Callable[[Any], object]) -> None:
+    """Apply ``change`` to the parsed document in place (its return value is ignored) and write it back."""
     doc = read_doc(directory, relative)
-    result = change(doc)
-    write_doc(directory, relative, doc if result is None else result)
+    change(doc)
+    write_doc(directory, relative, doc)
 
 
 def load_ok(directory: Path) -> Catalog:
