@@ -120,19 +120,21 @@ class RuleContext:
 
 # --------------------------------------------------------------------------------------------- loading
 _override: Mapping[str, Any] | None = None
+_override_stack: str | None = None
 _cache: dict[str, StackView] = {}
 
 
 @contextlib.contextmanager
-def stack_values_override(values: Mapping[str, Any]) -> Iterator[None]:
+def stack_values_override(values: Mapping[str, Any], *, stack: str = "dev") -> Iterator[None]:
     """In-process tests: use these ``{"sovereign-clusters:<key>": value}`` instead of ``pulumi.Config``."""
-    global _override
-    previous, _override = _override, dict(values)
+    global _override, _override_stack
+    previous = (_override, _override_stack)
+    _override, _override_stack = dict(values), stack
     _cache.clear()
     try:
         yield
     finally:
-        _override = previous
+        _override, _override_stack = previous
         _cache.clear()
 
 
@@ -200,8 +202,8 @@ def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterVi
 
 def load_stack_view() -> StackView:
     """The stack this pack process judges (cached); ``ContextError`` when it cannot be determined."""
-    stack_name = os.environ.get("PULUMI_STACK", "")
-    key = json.dumps([_override, os.environ.get("PULUMI_CONFIG", ""), os.environ.get(CATALOG_ENV, "")],
+    stack_name = _override_stack if _override is not None else os.environ.get("PULUMI_STACK", "")
+    key = json.dumps([_override, stack_name, os.environ.get("PULUMI_CONFIG", ""), os.environ.get(CATALOG_ENV, "")],
                      sort_keys=True, default=str)
     cached = _cache.get(key)
     if cached is not None:

@@ -118,7 +118,7 @@ def evaluate_in_process(sample: Sample, *, stack: str = SAMPLE_STACK_NAME) -> li
 
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
     resources = [resource_from_manifest(m, stack=stack) for m in sample.manifests]
-    with stack_values_override(sample.stack_config):
+    with stack_values_override(sample.stack_config, stack=stack):
         if isinstance(rule, ResourceRule):
             for r in resources:
                 args = ResourceValidationArgs(r.type, proxied(r.props), r.urn, r.name, opts, None,

@@ -1,0 +1,93 @@
+"""GPU products a workload requests or selects must be allowed in the jurisdiction (export-control rules).
+
+The catalog's accelerator policy is dated and sourced (rules on specific chips changed within weeks in 2025),
+so every message cites the catalog rule, its as-of date and source. A GPU request with no product pinned is a
+violation: the scheduler could then place it on any GPU node, including a denied product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.framework.context import RuleContext
+from policies.framework.k8s import WORKLOAD_KINDS, K8sObject, containers, required_node_terms, term_values
+from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
+from policies.framework.values import as_map, text
+from sovereign.labels import GPU_PRODUCT, GPU_RESOURCE
+
+
+def _gpu_count(value: object) -> float:
+    raw = text(value)
+    try:
+        return float(raw) if raw else 0.0
+    except ValueError:
+        return 1.0  # an unparsable quantity is treated as a request (fail closed)
+
+
+def _verdict(ctx: RuleContext, product: str) -> tuple[bool, str]:
+    acc = ctx.jurisdiction.accelerators
+    rule = acc.rule_for(product)
+    if rule is not None:
+        prov = rule.provenance
+        why = f"catalog rule {rule.product!r} ({rule.decision.value}, as of {prov.as_of}, source: {prov.source})"
+        if rule.note:
+            why += f"; {rule.note}"
+        return rule.decision.value == "allow", why
+    prov = acc.default_provenance
+    return acc.default.value == "allow", (
+        f"no catalog rule names it; the {ctx.jurisdiction.id} default is {acc.default.value} "
+        f"(as of {prov.as_of}, source: {prov.source})"
+    )
+
+
+def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    if not ctx.governed(obj.namespace):
+        return
+    spec = obj.pod_spec()
+    if spec is None:
+        return
+    path = obj.pod_spec_path()
+    jur = ctx.jurisdiction.id
+    requested = []
+    for list_name, i, c in containers(spec):
+        res = as_map(c.get("resources"))
+        amount = max(_gpu_count(as_map(res.get("limits")).get(GPU_RESOURCE)),
+                     _gpu_count(as_map(res.get("requests")).get(GPU_RESOURCE)))
+        if amount > 0:
+            requested.append(f"{path}.{list_name}[{i}]")
+    selected: set[str] = set()
+    pinned_everywhere = True
+    node_selector_product = text(as_map(spec.get("nodeSelector")).get(GPU_PRODUCT))
+    if node_selector_product:
+        selected.add(node_selector_product)
+    terms = required_node_terms(spec) or []
+    for term in terms:
+        ins = [values for op, values in term_values(term, GPU_PRODUCT) if op == "In"]
+        for values in ins:
+            selected.update(values)
+        if not ins:
+            pinned_everywhere = False
+    pinned = bool(node_selector_product) or (bool(terms) and pinned_everywhere)
+    allowed_names = ", ".join(ctx.jurisdiction.accelerators.allowed_products()) or "(none)"
+    for product in sorted(selected):
+        ok, why = _verdict(ctx, product)
+        if not ok:
+            yield (f"{obj.ref} selects GPU product {product}, which is not allowed in {jur} ({why}); allowed "
+                   f"products: {allowed_names}")
+    if requested and not pinned:
+        yield (f"{obj.ref} requests {GPU_RESOURCE} in {', '.join(requested)} without pinning a GPU product: "
+               f"the scheduler may place it on any GPU model, including products denied in {jur}; pin "
+               f"nodeSelector {GPU_PRODUCT} (or required node affinity In) to one of: {allowed_names}")
+
+
+RULE = ResourceRule(
+    id="accelerator-allowed",
+    protects="Accelerators (GPU products) requested or selected by workloads are allowed in the jurisdiction "
+    "by the dated catalog rules.",
+    remediation="pin nodeSelector nvidia.com/gpu.product (or required node affinity on it) to a product the "
+    "catalog allows for the jurisdiction",
+    severity="high",
+    kinds=WORKLOAD_KINDS,
+    check=check,
+    config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},
+)

@@ -1,0 +1,74 @@
+"""Images come only from registries the jurisdiction allows.
+
+Pulling from a foreign registry makes every node depend on, and report to, a service abroad; pushing the
+images there in the first place may itself export code or models. A short name such as ``nginx`` is pulled from
+``docker.io`` (the implicit default registry), so it counts as docker.io here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.framework.context import RuleContext
+from policies.framework.k8s import WORKLOAD_KINDS, K8sObject, containers
+from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
+from policies.framework.values import as_list, text
+
+DEFAULT_REGISTRY = "docker.io"
+
+
+def registry_of(image: str) -> str:
+    """The registry host of an image reference, port stripped; short names resolve to docker.io."""
+    first, sep, _rest = image.partition("/")
+    if not sep:
+        return DEFAULT_REGISTRY
+    if "." in first or ":" in first or first == "localhost":
+        host = first.rsplit(":", 1)[0] if first.count(":") == 1 else first
+        return host.lower()
+    return DEFAULT_REGISTRY
+
+
+def _allowed(ctx: RuleContext, host: str) -> bool:
+    if ctx.jurisdiction.registry_allowed(host):
+        return True
+    extra = [x for x in as_list(ctx.config.get("extraRegistries")) if isinstance(x, str)]
+    return any(host == e.lower() or (e.startswith("*.") and host.endswith(e[1:].lower())) for e in extra)
+
+
+def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    if not ctx.governed(obj.namespace):
+        return
+    spec = obj.pod_spec()
+    if spec is None:
+        return
+    path = obj.pod_spec_path()
+    jur = ctx.jurisdiction
+    for list_name, i, c in containers(spec):
+        image = text(c.get("image"))
+        host = registry_of(image) if image else ""
+        if not image:
+            yield f"{obj.ref} {path}.{list_name}[{i}] has no image: the node's default registry would decide"
+        elif not _allowed(ctx, host):
+            implicit = " (implicit default registry of a short name)" if host == DEFAULT_REGISTRY and \
+                not image.startswith("docker.io/") else ""
+            yield (f"{obj.ref} pulls {image} from {host}{implicit}, a registry not allowed in {jur.id} "
+                   f"({path}.{list_name}[{i}]); allowed: {', '.join(jur.registries)}")
+
+
+RULE = ResourceRule(
+    id="image-registry-allowed",
+    protects="Container images are pulled only from registries allowed in the jurisdiction (docker.io is the "
+    "implicit default of short names).",
+    remediation="mirror the image into an allowed registry and reference it by its full registry host",
+    severity="medium",
+    kinds=WORKLOAD_KINDS,
+    check=check,
+    config={
+        "extraRegistries": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Registry hosts allowed besides the catalog's (``*.`` prefix globs allowed).",
+        },
+        "excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA,
+    },
+)

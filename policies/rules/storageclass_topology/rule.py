@@ -1,0 +1,105 @@
+"""StorageClasses provision volumes only in the jurisdiction's zones and replicate nowhere else.
+
+A StorageClass without ``allowedTopologies`` lets the provisioner create volumes in any zone the CSI driver
+serves; geo-redundant SKUs and replication parameters copy every byte to another region.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from policies.framework.context import RuleContext
+from policies.framework.k8s import K8sObject
+from policies.framework.rule import ResourceRule
+from policies.framework.values import as_list, as_map, text
+from sovereign.labels import REGION, ZONE
+
+GEO_REDUNDANT_SKU = re.compile(r"(^|_)(RA)?GZ?RS$", re.IGNORECASE)
+"""Azure skuName/storageaccounttype values that replicate to the paired region (Standard_GRS, RAGZRS...)."""
+
+
+def _zone_keys(ctx: RuleContext) -> set[str]:
+    keys = {ZONE}
+    provider = ctx.catalog.provider(ctx.stack.cluster.provider) if ctx.stack.cluster.provider else None
+    if provider is not None:
+        keys.add(provider.zone_topology_key)
+    else:
+        keys.update(p.zone_topology_key for p in ctx.catalog.providers.values())
+    return keys
+
+
+def _foreign_location(ctx: RuleContext, token: str) -> str | None:
+    """Where a region or zone id named in a parameter lies, when it is outside the jurisdiction."""
+    jur = ctx.jurisdiction
+    own_regions = {r for rs in jur.regions.values() for r in rs}
+    first = ctx.stack.cluster.provider
+    providers = sorted(ctx.catalog.providers.values(), key=lambda p: (p.id != first, p.id))
+    for prov in providers:
+        if token in prov.regions and token not in own_regions:
+            other = ctx.catalog.jurisdiction_of_region(prov.id, token)
+            return f"region {token} ({prov.id}, {other.id if other else prov.regions[token].country})"
+        region = ctx.catalog.region_of_zone(prov.id, token)
+        if region is not None and region.id not in own_regions:
+            other = ctx.catalog.jurisdiction_of_region(prov.id, region.id)
+            return f"zone {token} of region {region.id} ({prov.id}, {other.id if other else region.country})"
+    return None
+
+
+def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    if obj.group != "storage.k8s.io":
+        return
+    jur = ctx.jurisdiction.id
+    zones = ctx.stack.allowed_zones()
+    regions = ctx.stack.allowed_regions()
+    zone_keys = _zone_keys(ctx)
+    terms = as_list(obj.props.get("allowedTopologies"))
+    if not terms:
+        yield (f"{obj.ref} has no allowedTopologies, so its provisioner may create volumes in any zone, outside "
+               f"{jur} included; restrict it to the zones {', '.join(zones) or '(none known)'}")
+    for i, term in enumerate(terms):
+        constrained = False
+        for j, expr in enumerate(as_list(as_map(term).get("matchLabelExpressions"))):
+            e = as_map(expr)
+            key = text(e.get("key"))
+            values = [text(v) for v in as_list(e.get("values"))]
+            where = f"allowedTopologies[{i}].matchLabelExpressions[{j}]"
+            if key in zone_keys:
+                constrained = True
+                foreign = sorted(v for v in values if v not in zones)
+                if foreign:
+                    yield (f"{obj.ref} may provision volumes in zone(s) {', '.join(foreign)}, outside {jur}: "
+                           f"{where} {key} In {values}; allowed zones: {', '.join(zones)}")
+            elif key == REGION:
+                constrained = True
+                foreign = sorted(v for v in values if v not in regions)
+                if foreign:
+                    yield (f"{obj.ref} may provision volumes in region(s) {', '.join(foreign)}, outside {jur}: "
+                           f"{where}; allowed regions: {', '.join(regions)}")
+        if not constrained:
+            yield (f"{obj.ref} allowedTopologies[{i}] constrains neither zone ({', '.join(sorted(zone_keys))}) "
+                   f"nor region, so volumes may be provisioned outside {jur}")
+    params = as_map(obj.props.get("parameters"))
+    for key in sorted(params):
+        value = text(params[key])
+        if key.lower() in ("skuname", "storageaccounttype") and GEO_REDUNDANT_SKU.search(value):
+            yield (f"{obj.ref} parameter {key}={value} is geo-redundant: every volume is replicated to the "
+                   f"provider's paired region, which the catalog does not place in {jur}; use a locally or "
+                   f"zone-redundant SKU (LRS/ZRS)")
+            continue
+        for token in sorted(set(t for t in re.split(r"[\s,;]+", value) if t)):
+            where = _foreign_location(ctx, token)
+            if where:
+                yield (f"{obj.ref} parameter {key}={value} replicates or places data in {where}, outside {jur}")
+
+
+RULE = ResourceRule(
+    id="storageclass-topology",
+    protects="StorageClasses provision only in the jurisdiction's zones (allowedTopologies) and replicate to "
+    "no other jurisdiction.",
+    remediation="set allowedTopologies to the provider's zone topology key In the stack's zones, and remove "
+    "geo-replication parameters that name other regions",
+    severity="critical",
+    kinds=frozenset({"StorageClass"}),
+    check=check,
+)
