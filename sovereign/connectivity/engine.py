@@ -1,4 +1,5 @@
-"""Entry point: build the inventory, translate policies, evaluate (implementation lands next commit)."""
+"""analyze(): manifests in, ConnectivityReport out. Orchestration only; semantics live in the translators
+(netpol, adminpol, cilium) and the evaluator."""
 
 from __future__ import annotations
 
@@ -6,8 +7,69 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sovereign.catalog.model import Catalog, IPNetwork
-from sovereign.connectivity.model import CniParams
+from sovereign.connectivity import adminpol, cilium, netpol
+from sovereign.connectivity.evaluate import Outcome, evaluate
+from sovereign.connectivity.intervals import iter_bits
+from sovereign.connectivity.inventory import (
+    POLICY_KINDS,
+    WORKLOAD_KINDS,
+    Manifest,
+    Namespace,
+    PodTemplate,
+    Service,
+    endpoint_slice,
+    name_of,
+    namespace_object,
+    namespace_of,
+    pod_template,
+    service_object,
+    to_manifests,
+)
+from sovereign.connectivity.model import CniParams, IgnoredPolicy
 from sovereign.connectivity.report import ConnectivityReport
+from sovereign.connectivity.rules import Policy
+from sovereign.connectivity.universe import Universe
+from sovereign.stackconfig.model import PolicyApi
+
+API_OF_KIND = {
+    "NetworkPolicy": PolicyApi.NETWORK_POLICY,
+    "AdminNetworkPolicy": PolicyApi.ADMIN_NETWORK_POLICY,
+    "BaselineAdminNetworkPolicy": PolicyApi.ADMIN_NETWORK_POLICY,
+    "ClusterNetworkPolicy": PolicyApi.CLUSTER_NETWORK_POLICY,
+    "CiliumNetworkPolicy": PolicyApi.CILIUM,
+    "CiliumClusterwideNetworkPolicy": PolicyApi.CILIUM,
+}
+
+
+def _policies(
+    manifests: Sequence[Manifest], cni: CniParams
+) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
+    policies: list[Policy] = []
+    ignored: list[IgnoredPolicy] = []
+    notes: list[str] = []
+    for m in manifests:
+        kind = m.kind
+        if kind not in POLICY_KINDS:
+            continue
+        api = API_OF_KIND[kind]
+        ns = namespace_of(m) if kind in ("NetworkPolicy", "CiliumNetworkPolicy") else ""
+        if api not in cni.enforces:
+            ignored.append(IgnoredPolicy(kind, ns, name_of(m), f"the CNI does not enforce {api.value}"))
+            continue
+        if kind == "NetworkPolicy":
+            policies.append(netpol.parse(m, cni.ipblock_matches_pod_ips))
+        elif kind in (adminpol.ANP, adminpol.BANP, adminpol.CNP):
+            policies.append(adminpol.parse(m))
+        else:
+            before = len(notes)
+            parsed = cilium.parse(m, cni.ipblock_matches_pod_ips, notes)
+            policies.extend(parsed)
+            if not parsed:
+                ignored.append(
+                    IgnoredPolicy(kind, ns, name_of(m), "host policies (nodeSelector) are not modelled")
+                )
+                del notes[before:]
+    return policies, ignored, notes
 
 
 def analyze(
@@ -19,4 +81,84 @@ def analyze(
     cluster_cidrs: Sequence[IPNetwork] = (),
 ) -> ConnectivityReport:
     """Compute what every workload can reach; see the package docstring."""
-    raise NotImplementedError("engine lands in the next commit")
+    manifests = to_manifests(objects)
+    namespaces: dict[str, Namespace] = {}
+    templates: list[PodTemplate] = []
+    services: dict[tuple[str, str], Service] = {}
+    slices: list[tuple[str, str, list[Any], list[tuple[str, int, str]]]] = []
+    for m in manifests:
+        kind = m.kind
+        if kind == "Namespace":
+            ns = namespace_object(m)
+            namespaces[ns.name] = ns
+        elif kind == "Pod" or kind in WORKLOAD_KINDS:
+            templates.append(pod_template(m))
+        elif kind == "Service":
+            svc = service_object(m)
+            services[(svc.namespace, svc.name)] = svc
+        elif kind == "EndpointSlice":
+            slices.append(endpoint_slice(m))
+    for ns_name, svc_name, addrs, ports in slices:
+        backing = services.get((ns_name, svc_name))
+        if backing is not None:
+            backing.endpoint_ips.append(tuple(addrs))
+            backing.endpoint_ports.extend(ports)
+    policies, ignored, notes = _policies(manifests, cni)
+
+    networks: list[IPNetwork] = []
+    if catalog is not None:
+        for jur in catalog.jurisdictions.values():
+            networks.extend(jur.networks)
+    u = Universe(namespaces, templates, services, policies, cni, networks, cluster_cidrs)
+
+    # Stable rule ids, then which policies select each class per direction.
+    rule_ids: dict[int, list[int]] = {}
+    next_id = 0
+    selected: dict[str, list[list[int]]] = {
+        "egress": [[] for _ in u.classes],
+        "ingress": [[] for _ in u.classes],
+    }
+    for idx, p in enumerate(policies):
+        ids: list[int] = []
+        for s in (p.ingress, p.egress):
+            if s is not None:
+                ids.extend(range(next_id, next_id + len(s.rules) + len(s.deny)))
+                next_id += len(s.rules) + len(s.deny)
+        subject = u.pod_peer_mask(p.subject, p.host_network_rule)
+        for direction in ("ingress", "egress"):
+            if getattr(p, direction) is None:
+                continue
+            for c in iter_bits(subject):
+                selected[direction][c].append(idx)
+        # ids per direction, in the order evaluate() expects (that direction's allow rules, then deny rules)
+        rule_ids[idx] = ids
+
+    per_direction_ids: dict[str, dict[int, list[int]]] = {"ingress": {}, "egress": {}}
+    for idx, p in enumerate(policies):
+        ids = rule_ids[idx]
+        cursor = 0
+        for direction in ("ingress", "egress"):
+            s = getattr(p, direction)
+            if s is None:
+                continue
+            n = len(s.rules) + len(s.deny)
+            per_direction_ids[direction][idx] = ids[cursor : cursor + n]
+            cursor += n
+
+    outcomes: dict[str, dict[tuple[Any, ...], Outcome]] = {"egress": {}, "ingress": {}}
+    sig_of: dict[str, list[tuple[Any, ...]]] = {"egress": [], "ingress": []}
+    for direction in ("egress", "ingress"):
+        egress = direction == "egress"
+        for pc in u.classes:
+            sel = tuple(selected[direction][pc.index])
+            key: tuple[Any, ...] = sel if egress else (sel, pc.named_ports if sel else ())
+            sig_of[direction].append(key)
+            if key not in outcomes[direction]:
+                outcomes[direction][key] = evaluate(
+                    u,
+                    [(i, policies[i]) for i in sel],
+                    egress,
+                    None if egress else pc.named_ports,
+                    per_direction_ids[direction],
+                )
+    return ConnectivityReport(u, outcomes, sig_of, ignored, notes, catalog, jurisdiction, policies)

@@ -27,8 +27,13 @@ POLICY_KINDS = (
     "CiliumNetworkPolicy",
     "CiliumClusterwideNetworkPolicy",
 )
-CLUSTER_SCOPED = ("Namespace", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
-                  "CiliumClusterwideNetworkPolicy")
+CLUSTER_SCOPED = (
+    "Namespace",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+)
 
 NamedPorts = tuple[tuple[str, str, int], ...]
 """(name, protocol, containerPort), sorted."""
@@ -82,7 +87,9 @@ class Service:
     name: str
     selector: dict[str, str] | None
     ports: tuple[ServicePort, ...]
-    endpoint_ips: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]] = field(default_factory=list)
+    endpoint_ips: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]] = field(
+        default_factory=list
+    )
     endpoint_ports: list[tuple[str, int, str]] = field(default_factory=list)
     """(name, port, protocol) of EndpointSlices."""
 
@@ -229,8 +236,14 @@ def service_object(m: Manifest) -> Service:
         target = p.get("targetPort", num)
         if not isinstance(target, int | str) or isinstance(target, bool):
             raise InputError(m.source, m.path("spec", "ports", i, "targetPort"), "a number or name", target)
-        ports.append(ServicePort(str(p.get("name", "")), num, _protocol(m, p.get("protocol"), "spec", "ports",
-                                                                         i, "protocol"), target))
+        ports.append(
+            ServicePort(
+                str(p.get("name", "")),
+                num,
+                _protocol(m, p.get("protocol"), "spec", "ports", i, "protocol"),
+                target,
+            )
+        )
     return Service(ns, name, selector if selector else None, tuple(ports))
 
 
@@ -250,7 +263,9 @@ def endpoint_slice(m: Manifest) -> tuple[str, str, list[Any], list[tuple[str, in
         p = _mapping(m, p, "ports", i)
         num = p.get("port")
         if isinstance(num, int) and not isinstance(num, bool):
-            ports.append((str(p.get("name", "")), num, _protocol(m, p.get("protocol"), "ports", i, "protocol")))
+            ports.append(
+                (str(p.get("name", "")), num, _protocol(m, p.get("protocol"), "ports", i, "protocol"))
+            )
     return ns, svc, addrs, ports
 
 

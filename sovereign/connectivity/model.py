@@ -17,7 +17,7 @@ class CniParams:
     enforces: frozenset[PolicyApi]
     """Policy APIs the CNI enforces; objects of any other API are ignored and reported."""
     ipblock_matches_pod_ips: bool
-    """NetworkPolicy ipBlock (and Cilium toCIDR) also match pod IPs (Calico, upstream e2e: yes; Cilium: no)."""
+    """NetworkPolicy ipBlock and Cilium toCIDR also match pod IPs (Calico, upstream e2e: yes; Cilium: no)."""
     end_port: bool
     """``endPort`` honoured; when False only ``port`` is applied (upstream documented fallback)."""
     sctp: bool

@@ -7,7 +7,7 @@ from typing import Any
 from sovereign.connectivity.inventory import Manifest, name_of, namespace_of
 from sovereign.connectivity.model import RuleRef
 from sovereign.connectivity.parsing import address_peer, mapping, port_number, seq
-from sovereign.connectivity.rules import Action, Peer, Policy, PodPeer, PortSpec, Rule, Section, Tier
+from sovereign.connectivity.rules import Action, Peer, PodPeer, Policy, PortSpec, Rule, Section, Tier
 from sovereign.connectivity.selectors import parse_selector
 from sovereign.errors import InputError
 
@@ -44,7 +44,9 @@ def _ports(m: Manifest, raw: Any, *keys: str | int) -> tuple[PortSpec, ...] | No
     return tuple(out)
 
 
-def _peers(m: Manifest, raw: Any, ns: str, pods_match_ipblock: bool, *keys: str | int) -> tuple[Peer, ...] | None:
+def _peers(
+    m: Manifest, raw: Any, ns: str, pods_match_ipblock: bool, *keys: str | int
+) -> tuple[Peer, ...] | None:
     items = seq(m, raw, *keys)
     if not items:
         return None  # omitted or empty: every peer, the Internet included
@@ -58,8 +60,11 @@ def _peers(m: Manifest, raw: Any, ns: str, pods_match_ipblock: bool, *keys: str 
             raise InputError(m.source, m.path(*pk), "ipBlock alone, or pod/namespace selectors", sorted(p))
         if has_ip:
             block = mapping(m, p["ipBlock"], *pk, "ipBlock")
-            out.append(address_peer(m, block.get("cidr"), block.get("except"), pods_match_ipblock,
-                                    *pk, "ipBlock", "cidr"))
+            out.append(
+                address_peer(
+                    m, block.get("cidr"), block.get("except"), pods_match_ipblock, *pk, "ipBlock", "cidr"
+                )
+            )
             continue
         if not has_sel:
             raise InputError(m.source, m.path(*pk), "one of podSelector, namespaceSelector, ipBlock", p)
@@ -94,13 +99,22 @@ def parse(m: Manifest, ipblock_matches_pod_ips: bool) -> Policy:
         for i, r in enumerate(seq(m, spec.get(direction), "spec", direction)):
             rk = ("spec", direction, i)
             r = mapping(m, r, *rk)
-            rules.append(Rule(
-                RuleRef(KIND, ns, name, f"{direction}[{i}]"),
-                Action.ALLOW,
-                _peers(m, r.get(peer_key), ns, ipblock_matches_pod_ips, *rk, peer_key),
-                _ports(m, r.get("ports"), *rk, "ports"),
-            ))
+            rules.append(
+                Rule(
+                    RuleRef(KIND, ns, name, f"{direction}[{i}]"),
+                    Action.ALLOW,
+                    _peers(m, r.get(peer_key), ns, ipblock_matches_pod_ips, *rk, peer_key),
+                    _ports(m, r.get("ports"), *rk, "ports"),
+                )
+            )
         sections[direction] = Section(True, tuple(rules))
-    return Policy(KIND, ns, name, Tier.NETWORK_POLICY, 0,
-                  PodPeer(ns, None, None if subject_sel.is_empty else subject_sel),
-                  sections["ingress"], sections["egress"])
+    return Policy(
+        KIND,
+        ns,
+        name,
+        Tier.NETWORK_POLICY,
+        0,
+        PodPeer(ns, None, None if subject_sel.is_empty else subject_sel),
+        sections["ingress"],
+        sections["egress"],
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from sovereign.connectivity.inventory import Manifest
 from sovereign.connectivity.intervals import Range, network_range, subtract
+from sovereign.connectivity.inventory import Manifest
 from sovereign.connectivity.rules import AddressPeer
 from sovereign.errors import InputError
 
@@ -18,7 +18,9 @@ def cidr(m: Manifest, value: Any, *keys: str | int) -> tuple[int, Range]:
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise InputError(m.source, m.path(*keys), "a CIDR such as 10.0.0.0/8 or 2001:db8::/32", value) from None
+        raise InputError(
+            m.source, m.path(*keys), "a CIDR such as 10.0.0.0/8 or 2001:db8::/32", value
+        ) from None
     return net.version, network_range(net)
 
 

@@ -1,26 +1,468 @@
-"""ConnectivityReport: the answers (reach, query, cross-border paths) over an evaluated cluster."""
+"""ConnectivityReport: answers (reach, query, cross-border paths) over the evaluated classes.
+
+Answers are assembled lazily from per-signature outcomes (egress of the source, ingress of the
+destination), so analysing a large cluster does not pay for questions nobody asks.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
 from typing import Any
 
-from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach
+from sovereign.catalog.model import Catalog
+from sovereign.connectivity.evaluate import Chain, Entry, Outcome
+from sovereign.connectivity.intervals import Atoms, Range, format_address_range, format_ports, iter_bits
+from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach, RuleRef
+from sovereign.connectivity.rules import Policy
+from sovereign.connectivity.universe import Universe
+from sovereign.errors import InputError
+from sovereign.labels import JURISDICTION
+
+QUERY_SOURCE = "<query>"
+IN_CLUSTER = "in-cluster"
+
+
+def _pair(e_allowed: Iterable[Entry], i_allowed: Iterable[Entry]) -> list[Entry]:
+    out = []
+    i_list = list(i_allowed)
+    for pe, ce in e_allowed:
+        for pi, ci in i_list:
+            if pe & pi:
+                out.append((pe & pi, ce + ci))
+    return out
 
 
 class ConnectivityReport:
-    """Read-only result of ``analyze``; answers are computed lazily from the evaluated classes."""
+    """Read-only result of ``analyze``."""
 
-    workloads: tuple[str, ...]
-    ignored_policies: list[IgnoredPolicy]
+    def __init__(
+        self,
+        universe: Universe,
+        outcomes: dict[str, dict[tuple[Any, ...], Outcome]],
+        signatures: dict[str, list[tuple[Any, ...]]],
+        ignored: list[IgnoredPolicy],
+        notes: list[str],
+        catalog: Catalog | None,
+        jurisdiction: str | None,
+        policies: list[Policy],
+    ) -> None:
+        self._u = universe
+        self._outcomes = outcomes
+        self._sig = signatures
+        self.ignored_policies: list[IgnoredPolicy] = sorted(
+            ignored, key=lambda p: (p.kind, p.namespace, p.name)
+        )
+        self.notes: tuple[str, ...] = tuple(sorted(set(notes)))
+        self._catalog = catalog
+        self._jurisdiction = jurisdiction
+        self.policy_count = len(policies)
+        self._ref_class: dict[str, int] = {}
+        for c in universe.classes:
+            for ref, kind in zip(c.refs, c.kinds, strict=True):
+                if ref not in self._ref_class or kind != "Pod":
+                    self._ref_class[ref] = c.index
+        self.workloads: tuple[str, ...] = tuple(sorted(self._ref_class))
+        self._rows: list[int] | None = None
+        self._atom_jur: dict[int, str | None] = {}
+
+    # ------------------------------------------------------------------ lookups
+
+    @property
+    def class_count(self) -> int:
+        return len(self._u.classes)
+
+    def _class(self, ref: str) -> int:
+        idx = self._ref_class.get(ref)
+        if idx is None:
+            raise InputError(QUERY_SOURCE, ["from"], "a workload or pod NS/NAME in the manifests", ref)
+        return idx
+
+    def _egress(self, c: int) -> Outcome:
+        return self._outcomes["egress"][self._sig["egress"][c]]
+
+    def _ingress(self, c: int) -> Outcome:
+        return self._outcomes["ingress"][self._sig["ingress"][c]]
+
+    def jurisdiction_of(self, ref: str) -> str | None:
+        return self._class_jurisdiction(self._class(ref))
+
+    def _class_jurisdiction(self, c: int) -> str | None:
+        ns = self._u.namespaces.get(self._u.classes[c].namespace)
+        if ns is not None and JURISDICTION in ns.labels:
+            return ns.labels[JURISDICTION]
+        return self._jurisdiction
+
+    def _pair_entries(self, s: int, d: int) -> tuple[list[Entry], list[Entry]]:
+        e_allowed, e_denied = self._egress(s).at(d)
+        i_allowed, i_denied = self._ingress(d).at(s)
+        allowed = _pair(e_allowed, i_allowed)
+        e_total = 0
+        for pm, _ in e_allowed:
+            e_total |= pm
+        denied = list(e_denied) + [(pm & e_total, ch) for pm, ch in i_denied if pm & e_total]
+        return allowed, denied
+
+    # ------------------------------------------------------------------ reach
+
+    def _reaches(self, dest: str, entries: Iterable[Entry]) -> list[Reach]:
+        out = []
+        for pm, chain in entries:
+            for proto, ranges in self._u.port_ranges(pm):
+                out.append(Reach(dest, proto, ranges, chain))
+        return out
+
+    def _address_runs(self, mask: int) -> list[tuple[int, Range]]:
+        runs: list[tuple[int, Range]] = []
+        for version, atoms in ((4, self._u.v4), (6, self._u.v6)):
+            for rng in atoms.ranges(mask):
+                runs.append((version, rng))
+        return runs
 
     def reach(self, src_ref: str) -> list[Reach]:
-        raise NotImplementedError
+        """Every (destination, protocol, ports) the source may open, with the allowing rule chain."""
+        s = self._class(src_ref)
+        u = self._u
+        out: list[Reach] = []
+        for mask, allowed, _ in self._egress(s).groups:
+            if not allowed:
+                continue
+            for d in iter_bits(mask & u.classes_mask):
+                i_allowed, _ = self._ingress(d).at(s)
+                pairs = _pair(allowed, i_allowed)
+                for ref in u.classes[d].refs:
+                    out.extend(self._reaches(ref, pairs))
+            for version, (lo, hi) in self._address_runs(mask):
+                out.extend(self._reaches(format_address_range(version, lo, hi), allowed))
+            for pattern, bit in u.fqdn_bit.items():
+                if mask >> bit & 1:
+                    out.extend(self._reaches("fqdn:" + pattern, allowed))
+        return sorted(out, key=lambda r: (r.destination, r.protocol, r.ports, r.rules))
+
+    # ------------------------------------------------------------------ query
 
     def query(self, src_ref: str, dst: str, port: int | None, protocol: str = "TCP") -> Answer:
-        raise NotImplementedError
+        """May ``src_ref`` open a connection to ``dst`` (NS/NAME of a workload, pod or Service, or an IP)
+        on ``port`` (None: any port) / ``protocol``?"""
+        proto = protocol.upper()
+        if proto not in ("TCP", "UDP", "SCTP"):
+            raise InputError(QUERY_SOURCE, ["protocol"], "TCP, UDP or SCTP", protocol)
+        if port is not None and not 1 <= port <= 65535:
+            raise InputError(QUERY_SOURCE, ["port"], "a port 1..65535", port)
+        s = self._class(src_ref)
+        targets = self._targets(dst, port, proto)
+        denied_chains: list[Chain] = []
+        for bit, qport in targets:
+            qmask = self._u.port_query_mask(proto, qport)
+            if bit < self._u.n:
+                allowed, denied = self._pair_entries(s, bit)
+            else:
+                a, dn = self._egress(s).at(bit)
+                allowed, denied = list(a), list(dn)
+            for pm, chain in allowed:
+                if pm & qmask:
+                    return Answer(True, chain, "allowed by " + "; ".join(str(r) for r in chain))
+            denied_chains.extend(chain for pm, chain in denied if pm & qmask)
+        if not targets:
+            return Answer(False, (), f"{dst} has no backends on {proto}/{port}")
+        rules = tuple(sorted({r for ch in denied_chains for r in ch}))
+        reason = "denied by " + "; ".join(str(r) for r in rules) if rules else "no rule allows it"
+        return Answer(False, rules, reason)
+
+    def _targets(self, dst: str, port: int | None, proto: str) -> list[tuple[int, int | None]]:
+        """Universe bits (and the port on that bit) a destination stands for; Services map to backends."""
+        u = self._u
+        try:
+            ip = ipaddress.ip_address(dst)
+        except ValueError:
+            ip = None
+        if ip is not None:
+            return [(u.address_bit(ip).bit_length() - 1, port)]
+        if dst in self._ref_class:
+            return [(self._ref_class[dst], port)]
+        ns, _, name = dst.partition("/")
+        svc = u.services.get((ns, name))
+        if svc is None:
+            raise InputError(
+                QUERY_SOURCE, ["to"], "NS/NAME of a workload, pod or Service, or an IP address", dst
+            )
+        out: list[tuple[int, int | None]] = []
+        sport = next((p for p in svc.ports if p.protocol == proto and (port is None or p.port == port)), None)
+        backends = u.service_mask(ns, name)
+        for b in iter_bits(backends):
+            target: int | None = port
+            if sport is not None and port is not None:
+                if isinstance(sport.target, int):
+                    target = sport.target
+                elif b < u.n:
+                    named = [
+                        num for n, pr, num in u.classes[b].named_ports if n == sport.target and pr == proto
+                    ]
+                    if not named:
+                        continue
+                    target = named[0]
+            out.append((b, target))
+        return out
+
+    # ------------------------------------------------------------------ cross-border
+
+    def _attribute_atom(self, version: int, lo: int) -> str | None:
+        if self._catalog is None:
+            return None
+        addr = ipaddress.IPv4Address(lo) if version == 4 else ipaddress.IPv6Address(lo)
+        jur = self._catalog.jurisdiction_of_address(addr)
+        return jur.id if jur else None
+
+    def _fqdn_jurisdiction(self, pattern: str) -> str | None:
+        if self._catalog is None:
+            return None
+        jur = self._catalog.jurisdiction_of_domain(pattern.lstrip("*").lstrip("."))
+        if jur is None and pattern.startswith(("*.", "**.")):
+            jur = self._catalog.jurisdiction_of_domain(pattern)
+        return jur.id if jur else None
+
+    def _atom_runs(self, mask: int) -> list[tuple[int, Range, str | None]]:
+        """Foreign-candidate address runs with one attributed jurisdiction each (in-cluster atoms dropped)."""
+        u = self._u
+        runs: list[tuple[int, Range, str | None]] = []
+        for version, atoms in ((4, u.v4), (6, u.v6)):
+            m = mask & atoms.all_mask & u.world_mask
+            cur: tuple[int, int, str | None] | None = None
+            for bit in iter_bits(m):
+                idx = bit - atoms.offset
+                lo, hi = atoms.span(idx)
+                if bit not in self._atom_jur:
+                    self._atom_jur[bit] = self._attribute_atom(version, lo)
+                jur = self._atom_jur[bit]
+                if cur is not None and cur[1] + 1 == lo and cur[2] == jur:
+                    cur = (cur[0], hi, jur)
+                else:
+                    if cur is not None:
+                        runs.append((version, (cur[0], cur[1]), cur[2]))
+                    cur = (lo, hi, jur)
+            if cur is not None:
+                runs.append((version, (cur[0], cur[1]), cur[2]))
+        return runs
+
+    def _direct(
+        self, c: int, home: str | None
+    ) -> list[tuple[str, str | None, str, tuple[Range, ...], Chain, int, int]]:
+        """(destination, its jurisdiction, protocol, ports, rules, destination bits, port mask) that leave
+        ``home`` directly from class c."""
+        u = self._u
+        out = []
+        for mask, allowed, _ in self._egress(c).groups:
+            if not allowed:
+                continue
+            for version, (lo, hi), jur in self._atom_runs(mask):
+                if jur is not None and jur == home:
+                    continue
+                dest = format_address_range(version, lo, hi)
+                atoms = u.v4 if version == 4 else u.v6
+                dbits = atoms.mask([(lo, hi)])
+                for pm, chain in allowed:
+                    for proto, ranges in u.port_ranges(pm):
+                        out.append((dest, jur, proto, ranges, chain, dbits, pm))
+            for pattern, bit in u.fqdn_bit.items():
+                if not mask >> bit & 1:
+                    continue
+                jur = self._fqdn_jurisdiction(pattern)
+                if jur is not None and jur == home:
+                    continue
+                for pm, chain in allowed:
+                    for proto, ranges in u.port_ranges(pm):
+                        out.append(("fqdn:" + pattern, jur, proto, ranges, chain, 1 << bit, pm))
+            for d in iter_bits(mask & u.classes_mask):
+                djur = self._class_jurisdiction(d)
+                if djur == home:
+                    continue
+                i_allowed, _ = self._ingress(d).at(c)
+                for pm, chain in _pair(allowed, i_allowed):
+                    for proto, ranges in u.port_ranges(pm):
+                        out.append((u.classes[d].refs[0], djur, proto, ranges, chain, 1 << d, pm))
+        return sorted(out, key=lambda x: (x[0], x[2], x[3], x[4]))
+
+    def _covers(self, a: int, dbits: int, pm: int) -> bool:
+        """Whether class ``a`` itself may reach every destination bit in ``dbits`` on every port in ``pm``."""
+        u = self._u
+        for mask, allowed, _ in self._egress(a).groups:
+            inter = mask & dbits
+            if not inter:
+                continue
+            total = _total(allowed)
+            if total & pm != pm:
+                return False
+            for d in iter_bits(inter & u.classes_mask):
+                i_allowed, _ = self._ingress(d).at(a)
+                if _total(_pair(allowed, i_allowed)) & pm != pm:
+                    return False
+        return True
+
+    def reach_rows(self) -> list[int]:
+        """Class -> bitmask of classes it can open at least one connection to (both directions allow)."""
+        if self._rows is not None:
+            return self._rows
+        u = self._u
+        rows = [0] * u.n
+        e_members: dict[tuple[Any, ...], int] = {}
+        i_members: dict[tuple[Any, ...], int] = {}
+        for c in range(u.n):
+            e_members[self._sig["egress"][c]] = e_members.get(self._sig["egress"][c], 0) | (1 << c)
+            i_members[self._sig["ingress"][c]] = i_members.get(self._sig["ingress"][c], 0) | (1 << c)
+        isigs = list(i_members)
+        i_totals = {
+            key: [
+                (smask, _total(allowed))
+                for smask, allowed, _ in self._outcomes["ingress"][key].groups
+                if allowed
+            ]
+            for key in isigs
+        }
+        for ekey, srcs_all in e_members.items():
+            for gmask, allowed, _ in self._outcomes["egress"][ekey].groups:
+                dm = gmask & u.classes_mask
+                if not dm or not allowed:
+                    continue
+                pe = _total(allowed)
+                if dm.bit_count() < len(isigs):
+                    hit = {self._sig["ingress"][d] for d in iter_bits(dm)}
+                else:
+                    hit = {k for k in isigs if i_members[k] & dm}
+                for ikey in hit:
+                    dsts = dm & i_members[ikey]
+                    for smask, pi in i_totals[ikey]:
+                        if not pe & pi:
+                            continue
+                        for s in iter_bits(srcs_all & smask):
+                            rows[s] |= dsts
+        self._rows = rows
+        return rows
 
     def cross_border(self) -> list[CrossBorderPath]:
-        raise NotImplementedError
+        """Direct paths out of each workload's jurisdiction, and relay paths (A -> in-cluster B -> abroad)
+        where A does not already reach the same destinations directly."""
+        u = self._u
+        rows = self.reach_rows()
+        rev = [0] * u.n
+        for s, row in enumerate(rows):
+            for d in iter_bits(row):
+                rev[d] |= 1 << s
+        paths: list[CrossBorderPath] = []
+        homes = {c: self._class_jurisdiction(c) for c in range(u.n)}
+        direct_cache: dict[tuple[int, str | None], list[Any]] = {}
+        covers_cache: dict[tuple[int, int, int], bool] = {}
 
-    def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+        def direct(c: int, home: str | None) -> list[Any]:
+            key = (c, home)
+            if key not in direct_cache:
+                direct_cache[key] = self._direct(c, home)
+            return direct_cache[key]
+
+        for c in range(u.n):
+            for dest, jur, proto, ports, chain, _, _ in direct(c, homes[c]):
+                for ref in u.classes[c].refs:
+                    paths.append(CrossBorderPath(ref, homes[c], (), dest, jur, proto, ports, chain))
+
+        for home in sorted({h for h in homes.values()}, key=lambda h: (h is None, h or "")):
+            sources = [c for c in range(u.n) if homes[c] == home]
+            groups: dict[frozenset[Any], int] = {}
+            for b in range(u.n):
+                sig = frozenset((x[5], x[6]) for x in direct(b, home))
+                if sig:
+                    groups[sig] = groups.get(sig, 0) | (1 << b)
+            for sig, members in sorted(groups.items(), key=lambda kv: kv[1]):
+                next_hop = _backward_bfs(members, rows, rev)
+                for a in sources:
+                    if a not in next_hop or members >> a & 1:
+                        continue
+                    if all(
+                        covers_cache.setdefault((a, dbits, pm), self._covers(a, dbits, pm))
+                        for dbits, pm in sig
+                    ):
+                        continue
+                    hops = []
+                    x = a
+                    while not members >> x & 1:
+                        x = next_hop[x]
+                        hops.append(u.classes[x].refs[0])
+                    for dest, jur, proto, ports, chain, _, _ in direct(x, home):
+                        for ref in u.classes[a].refs:
+                            paths.append(
+                                CrossBorderPath(ref, home, tuple(hops), dest, jur, proto, ports, chain)
+                            )
+        return sorted(
+            paths,
+            key=lambda p: (p.source, len(p.hops), p.hops, p.destination_range, p.protocol, p.ports, p.rules),
+        )
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_json(self, *, include_reach: bool = True) -> dict[str, Any]:
+        """Deterministic, JSON-serialisable view (sorted keys and lists)."""
+        out: dict[str, Any] = {
+            "workloads": list(self.workloads),
+            "classes": self.class_count,
+            "ignoredPolicies": [
+                {"kind": p.kind, "namespace": p.namespace, "name": p.name, "reason": p.reason}
+                for p in self.ignored_policies
+            ],
+            "notes": list(self.notes),
+            "crossBorder": [_path_json(p) for p in self.cross_border()],
+        }
+        if include_reach:
+            out["reach"] = {ref: [reach_json(r) for r in self.reach(ref)] for ref in self.workloads}
+        return out
+
+
+def _total(entries: Iterable[Entry]) -> int:
+    t = 0
+    for pm, _ in entries:
+        t |= pm
+    return t
+
+
+def _backward_bfs(targets: int, rows: list[int], rev: list[int]) -> dict[int, int]:
+    """For every class that can reach ``targets`` (in one or more hops), its next hop on a shortest path."""
+    next_hop: dict[int, int] = {}
+    visited = targets
+    frontier = targets
+    while frontier:
+        preds = 0
+        for y in iter_bits(frontier):
+            preds |= rev[y]
+        new = preds & ~visited
+        for x in iter_bits(new):
+            step = rows[x] & frontier
+            next_hop[x] = (step & -step).bit_length() - 1
+        visited |= new
+        frontier = new
+    return next_hop
+
+
+def rules_json(rules: Iterable[RuleRef]) -> list[str]:
+    return [str(r) for r in rules]
+
+
+def reach_json(r: Reach) -> dict[str, Any]:
+    return {
+        "destination": r.destination,
+        "protocol": r.protocol,
+        "ports": format_ports(r.ports),
+        "rules": rules_json(r.rules),
+    }
+
+
+def _path_json(p: CrossBorderPath) -> dict[str, Any]:
+    return {
+        "source": p.source,
+        "sourceJurisdiction": p.source_jurisdiction,
+        "hops": list(p.hops),
+        "destination": p.destination_range,
+        "destinationJurisdiction": p.destination_jurisdiction,
+        "protocol": p.protocol,
+        "ports": format_ports(p.ports),
+        "rules": rules_json(p.rules),
+    }
+
+
+__all__ = ["Atoms", "ConnectivityReport", "IN_CLUSTER"]

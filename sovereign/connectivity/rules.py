@@ -7,20 +7,20 @@ the original kinds except the tier a policy sits in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sovereign.connectivity.model import RuleRef
 from sovereign.connectivity.selectors import LabelSelector
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     ADMIN = "admin"
     NETWORK_POLICY = "networkpolicy"
     """K8s NetworkPolicy and Cilium allow rules (Cilium merges both into one allow-list per endpoint)."""
     BASELINE = "baseline"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     ALLOW = "Allow"
     DENY = "Deny"
     PASS = "Pass"
@@ -115,7 +115,7 @@ class Policy:
     ingress: Section | None
     egress: Section | None
     host_network_rule: str = "cni"
-    """``cni``: hostNetwork pods selected only if the CNI says so; ``never``: never selected (ANP/CNP/Cilium)."""
+    """``cni``: hostNetwork pods selected only if the CNI says so; ``never``: never (ANP/CNP/Cilium)."""
 
     @property
     def isolation_ref(self) -> RuleRef:

@@ -1,0 +1,383 @@
+"""The cluster as bitmasks: pod classes, address atoms and FQDN names are bits of one destination universe.
+
+Bit layout: ``[0, N)`` pod classes, then IPv4 address atoms, then IPv6 atoms, then one bit per FQDN pattern.
+Ports are a second, separate bitmask over per-protocol port atoms. Everything the evaluator needs is a
+mask lookup; selectors go through label indexes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sovereign.catalog.model import IPNetwork
+from sovereign.connectivity.cilium import NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX
+from sovereign.connectivity.intervals import (
+    PORT_MAX,
+    PORT_MIN,
+    PROTOCOLS,
+    Atoms,
+    Range,
+    iter_bits,
+    network_range,
+)
+from sovereign.connectivity.inventory import NamedPorts, Namespace, PodTemplate, Service
+from sovereign.connectivity.model import CniParams
+from sovereign.connectivity.rules import (
+    AddressPeer,
+    EntityPeer,
+    FqdnPeer,
+    Peer,
+    PodPeer,
+    Policy,
+    PortSpec,
+    Rule,
+    ServicePeer,
+)
+from sovereign.connectivity.selectors import LabelIndex
+
+
+@dataclass
+class PodClass:
+    index: int
+    namespace: str
+    labels: dict[str, str]
+    named_ports: NamedPorts
+    host_network: bool
+    ip_atoms: tuple[int, ...]
+    """Address bits (universe positions) of the members' known IPs; empty when no IP is known."""
+    refs: list[str]
+    kinds: list[str]
+    pods: int
+    ips: frozenset[str]
+
+
+class Universe:
+    """Masks for classes, addresses, FQDNs and ports, plus peer and port resolution (cached)."""
+
+    def __init__(
+        self,
+        namespaces: dict[str, Namespace],
+        templates: Sequence[PodTemplate],
+        services: dict[tuple[str, str], Service],
+        policies: Sequence[Policy],
+        cni: CniParams,
+        extra_networks: Iterable[IPNetwork],
+        cluster_cidrs: Sequence[IPNetwork],
+    ) -> None:
+        self.cni = cni
+        self.namespaces = namespaces
+        self.services = services
+        self.cluster_cidrs = tuple(cluster_cidrs)
+        rules = [r for p in policies for s in (p.ingress, p.egress) if s for r in (*s.rules, *s.deny)]
+
+        # --- address atoms (class count is not known yet: build with offset 0, shift later) ---
+        v4: list[Range] = []
+        v6: list[Range] = []
+        fqdns: set[str] = set()
+        for r in rules:
+            for peer in r.peers or ():
+                if isinstance(peer, AddressPeer):
+                    v4.extend(peer.v4)
+                    v6.extend(peer.v6)
+                elif isinstance(peer, FqdnPeer):
+                    fqdns.add(peer.pattern)
+        for net in (*extra_networks, *cluster_cidrs):
+            (v4 if net.version == 4 else v6).append(network_range(net))
+        for svc in services.values():
+            for ips in svc.endpoint_ips:
+                for ip in ips:
+                    (v4 if ip.version == 4 else v6).append((int(ip), int(ip)))
+
+        # --- pod classes: identical (ns, labels, named ports, hostNetwork, IP atoms) are one class ---
+        probe4 = Atoms(0, 2**32 - 1, v4, 0)
+        probe6 = Atoms(0, 2**128 - 1, v6, 0)
+        keyed: dict[tuple[Any, ...], list[PodTemplate]] = {}
+        for t in templates:
+            atoms = tuple(
+                sorted(
+                    {(ip.version, (probe4 if ip.version == 4 else probe6).atom_of(int(ip))) for ip in t.ips}
+                )
+            )
+            key = (t.namespace, tuple(sorted(t.labels.items())), t.named_ports, t.host_network, atoms)
+            keyed.setdefault(key, []).append(t)
+        self.classes: list[PodClass] = []
+        n = len(keyed)
+        self.n = n
+        self.v4 = Atoms(0, 2**32 - 1, v4, n)
+        self.v6 = Atoms(0, 2**128 - 1, v6, n + self.v4.count)
+        self.fqdns = sorted(fqdns)
+        fq_off = n + self.v4.count + self.v6.count
+        self.fqdn_bit = {f: fq_off + i for i, f in enumerate(self.fqdns)}
+        self.classes_mask = (1 << n) - 1
+        self.addr_mask = self.v4.all_mask | self.v6.all_mask
+        self.fqdn_mask = ((1 << len(self.fqdns)) - 1) << fq_off
+        self.universe = self.classes_mask | self.addr_mask | self.fqdn_mask
+        for i, key in enumerate(sorted(keyed, key=repr)):
+            members = sorted(keyed[key], key=lambda t: t.ref)
+            t0 = members[0]
+            atom_bits = tuple(
+                (probe4.atom_of(int(ip)) + self.v4.offset)
+                if ip.version == 4
+                else (probe6.atom_of(int(ip)) + self.v6.offset)
+                for ip in sorted({ip for t in members for ip in t.ips}, key=lambda a: (a.version, int(a)))
+            )
+            self.classes.append(
+                PodClass(
+                    i,
+                    t0.namespace,
+                    dict(t0.labels),
+                    t0.named_ports,
+                    t0.host_network,
+                    tuple(sorted(set(atom_bits))),
+                    [t.ref for t in members],
+                    [t.kind for t in members],
+                    sum(t.replicas for t in members),
+                    frozenset(str(ip) for t in members for ip in t.ips),
+                )
+            )
+        self.ip_class = {ip: c.index for c in self.classes for ip in c.ips}
+        for c in self.classes:
+            if c.namespace not in namespaces:
+                namespaces[c.namespace] = Namespace(c.namespace, {"kubernetes.io/metadata.name": c.namespace})
+
+        # --- label indexes ---
+        self.pod_index = LabelIndex([c.labels for c in self.classes])
+        self.cilium_index = LabelIndex([self._cilium_labels(c) for c in self.classes])
+        self.ns_names = sorted(namespaces)
+        self.ns_index = LabelIndex([namespaces[n].labels for n in self.ns_names])
+        self.ns_classes: dict[str, int] = {}
+        for c in self.classes:
+            self.ns_classes[c.namespace] = self.ns_classes.get(c.namespace, 0) | (1 << c.index)
+        self.hostnet_mask = 0
+        for c in self.classes:
+            if c.host_network:
+                self.hostnet_mask |= 1 << c.index
+        self.world_mask = self.addr_mask & ~self._address_mask(
+            [network_range(n) for n in cluster_cidrs if n.version == 4],
+            [network_range(n) for n in cluster_cidrs if n.version == 6],
+            pods=False,
+        )
+
+        # --- ports ---
+        port_ranges: dict[str, list[Range]] = {p: [] for p in PROTOCOLS}
+        for r in rules:
+            for spec in r.ports or ():
+                if spec.start is not None:
+                    for proto in (spec.protocol,) if spec.protocol else PROTOCOLS:
+                        port_ranges[proto].append((spec.start, spec.end or spec.start))
+                        port_ranges[proto].append((spec.start, spec.start))
+        for c in self.classes:
+            for _, proto, num in c.named_ports:
+                port_ranges[proto].append((num, num))
+        for svc in services.values():
+            for sp in svc.ports:
+                port_ranges[sp.protocol].append((sp.port, sp.port))
+                if isinstance(sp.target, int):
+                    port_ranges[sp.protocol].append((sp.target, sp.target))
+        self.port_atoms: dict[str, Atoms] = {}
+        off = 0
+        for proto in PROTOCOLS:
+            self.port_atoms[proto] = Atoms(PORT_MIN, PORT_MAX, port_ranges[proto], off)
+            off += self.port_atoms[proto].count
+        self.all_ports = (1 << off) - 1
+        self.portmap_groups: dict[NamedPorts, int] = {}
+        for c in self.classes:
+            if c.named_ports:
+                self.portmap_groups[c.named_ports] = self.portmap_groups.get(c.named_ports, 0) | (
+                    1 << c.index
+                )
+        self._peer_cache: dict[tuple[int, str], int] = {}
+        self._pieces_cache: dict[tuple[int, str, NamedPorts | None], tuple[tuple[int, int], ...]] = {}
+
+    # ------------------------------------------------------------------ labels
+
+    def _cilium_labels(self, c: PodClass) -> dict[str, str]:
+        labels = dict(c.labels)
+        labels[NAMESPACE_LABEL] = c.namespace
+        ns = self.namespaces.get(c.namespace)
+        for k, v in (ns.labels if ns else {"kubernetes.io/metadata.name": c.namespace}).items():
+            labels[NAMESPACE_LABELS_PREFIX + k] = v
+        return labels
+
+    # ------------------------------------------------------------------ peers
+
+    def pod_peer_mask(self, peer: PodPeer, host_rule: str) -> int:
+        if peer.namespace is not None:
+            m = self.ns_classes.get(peer.namespace, 0)
+        elif peer.namespace_selector is not None:
+            m = 0
+            for i in iter_bits(self.ns_index.select(peer.namespace_selector)):
+                m |= self.ns_classes.get(self.ns_names[i], 0)
+        else:
+            m = self.classes_mask
+        if peer.pods is not None:
+            m &= (self.cilium_index if peer.cilium else self.pod_index).select(peer.pods)
+        if host_rule == "never" or not self.cni.host_network_selected:
+            m &= ~self.hostnet_mask
+        return m
+
+    def _address_mask(self, v4: Sequence[Range], v6: Sequence[Range], pods: bool) -> int:
+        m = self.v4.mask(v4) | self.v6.mask(v6)
+        if pods:
+            m |= self._classes_in(m, v4, v6)
+        return m
+
+    def _classes_in(self, addr: int, v4: Sequence[Range], v6: Sequence[Range]) -> int:
+        """Classes whose pod IPs all lie in the ranges; pods without a known IP count as inside only when
+        the ranges cover every cluster CIDR of one IP version (the pod CIDR must hold them)."""
+        unknown_inside = False
+        for version, ranges in ((4, v4), (6, v6)):
+            cidrs = [network_range(n) for n in self.cluster_cidrs if n.version == version]
+            if cidrs and all(any(a <= lo and hi <= b for a, b in ranges) for lo, hi in cidrs):
+                unknown_inside = True
+        m = 0
+        for c in self.classes:
+            if c.ip_atoms:
+                if all((addr >> b) & 1 for b in c.ip_atoms):
+                    m |= 1 << c.index
+            elif unknown_inside:
+                m |= 1 << c.index
+        return m & ~self.hostnet_mask
+
+    def peer_mask(self, rule_id: int, rule: Rule, policy: Policy, egress: bool) -> int:
+        key = (rule_id, "e" if egress else "i")
+        hit = self._peer_cache.get(key)
+        if hit is not None:
+            return hit
+        if rule.peers is None:
+            m = self.universe
+        else:
+            m = 0
+            for peer in rule.peers:
+                m |= self._one_peer(peer, policy)
+        if not egress:
+            m &= self.classes_mask
+        self._peer_cache[key] = m
+        return m
+
+    def _one_peer(self, peer: Peer, policy: Policy) -> int:
+        if isinstance(peer, PodPeer):
+            return self.pod_peer_mask(peer, policy.host_network_rule)
+        if isinstance(peer, AddressPeer):
+            return self._address_mask(peer.v4, peer.v6, peer.pods)
+        if isinstance(peer, EntityPeer):
+            return (self.world_mask if peer.world else 0) | (
+                self.classes_mask & ~self.hostnet_mask if peer.cluster else 0
+            )
+        if isinstance(peer, FqdnPeer):
+            return 1 << self.fqdn_bit[peer.pattern]
+        if isinstance(peer, ServicePeer):
+            return self.service_mask(peer.namespace, peer.name)
+        raise TypeError(peer)
+
+    def service_mask(self, namespace: str, name: str) -> int:
+        """Backends of a Service: selected classes, or its EndpointSlice addresses (as pods or atoms)."""
+        svc = self.services.get((namespace, name))
+        if svc is None:
+            return 0
+        m = 0
+        if svc.selector:
+            m = self.ns_classes.get(namespace, 0)
+            for k, v in svc.selector.items():
+                m &= self.pod_index.by_pair.get((k, v), 0)
+        for ips in svc.endpoint_ips:
+            for ip in ips:
+                m |= self.address_bit(ip)
+        return m
+
+    def address_bit(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
+        """The class whose pods have this IP, else the address atom holding it."""
+        cls = self.ip_class.get(str(ip))
+        if cls is not None:
+            return 1 << cls
+        atoms = self.v4 if ip.version == 4 else self.v6
+        return 1 << (atoms.atom_of(int(ip)) + atoms.offset)
+
+    # ------------------------------------------------------------------ ports
+
+    def numeric_ports(self, spec: PortSpec) -> int:
+        m = 0
+        for proto in (spec.protocol,) if spec.protocol else PROTOCOLS:
+            if proto == "SCTP" and not self.cni.sctp:
+                continue
+            atoms = self.port_atoms[proto]
+            if spec.start is None:
+                m |= atoms.all_mask
+            else:
+                end = (spec.end or spec.start) if self.cni.end_port else spec.start
+                m |= atoms.mask([(spec.start, end)])
+        return m
+
+    def named_ports(self, spec: PortSpec, named: NamedPorts) -> int:
+        m = 0
+        for name, proto, num in named:
+            if name == spec.name and (spec.protocol is None or spec.protocol == proto):
+                if proto == "SCTP" and not self.cni.sctp:
+                    continue
+                m |= self.port_atoms[proto].mask([(num, num)])
+        return m
+
+    def pieces(
+        self, rule_id: int, rule: Rule, policy: Policy, egress: bool, subject_ports: NamedPorts | None
+    ) -> tuple[tuple[int, int], ...]:
+        """(destination/source mask, port mask) pieces a rule matches; named ports resolve on the
+        destination: the peer for egress, the subject itself for ingress."""
+        key = (rule_id, "e" if egress else "i", None if egress else subject_ports)
+        hit = self._pieces_cache.get(key)
+        if hit is not None:
+            return hit
+        peers = self.peer_mask(rule_id, rule, policy, egress)
+        out: list[tuple[int, int]] = []
+        if peers:
+            if rule.ports is None:
+                out.append((peers, self.all_ports))
+            else:
+                numeric = 0
+                named_specs = []
+                for spec in rule.ports:
+                    if spec.name is None:
+                        numeric |= self.numeric_ports(spec)
+                    else:
+                        named_specs.append(spec)
+                if not named_specs:
+                    if numeric:
+                        out.append((peers, numeric))
+                elif not egress:
+                    pm = numeric
+                    for spec in named_specs:
+                        pm |= self.named_ports(spec, subject_ports or ())
+                    if pm:
+                        out.append((peers, pm))
+                else:
+                    by_ports: dict[int, int] = {}
+                    rest = peers
+                    for named, cmask in self.portmap_groups.items():
+                        part = peers & cmask
+                        if not part:
+                            continue
+                        rest &= ~cmask
+                        pm = numeric
+                        for spec in named_specs:
+                            pm |= self.named_ports(spec, named)
+                        by_ports[pm] = by_ports.get(pm, 0) | part
+                    if rest:
+                        by_ports[numeric] = by_ports.get(numeric, 0) | rest
+                    out.extend((m, pm) for pm, m in sorted(by_ports.items()) if pm and m)
+        result = tuple(out)
+        self._pieces_cache[key] = result
+        return result
+
+    def port_ranges(self, mask: int) -> list[tuple[str, tuple[Range, ...]]]:
+        out = []
+        for proto in PROTOCOLS:
+            r = self.port_atoms[proto].ranges(mask)
+            if r:
+                out.append((proto, r))
+        return out
+
+    def port_query_mask(self, protocol: str, port: int | None) -> int:
+        atoms = self.port_atoms[protocol]
+        return atoms.all_mask if port is None else atoms.mask([(port, port)])
