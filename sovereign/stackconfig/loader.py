@@ -992,12 +992,14 @@ class _SemanticChecks:
                     dest, transfer.destination.domains, (*path, "destination", "domains"), why
                 )
             self._data_classes(jur, transfer.data_classes, (*path, "dataClasses"))
+            forbidden: set[str] = set()
             for j, dc_id in enumerate(transfer.data_classes):
                 dc = jur.data_class(dc_id)
                 if dc is None or dest is None or dest.id == jur.id:
                     continue
                 rule = f"(as of {dc.provenance.as_of.isoformat()}, source: {dc.provenance.source})"
                 if not dc.may_leave_to(dest.id, approved=True):
+                    forbidden.add(dc_id)
                     if dc.export is ExportMode.NEVER:
                         found = f"{dc_id!r}: export never, whatever is approved {rule}"
                     else:
@@ -1017,3 +1019,23 @@ class _SemanticChecks:
                         f"the regulator that approves exports of {dc_id}: {dc.regulator} {rule}",
                         repr(transfer.regulator),
                     )
+            self._held_by_sources(jur, transfer, path, skip=forbidden)
+
+    def _held_by_sources(self, jur: Jurisdiction, transfer: Transfer, path: KeyPath, skip: set[str]) -> None:
+        """A transfer names only data its senders' tenants hold; otherwise the approval misfits the flow."""
+        tenants = [
+            tenant
+            for ref in transfer.source_workloads
+            if (w := self.config.workload(ref)) and (tenant := self.config.tenant(w.namespace))
+        ]
+        if not tenants:
+            return  # unknown sources or namespaces are reported on their own
+        held = {dc for tenant in tenants for dc in tenant.data_classes}
+        for j, dc_id in enumerate(transfer.data_classes):
+            if jur.data_class(dc_id) is not None and dc_id not in held and dc_id not in skip:
+                holders = "; ".join(f"{t.namespace}: {_listing(t.data_classes)}" for t in tenants)
+                self.error(
+                    (*path, "dataClasses", j),
+                    f"a data class held by the tenant of a source workload ({holders})",
+                    repr(dc_id),
+                )

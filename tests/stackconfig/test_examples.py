@@ -79,15 +79,26 @@ def test_cn_prod_matches_the_agreed_estate() -> None:
         "cn-northwest-1b",
         "cn-northwest-1c",
     )
-    assert cn.cluster.pod_cidrs == (ipaddress.ip_network("100.64.0.0/16"), ipaddress.ip_network("fd00:100::/56"))
+    assert cn.cluster.pod_cidrs == (
+        ipaddress.ip_network("100.64.0.0/16"),
+        ipaddress.ip_network("fd00:100::/56"),
+    )
     assert cn.cluster.service_cidrs == (
         ipaddress.ip_network("100.65.0.0/16"),
         ipaddress.ip_network("fd00:101::/108"),
     )
     assert cn.cluster.kubernetes_version == "1.34"
     cni = cn.cluster.cni
-    assert (cni.name, cni.enforces) == ("calico", frozenset({PolicyApi.NETWORK_POLICY, PolicyApi.ADMIN_NETWORK_POLICY}))
-    assert (cni.ipblock_matches_pod_ips, cni.end_port, cni.sctp, cni.host_network_selected) == (True, True, True, False)
+    assert (cni.name, cni.enforces) == (
+        "calico",
+        frozenset({PolicyApi.NETWORK_POLICY, PolicyApi.ADMIN_NETWORK_POLICY}),
+    )
+    assert (cni.ipblock_matches_pod_ips, cni.end_port, cni.sctp, cni.host_network_selected) == (
+        True,
+        True,
+        True,
+        False,
+    )
     assert {t.namespace: t.data_classes for t in cn.tenants} == {
         "fleet-ingest": ("raw-camera-video", "vehicle-trajectory"),
         "labelling": ("raw-camera-video", "labelled-frames"),
@@ -110,7 +121,9 @@ def test_cn_prod_matches_the_agreed_estate() -> None:
     trainer = cn.workload("training/trainer")
     assert trainer is not None and trainer.accelerator is not None
     assert (trainer.accelerator.product, trainer.accelerator.count) == ("NVIDIA-H20", 8)
-    assert [(e.workload, e.ports[0].port) for e in trainer.egress if e.workload] == [("model-registry/registry", 8080)]
+    assert [(e.workload, e.ports[0].port) for e in trainer.egress if e.workload] == [
+        ("model-registry/registry", 8080)
+    ]
     registry = cn.workload("model-registry/registry")
     assert registry is not None
     assert [(p.name, p.port) for p in registry.ports] == [("http", 8080)]
@@ -135,7 +148,11 @@ def test_cn_prod_matches_the_agreed_estate() -> None:
 
 def test_eu_prod_matches_the_agreed_estate() -> None:
     eu = load_stack("eu-prod", catalog=catalog())
-    assert (eu.jurisdiction, eu.cluster.provider, eu.cluster.regions) == ("eu", "aws", ("eu-central-1", "eu-west-1"))
+    assert (eu.jurisdiction, eu.cluster.provider, eu.cluster.regions) == (
+        "eu",
+        "aws",
+        ("eu-central-1", "eu-west-1"),
+    )
     cni = eu.cluster.cni
     assert (cni.name, cni.enforces, cni.ipblock_matches_pod_ips) == (
         "cilium",
@@ -153,9 +170,16 @@ def test_eu_prod_matches_the_agreed_estate() -> None:
 
 def test_us_prod_matches_the_agreed_estate() -> None:
     us = load_stack("us-prod", catalog=catalog())
-    assert (us.jurisdiction, us.cluster.provider, us.cluster.regions) == ("us", "gcp", ("us-central1", "us-east4"))
+    assert (us.jurisdiction, us.cluster.provider, us.cluster.regions) == (
+        "us",
+        "gcp",
+        ("us-central1", "us-east4"),
+    )
     cni = us.cluster.cni
-    assert (cni.name, cni.enforces) == ("calico", frozenset({PolicyApi.NETWORK_POLICY, PolicyApi.CLUSTER_NETWORK_POLICY}))
+    assert (cni.name, cni.enforces) == (
+        "calico",
+        frozenset({PolicyApi.NETWORK_POLICY, PolicyApi.CLUSTER_NETWORK_POLICY}),
+    )
     assert {w.accelerator.product for w in us.workloads if w.accelerator} == {"NVIDIA-H200"}
     assert us.cluster.dns_namespace == "kube-system"
     assert us.cluster.dns_pod_labels == (("k8s-app", "kube-dns"),)
