@@ -46,7 +46,7 @@ def errors_of(exc: InputError) -> tuple[InputError, ...]:
 
 
 def the_error(exc: InputError, key_path: str) -> InputError:
-    """The one reported error at ``key_path`` (as users read it: ``sovereign-clusters:cluster.regions[1]``)."""
+    """The one reported error at ``key_path`` (users read it as ``sovereign-clusters:cluster.zones[1]``)."""
     matches = [e for e in errors_of(exc) if format_key_path(e.key_path) == key_path]
     assert matches, f"no error at {key_path}; got:\n{exc.message}"
     assert len(matches) == 1, f"several errors at {key_path}:\n{exc.message}"

@@ -188,7 +188,7 @@ def test_us_prod_matches_the_agreed_estate() -> None:
 
 @pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_every_example_value_is_defined_by_the_catalog(stack: str) -> None:
-    """Belt and braces beyond the loader: regions, zones, accelerators and registries come from the catalog."""
+    """Beyond the loader: regions, zones, accelerators and registries all come from the catalog."""
     config = load_stack(stack, catalog=catalog())
     jur = catalog().jurisdiction(config.jurisdiction)
     assert jur is not None

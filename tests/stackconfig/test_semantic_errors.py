@@ -629,3 +629,15 @@ def test_semantic_errors_are_all_reported_together() -> None:
     assert_error(exc, CN, "sovereign-clusters:workloads[0].image", "a registry allowed in cn")
     assert_error(exc, CN, f"{TRANSFER}.regulator", "CAC")
     assert_error(exc, CN, "sovereign-clusters:backups[0].region", "a region of cn on provider aws-cn")
+
+
+def test_transfer_of_data_the_senders_do_not_hold() -> None:
+    # anonymised-aggregates may leave freely, but model-registry does not hold it: the approval misfits.
+    exc = rejected("cn-prod", lambda v: v["transfers"][0]["dataClasses"].append("anonymised-aggregates"))
+    assert_error(
+        exc,
+        CN,
+        f"{TRANSFER}.dataClasses[1]",
+        "a data class held by the tenant of a source workload (model-registry: model-weights)",
+        "'anonymised-aggregates'",
+    )
