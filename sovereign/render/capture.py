@@ -1,0 +1,79 @@
+"""Run the Pulumi program under the mock runtime exactly as the language host's exec shim runs it.
+
+The shim (sdk/python/cmd/pulumi-language-python-exec, pulumi-runtime.md §1): ``set_all_config`` ->
+``configure(Settings(..., root_directory))`` -> chdir to the program dir -> ``runpy.run_path(entry,
+run_name="__main__")`` inside ``run_in_stack``. The runtime is process-global, so this must run once per
+process: ``sovereign.render.worker`` is that process.
+
+``sys.path[0]`` under the CLI is the CLI's bin dir, not the project root; ``emulate_shim_sys_path`` does
+the same (with the interpreter's bin dir) so an import that only works from the root fails here as it does
+under ``pulumi``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import runpy
+import sys
+from dataclasses import dataclass
+
+import pulumi.runtime
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import Settings, configure
+
+from sovereign.render.project import Project
+from sovereign.render.recorder import RecordingMonitor, Registration, RenderMocks
+from sovereign.render.stackfile import StackFileConfig
+
+ORGANIZATION = "organization"
+"""What the local backend reports as organization."""
+
+
+@dataclass
+class Capture:
+    registrations: list[Registration]
+    invokes: list[str]
+
+
+def emulate_shim_sys_path() -> None:
+    """Replace the launcher's entry (``-m`` puts the cwd first) with a bin dir, as the exec shim has it."""
+    sys.path[0] = os.path.dirname(sys.executable)
+
+
+def _run_entry(entry: str) -> None:
+    runpy.run_path(entry, run_name="__main__")
+
+
+def run_program(project: Project, stack: str, config: StackFileConfig) -> Capture:
+    """Run the program once in this process and return what it registered."""
+    mocks = RenderMocks()
+    monitor = RecordingMonitor(
+        mocks,
+        stack=stack,
+        project=project.name,
+        config=dict(config.values),
+        secret_keys=set(config.secret_keys),
+    )
+    pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
+    settings = Settings(
+        project=project.name,
+        stack=stack,
+        monitor=monitor,
+        engine=pulumi_mocks.MockEngine(logging.getLogger("pulumi-program")),
+        parallel=4,
+        dry_run=True,  # a preview: values the provider would compute stay unknown
+        organization=ORGANIZATION,
+        root_directory=str(project.root),
+    )
+    configure(settings)
+    sys.argv = [project.entry]
+    os.chdir(project.pwd)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: _run_entry(project.entry)))
+    finally:
+        loop.close()
+    return Capture(registrations=list(monitor.registrations), invokes=sorted(set(mocks.calls)))

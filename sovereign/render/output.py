@@ -1,0 +1,63 @@
+"""Writing renders: canonical bytes, staged in a temporary directory and renamed into place.
+
+A render of several stacks is all-or-nothing: every stack is written into a staging directory next to the
+destination (same filesystem, so ``rename`` is atomic) and moved into place only when all of them succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sovereign.render.manifests import Manifest, dump_yaml
+
+PREVIEW_FILE = "preview.json"
+MANIFESTS_DIR = "manifests"
+STAGING_PREFIX = ".sovereign-staging-"
+
+
+def canonical_json(doc: Any) -> str:
+    """Sorted keys, 4-space indent (as ``pulumi preview --json``), trailing newline: byte-stable."""
+    return json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_render(stack_dir: Path, preview: dict[str, Any], manifests: Iterable[Manifest]) -> None:
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    (stack_dir / PREVIEW_FILE).write_text(canonical_json(preview), encoding="utf-8")
+    root = stack_dir / MANIFESTS_DIR
+    root.mkdir(exist_ok=True)
+    for manifest in manifests:
+        path = root / manifest.relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_yaml(manifest.obj), encoding="utf-8")
+
+
+@contextmanager
+def staging_area(destination: Path) -> Iterator[Path]:
+    """A temporary directory inside ``destination``; removed on exit whatever happened (and ``destination``
+    too when this run created it and nothing was published)."""
+    created = not destination.exists()
+    destination.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=destination))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(destination.iterdir()):
+            destination.rmdir()
+
+
+def publish(staging: Path, destination: Path, stacks: Iterable[str]) -> None:
+    """Move ``staging/<stack>`` to ``destination/<stack>``, replacing an older render of that stack."""
+    retired = staging / ".retired"
+    retired.mkdir(exist_ok=True)
+    for stack in stacks:
+        final = destination / stack
+        if final.exists():
+            final.rename(retired / stack)
+        (staging / stack).rename(final)

@@ -1,0 +1,115 @@
+"""Validate rendered Kubernetes objects: built-in kinds against the OpenAPI schemas of the cluster's
+Kubernetes version (``kubernetes-validate``, strict: unknown fields are errors), our custom resources
+against the vendored CRD schemas in ``crd_schemas/``.
+
+Why: mock mode has no provider ``Check()`` and no API server, so an invalid manifest would otherwise pass a
+render silently and fail only at ``pulumi up`` (pulumi-runtime.md §5.2).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from kubernetes_validate import utils as kubernetes_validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+CRD_SCHEMA_DIR = Path(__file__).resolve().parent / "crd_schemas"
+UNKNOWN_SCOPE = "Unknown"
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One validation failure of one object (the first per object for built-in kinds; all for CRDs)."""
+
+    path: str
+    """Where in the object, like ``spec.egress[0].to[1]``."""
+    message: str
+
+
+def _crd_file_name(api_version: str, kind: str) -> str:
+    group, _, version = api_version.rpartition("/")
+    return f"{group}_{version}_{kind.lower()}.json"
+
+
+@functools.cache
+def _crd_registry() -> Registry:
+    resources = []
+    for path in sorted(CRD_SCHEMA_DIR.glob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append(
+            (contents["$id"], Resource.from_contents(contents, default_specification=DRAFT202012))
+        )
+    registry: Registry = Registry().with_resources(resources)
+    return registry
+
+
+@functools.cache
+def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
+    path = CRD_SCHEMA_DIR / _crd_file_name(api_version, kind)
+    if not path.is_file():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def crd_scope(api_version: str, kind: str) -> str:
+    """``Namespaced`` / ``Cluster`` for the custom resources we know, else ``Unknown``."""
+    schema = crd_schema(api_version, kind)
+    return str(schema.get("x-sovereign-scope", UNKNOWN_SCOPE)) if schema else UNKNOWN_SCOPE
+
+
+def _json_path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(object)"
+
+
+@functools.cache
+def supported_versions() -> tuple[str, ...]:
+    """``MAJOR.MINOR`` versions kubernetes-validate ships schemas for, oldest first."""
+    seen: dict[str, None] = {}
+    for version in kubernetes_validate.all_versions():
+        seen.setdefault(kubernetes_validate.major_minor(version), None)
+    return tuple(seen)
+
+
+def validate_object(obj: dict[str, Any], kubernetes_version: str) -> list[SchemaProblem]:
+    """Problems of one object; an unknown kind is itself a problem (nothing may go unvalidated)."""
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return [SchemaProblem("(object)", "apiVersion and kind must be strings")]
+    schema = crd_schema(api_version, kind)
+    if schema is not None:
+        validator = jsonschema.Draft202012Validator(schema, registry=_crd_registry())
+        errors = sorted(
+            validator.iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message)
+        )
+        return [SchemaProblem(_json_path(e.absolute_path), e.message) for e in errors]
+    if kubernetes_validate.major_minor(kubernetes_version.removeprefix("v")) not in supported_versions():
+        return [
+            SchemaProblem(
+                "(object)",
+                f"Kubernetes {kubernetes_version} is not supported by kubernetes-validate "
+                f"(available: {', '.join(supported_versions())})",
+            )
+        ]
+    try:
+        kubernetes_validate.validate(obj, kubernetes_version, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return [
+            SchemaProblem(
+                "(object)",
+                f"no schema for {api_version} {kind} in Kubernetes {kubernetes_version} "
+                "or in sovereign/render/crd_schemas",
+            )
+        ]
+    except kubernetes_validate.ValidationError as exc:
+        return [SchemaProblem(_json_path(exc.absolute_path), exc.message)]
+    return []

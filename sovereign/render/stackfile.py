@@ -1,0 +1,90 @@
+"""Stack file -> the config the language host hands the program (``PULUMI_CONFIG`` / ``set_all_config``).
+
+Values are strings: scalars as their text, objects and lists as JSON text (sorted keys, compact, like the Go
+CLI's ``json.Marshal``). ``secure:`` values cannot be decrypted without the CLI and its secrets provider, so a
+placeholder stands in and the key is marked secret — a difference from a real preview, where the program would
+see the decrypted value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sovereign.errors import InputError
+from sovereign.yamlio import load_yaml_file
+
+SECRET_PLACEHOLDER = "sovereign-render-placeholder-secret"
+"""What a ``secure:`` value reads as under the offline render."""
+
+
+@dataclass(frozen=True)
+class StackFileConfig:
+    path: Path
+    values: dict[str, str]
+    """``ns:key`` -> string or JSON text, exactly what ``set_all_config`` receives."""
+    secret_keys: frozenset[str]
+
+    def public(self) -> dict[str, str]:
+        """Non-secret keys, for ``preview.json``'s ``config``."""
+        return {k: v for k, v in sorted(self.values.items()) if k not in self.secret_keys}
+
+
+def _is_secure(node: Any) -> bool:
+    return isinstance(node, dict) and set(node) == {"secure"}
+
+
+def _replace_secure(node: Any) -> tuple[Any, bool]:
+    if _is_secure(node):
+        return SECRET_PLACEHOLDER, True
+    if isinstance(node, dict):
+        found = False
+        out: dict[str, Any] = {}
+        for k, v in node.items():
+            out[k], hit = _replace_secure(v)
+            found = found or hit
+        return out, found
+    if isinstance(node, list):
+        items = [_replace_secure(v) for v in node]
+        return [i[0] for i in items], any(i[1] for i in items)
+    return node, False
+
+
+def config_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def read_stack_config(path: Path) -> StackFileConfig:
+    """Read ``stacks/Pulumi.<stack>.yaml``; bad structure raises ``InputError`` with the key path."""
+    if not path.is_file():
+        raise InputError(path, (), "an existing stack file", found_text="no such file")
+    data = load_yaml_file(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(path, (), "a mapping with a 'config' key", data)
+    raw = data.get("config", {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(path, ("config",), "a mapping of 'namespace:key' to values", raw)
+    values: dict[str, str] = {}
+    secret: set[str] = set()
+    for key in sorted(raw, key=str):
+        if not isinstance(key, str) or key.count(":") < 1 or key.startswith(":") or key.endswith(":"):
+            raise InputError(path, ("config", str(key)), "a key of the form 'namespace:key'", key)
+        value, is_secret = _replace_secure(raw[key])
+        values[key] = config_text(value)
+        if is_secret:
+            secret.add(key)
+    return StackFileConfig(path=path, values=values, secret_keys=frozenset(secret))

@@ -1,0 +1,147 @@
+"""One render in one process: ``python -m sovereign.render.worker --stack S --out DIR --result FILE``.
+
+The Pulumi runtime is process-global (settings, config, root resource), so every stack is rendered in a fresh
+interpreter. The worker validates the stack (``load_stack``: bad input -> a structured error, exit 2), runs
+the program under the mock runtime, and writes ``preview.json`` and ``manifests/`` into ``DIR`` (a staging
+directory the parent renames into place only when every stack succeeded). The outcome goes to ``FILE`` as
+JSON, so the program's own prints on stdout/stderr cannot be mistaken for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_PROGRAM_FAILED = 3
+
+
+def _write_result(path: Path, result: dict[str, Any]) -> None:
+    path.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+
+
+PROJECT_PACKAGES = ("sovereign", "infra", "policies")
+"""Top-level packages of the project; in isolated mode they are re-imported from the project root."""
+
+
+def use_project_sources(root: Path) -> None:
+    """Make ``import sovereign/infra/policies`` resolve under ``root`` (another checkout, e.g. a git worktree
+    of the diff base), as if that checkout were the one installed in editable mode. The renderer's own modules
+    (``sovereign.render``), already imported, stay as they are: the tool is HEAD's, the program the base's.
+    """
+    for name in list(sys.modules):
+        top = name.split(".", 1)[0]
+        if top in PROJECT_PACKAGES and not name.startswith("sovereign.render"):
+            del sys.modules[name]
+    sys.path.insert(0, str(root))
+
+
+def _input_errors(exc: BaseException) -> list[dict[str, Any]] | None:
+    """Structured errors if ``exc`` (or its cause) is an ``InputError`` of any checkout (matched by shape)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if type(cause).__name__ in ("InputError", "InputErrors") and hasattr(cause, "key_path"):
+            errors: tuple[Any, ...] = tuple(getattr(cause, "errors", (cause,)))
+            return [
+                {
+                    "file": str(e.file),
+                    "keyPath": list(e.key_path),
+                    "expected": str(e.expected),
+                    "found": str(e.found),
+                }
+                for e in errors
+            ]
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str, Any]:
+    """Capture the program and write the render; returns the figures for the parent's summary."""
+    from sovereign.render import manifests as manifest_mod
+    from sovereign.render.capture import run_program
+    from sovereign.render.output import write_render
+    from sovereign.render.preview import build_preview
+    from sovereign.render.project import load_project
+    from sovereign.render.schemas import validate_object
+    from sovereign.render.stackfile import read_stack_config
+
+    started = time.monotonic()
+    project = load_project()
+    if isolate:
+        use_project_sources(project.root)
+    stackconfig = importlib.import_module("sovereign.stackconfig")
+    stack_config = stackconfig.load_stack(stack)  # schema + catalog checks: file and key path on bad input
+    file_config = read_stack_config(project.stack_file(stack))
+    capture = run_program(project, stack, file_config)
+    objects = manifest_mod.collect(capture.registrations)
+    diagnostics: list[dict[str, str]] = []
+    version = stack_config.cluster.kubernetes_version
+    for manifest in objects:
+        for problem in validate_object(manifest.obj, version):
+            diagnostics.append(
+                {
+                    "urn": manifest.urn,
+                    "prefix": "schema",
+                    "severity": "error",
+                    "message": f"{manifest.relative_path}: {problem.path}: {problem.message} "
+                    f"(Kubernetes {version} schemas)",
+                }
+            )
+    for token in capture.invokes:
+        diagnostics.append(
+            {
+                "urn": "",
+                "prefix": "mock",
+                "severity": "warning",
+                "message": f"provider function {token} got an empty result under the mock runtime",
+            }
+        )
+    preview = build_preview(capture.registrations, file_config.public(), diagnostics)
+    write_render(out_dir, preview, objects)
+    return {
+        "resources": len(preview["steps"]),
+        "manifests": len(objects),
+        "schemaErrors": sum(1 for d in diagnostics if d["prefix"] == "schema"),
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sovereign.render.worker")
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--result", required=True, type=Path)
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="import the project's packages from SOVEREIGN_ROOT (rendering another checkout)",
+    )
+    args = parser.parse_args(argv)
+    from sovereign.render.capture import emulate_shim_sys_path
+
+    emulate_shim_sys_path()
+    out_dir: Path = args.out.resolve()
+    result_path: Path = args.result.resolve()
+    try:
+        figures = render_into(args.stack, out_dir, isolate=args.isolate)
+    except BaseException as exc:  # noqa: BLE001 - the program may raise anything; report it to the parent
+        # An InputError, raised by the loader or by the program (Pulumi re-raises it), is bad input.
+        errors = _input_errors(exc)
+        if errors is not None:
+            _write_result(result_path, {"ok": False, "inputErrors": errors})
+            return EXIT_BAD_INPUT
+        _write_result(result_path, {"ok": False, "error": "".join(traceback.format_exception(exc))[-8000:]})
+        return EXIT_PROGRAM_FAILED
+    _write_result(result_path, {"ok": True, **figures})
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
