@@ -1,0 +1,66 @@
+"""Run the program under mocks in a subprocess (the Pulumi runtime is process-global) and read back the
+recorded resource graph."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+# Inside every example transfer's validity window (cn-prod weights-to-eu: 2026-03-01 .. 2027-02-28).
+DEFAULT_AT = "2026-11-25T00:00:00Z"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+PROVIDER_TYPE = "pulumi:providers:kubernetes"
+
+
+@dataclass
+class Capture:
+    stack: str
+    error: str | None
+    registrations: list[dict[str, Any]]
+    outputs: dict[str, Any]
+    logs: list[dict[str, str]]
+
+    @property
+    def k8s(self) -> list[dict[str, Any]]:
+        """Every Kubernetes object (custom resources of the kubernetes package, not the provider)."""
+        return [r for r in self.registrations if r["type"].startswith("kubernetes:")]
+
+    def kind(self, kind: str) -> list[dict[str, Any]]:
+        return [r["inputs"] for r in self.k8s if r["inputs"].get("kind") == kind]
+
+    @property
+    def providers(self) -> list[dict[str, Any]]:
+        return [r for r in self.registrations if r["type"] == PROVIDER_TYPE]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [rec["message"] for rec in self.logs if rec["level"] == "WARNING"]
+
+
+def run_capture(tmp: Path, stack: str, at: str, overrides: dict[str, Any] | None) -> Capture:
+    out = tmp / "capture.json"
+    cmd = [sys.executable, str(HERE / "capture.py"), stack, str(out)]
+    if overrides is not None:
+        override_file = tmp / "overrides.json"
+        override_file.write_text(json.dumps(overrides))
+        cmd.append(str(override_file))
+    env = {**os.environ, "SOVEREIGN_AT": at}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, f"capture of {stack} crashed:\n{proc.stdout}\n{proc.stderr}"
+    data = json.loads(out.read_text())
+    return Capture(stack, data["error"], data["registrations"], data["outputs"], data["logs"])
+
+
+def stack_config_values(stack: str) -> dict[str, Any]:
+    """The ``config:`` mapping of an example stack, for tests that derive overrides from it."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return dict(data["config"])
