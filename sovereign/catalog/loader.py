@@ -27,6 +27,7 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
+from referencing.exceptions import Unresolvable
 
 from sovereign import paths
 from sovereign.catalog.model import (
@@ -189,6 +190,10 @@ def _describe(error: ValidationError) -> tuple[KeyPath, str, str]:
     return path, description or f"{error.validator} {value!r}", _found_text(instance)
 
 
+class _BrokenSchema(Exception):
+    """The schema compiled but cannot be applied (e.g. a ``$ref`` to a missing ``$defs`` entry)."""
+
+
 Issue = tuple[KeyPath, str, str]
 """One problem inside a file, before the file name is attached: (key path, expected, found)."""
 
@@ -230,21 +235,29 @@ def _check_text(schema_text: str, file_kind: str, text: str) -> tuple[Any, tuple
     doc = _jsonable(docs[0], (), issues)
     if issues:
         return None, tuple(issues)
-    errors = sorted(_compile_schema(schema_text)[file_kind].iter_errors(doc),
-                    key=lambda e: (list(map(str, e.absolute_path)), str(e.message)))
+    try:
+        errors = sorted(_compile_schema(schema_text)[file_kind].iter_errors(doc),
+                        key=lambda e: (list(map(str, e.absolute_path)), str(e.message)))
+    except Unresolvable as exc:  # a broken schema, not a broken file: reported against the schema
+        raise _BrokenSchema(f"an unresolvable $ref {exc.ref!r}") from None
     if errors:
         return None, tuple(_describe(error) for error in errors)
     return doc, ()
 
 
-def _validated(schema_text: str, file_kind: str, file: Path, problems: _Problems) -> Any | None:
+def _validated(schema: tuple[Path, str], file_kind: str, file: Path, problems: _Problems) -> Any | None:
     """Read one file and check it against ``$defs/<file_kind>``; None (with problems recorded) if it fails."""
     try:
         text = read_text(file)
     except InputError as exc:
         problems.add(exc.file, exc.key_path, exc.expected, found_text=exc.found)
         return None
-    doc, issues = _check_text(schema_text, file_kind, text)
+    schema_path, schema_text = schema
+    try:
+        doc, issues = _check_text(schema_text, file_kind, text)
+    except _BrokenSchema as exc:
+        problems.add(schema_path, (), "a usable JSON Schema", found_text=str(exc))
+        return None
     for key_path, expected, found in issues:
         problems.add(file, key_path, expected, found_text=found)
     return doc
@@ -532,19 +545,19 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """
     root = Path(directory) if directory is not None else paths.catalog_dir()
     problems = _Problems()
-    schema_text = _load_schema(root)
+    schema = (root / SCHEMA_FILE, _load_schema(root))
 
     catalog_file = root / CATALOG_FILE
     providers_file = root / PROVIDERS_FILE
-    catalog_doc = _validated(schema_text, "catalog_file", catalog_file, problems)
-    providers_doc = _validated(schema_text, "providers_file", providers_file, problems)
+    catalog_doc = _validated(schema, "catalog_file", catalog_file, problems)
+    providers_doc = _validated(schema, "providers_file", providers_file, problems)
     jurisdiction_docs: list[_JurisdictionDoc] = []
     files = list(_jurisdiction_files(root))
     if not files:
         problems.add(root / JURISDICTIONS_DIR, (), "a directory with one <id>.yaml file per jurisdiction",
                      found_text="no jurisdiction files")
     for file in files:
-        doc = _validated(schema_text, "jurisdiction_file", file, problems)
+        doc = _validated(schema, "jurisdiction_file", file, problems)
         if doc is not None:
             jurisdiction_docs.append(_JurisdictionDoc(file, doc))
     problems.raise_if_any()

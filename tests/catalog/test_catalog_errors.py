@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog_copies import copy_catalog, edit, load_fails, load_ok, sub_errors
+from catalog_copies import REAL_CATALOG, copy_catalog, edit, load_fails, load_ok, sub_errors
 
 from sovereign.errors import InputErrors
 
@@ -82,6 +82,21 @@ def test_rule_without_as_of_or_source(cat: Path, where: Any, path: str, key: str
     assert message.endswith("found nothing")
 
 
+def test_rule_without_source_is_rejected_even_if_the_schema_is_relaxed(cat: Path) -> None:
+    schema = json.loads((REAL_CATALOG / "catalog.schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["accelerator_rule"]["required"] = ["product", "decision"]
+    (cat / "catalog.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+
+    def drop(doc: dict[str, Any]) -> None:
+        del doc["accelerators"]["rules"][0]["source"]
+
+    edit(cat, "jurisdictions/hk.yaml", drop)
+    assert only_message(cat) == (
+        "jurisdictions/hk.yaml: accelerators.rules[0].source: expected required key 'source' (every rule is "
+        "dated and sourced); found nothing"
+    )
+
+
 def test_invalid_date(cat: Path) -> None:
     edit(cat, "jurisdictions/us.yaml", lambda doc: doc["accelerators"]["rules"][1].update(as_of="2026-02-30"))
     assert only_message(cat) == (
@@ -141,6 +156,13 @@ def test_broken_schema(cat: Path) -> None:
     (cat / "catalog.schema.json").write_text(json.dumps({"$defs": {"catalog_file": {"type": 5}}}),
                                              encoding="utf-8")
     assert "expected a valid JSON Schema (draft 2020-12)" in only_message(cat)
+    schema = json.loads((REAL_CATALOG / "catalog.schema.json").read_text(encoding="utf-8"))
+    schema["$defs"]["region"]["properties"]["name"] = {"$ref": "#/$defs/nothing"}
+    (cat / "catalog.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    assert only_message(cat) == (
+        "catalog.schema.json: (top level): expected a usable JSON Schema; found an unresolvable $ref "
+        "'/$defs/nothing'"
+    )
 
 
 # --- providers and regions ---
