@@ -46,8 +46,8 @@ def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterab
                f"catalog, not from another resource's output).")
         return
     except ContextError as exc:
-        report(f"{FAIL_CLOSED} rule {rule.id} cannot judge {subject}: {exc}. Fix: set the stack config "
-               f"(sovereign-clusters:jurisdiction, and cluster for full checks) or the catalog path.")
+        report(f"{FAIL_CLOSED} rule {rule.id} cannot judge {subject}: {exc}. Fix: set or correct the stack "
+               f"config (sovereign-clusters:jurisdiction, and cluster for full checks) or the catalog path.")
         return
     except Exception as exc:  # noqa: BLE001 - any failure inside a rule must fail closed, never open
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
