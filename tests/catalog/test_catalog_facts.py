@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
 from sovereign.catalog import Catalog, Decision, ExportMode, default_catalog, load_catalog
+from sovereign.paths import catalog_dir
 
 REFERENCE_REGIONS = Path("/work/shared/reference/regions.yaml")
 PROVIDER_IDS = ("alibaba", "aws", "aws-cn", "aws-eusc", "aws-us-gov", "azure", "azure-china", "azure-us-gov",
@@ -223,3 +226,13 @@ def test_data_class_rules(catalog: Catalog) -> None:
     assert tuple(eu.data_classes) == tuple(sorted(eu.data_classes))
     assert set(catalog.jurisdictions["hk"].data_classes) == {"raw-camera-video", "model-weights",
                                                              "anonymised-aggregates"}
+
+
+def test_schema_is_draft_2020_12_and_every_definition_explains_itself() -> None:
+    schema = json.loads((catalog_dir() / "catalog.schema.json").read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for name, definition in schema["$defs"].items():
+        assert definition.get("description"), name  # error messages quote these descriptions
+        if definition.get("type") == "object":
+            assert definition.get("additionalProperties") is not True, name
