@@ -1,0 +1,55 @@
+"""One explicit provider per stack; kubeconfig only as a secret; bad input is a clean RunError."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from program_overrides import NS, with_kubeconfig
+from program_support import SECRET_SIG, stack_config_values
+
+from sovereign.stackconfig import load_stack
+
+
+def test_render_mode_without_kubeconfig(capture: Any) -> None:
+    built = capture("cn-prod")
+    (provider,) = built.providers
+    config = load_stack("cn-prod")
+    assert provider["name"] == "k8s-cn-prod"
+    assert provider["inputs"] == {"renderYamlToDirectory": config.render_dir}
+    assert built.outputs["kubernetesTarget"] == {"mode": "render", "renderYamlToDirectory": config.render_dir}
+
+
+def test_kubeconfig_is_passed_as_secret(capture: Any) -> None:
+    built = capture("cn-prod", overrides=with_kubeconfig(secret=True))
+    assert built.error is None
+    (provider,) = built.providers
+    kubeconfig = provider["inputs"]["kubeconfig"]
+    assert isinstance(kubeconfig, dict) and SECRET_SIG in kubeconfig, (
+        "kubeconfig must be a secret on the wire"
+    )
+    assert "renderYamlToDirectory" not in provider["inputs"]
+    assert built.outputs["kubernetesTarget"]["mode"] == "cluster"
+    assert all(r["provider"].startswith(provider["urn"]) for r in built.k8s)
+
+
+def test_plaintext_kubeconfig_rejected_before_any_resource(capture: Any) -> None:
+    built = capture("cn-prod", overrides=with_kubeconfig(secret=False))
+    assert built.error is not None and "kubeconfig" in built.error
+    assert "clusters: []" not in built.error, "the credential must not be echoed"
+    assert not built.k8s and not built.providers
+
+
+def test_bad_input_is_a_run_error_naming_file_and_key(capture: Any) -> None:
+    cluster = copy.deepcopy(stack_config_values("cn-prod")[NS + "cluster"])
+    cluster["regions"] = ["cn-north-1", "eu-central-1"]
+    built = capture("cn-prod", overrides={NS + "cluster": cluster})
+    assert built.error is not None
+    assert "Pulumi.cn-prod.yaml" in built.error and "regions" in built.error
+    assert not built.k8s and not built.providers
+
+
+def test_bad_evaluation_time_is_a_run_error(capture: Any) -> None:
+    built = capture("cn-prod", at="not-a-date")
+    assert built.error is not None and "SOVEREIGN_AT" in built.error
+    assert not built.k8s
