@@ -65,18 +65,24 @@ def text(value: Any) -> str:
     return ""
 
 
-def plain(value: Any, path: tuple[str, ...] = ()) -> Any:
-    """Deep plain copy; raises ``UnknownValueError`` naming the path of the first unknown it meets."""
+def plain(value: Any, path: tuple[str, ...] = (), *, skip: frozenset[str] = frozenset()) -> Any:
+    """Deep plain copy; raises ``UnknownValueError`` naming the path of the first unknown it meets.
+
+    Keys in ``skip`` are left out wherever they occur (values the caller never needs, such as container env,
+    so that an unknown there does not count as residency-critical).
+    """
     if is_unknown(value):
         raise UnknownValueError(value, list(path))
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:
+            if key in skip:
+                continue
             try:
                 item = value[key]
             except UnknownValueError as exc:
                 raise UnknownValueError(exc.unknown_type_sentinel, [*path, str(key)]) from None
-            out[str(key)] = plain(item, (*path, str(key)))
+            out[str(key)] = plain(item, (*path, str(key)), skip=skip)
         return out
     if is_seq(value):
         items = []
@@ -85,7 +91,7 @@ def plain(value: Any, path: tuple[str, ...] = ()) -> Any:
                 item = value[i]
             except UnknownValueError as exc:
                 raise UnknownValueError(exc.unknown_type_sentinel, [*path, str(i)]) from None
-            items.append(plain(item, (*path, str(i))))
+            items.append(plain(item, (*path, str(i)), skip=skip))
         return items
     return value
 
