@@ -326,8 +326,8 @@ def _build_providers(doc: Mapping[str, Any], file: Path, problems: _Problems) ->
         for region_id in sorted(spec["regions"]):
             entry = spec["regions"][region_id]
             zones = tuple(sorted(entry.get("zones", ())))
-            for zone in zones:
-                zone_path = ("providers", provider_id, "regions", region_id, "zones")
+            for index, zone in enumerate(entry.get("zones", ())):
+                zone_path = ("providers", provider_id, "regions", region_id, "zones", index)
                 if not zone.startswith(region_id):
                     problems.add(file, zone_path, f"zones of region {region_id!r} named after it "
                                  f"(starting with {region_id!r})", zone)

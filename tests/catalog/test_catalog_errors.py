@@ -211,9 +211,9 @@ def test_zone_in_two_regions_and_zone_named_after_another_region(cat: Path) -> N
     error = load_fails(cat)
     messages = [e.message.replace(str(cat) + "/", "") for e in sub_errors(error)]
     assert messages == [
-        "providers.yaml: providers.aws.regions.us-west-2.zones: expected zones of region 'us-west-2' named "
-        "after it (starting with 'us-west-2'); found 'us-east-1a'",
-        "providers.yaml: providers.aws.regions.us-west-2.zones: expected each zone in one region only; "
+        "providers.yaml: providers.aws.regions.us-west-2.zones[4]: expected zones of region 'us-west-2' "
+        "named after it (starting with 'us-west-2'); found 'us-east-1a'",
+        "providers.yaml: providers.aws.regions.us-west-2.zones[4]: expected each zone in one region only; "
         "'us-east-1a' is already in region 'us-east-1'; found 'us-east-1a'",
     ]
 
