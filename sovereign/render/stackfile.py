@@ -18,6 +18,7 @@ from sovereign.yamlio import load_yaml_file
 
 SECRET_PLACEHOLDER = "sovereign-render-placeholder-secret"
 """What a ``secure:`` value reads as under the offline render."""
+SECRET_DISPLAY = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class StackFileConfig:
     """``ns:key`` -> string or JSON text, exactly what ``set_all_config`` receives."""
     secret_keys: frozenset[str]
 
-    def public(self) -> dict[str, str]:
-        """Non-secret keys, for ``preview.json``'s ``config``."""
-        return {k: v for k, v in sorted(self.values.items()) if k not in self.secret_keys}
+    def display(self) -> dict[str, str]:
+        """``preview.json``'s ``config``: every key, secret values as ``"[secret]"`` (never their text)."""
+        return {k: SECRET_DISPLAY if k in self.secret_keys else v for k, v in sorted(self.values.items())}
 
 
 def _is_secure(node: Any) -> bool:

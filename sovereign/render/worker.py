@@ -103,7 +103,7 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
                 "message": f"provider function {token} got an empty result under the mock runtime",
             }
         )
-    preview = build_preview(capture.registrations, file_config.public(), diagnostics)
+    preview = build_preview(capture.registrations, file_config.display(), diagnostics)
     write_render(out_dir, preview, objects)
     return {
         "resources": len(preview["steps"]),

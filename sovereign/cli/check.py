@@ -1,0 +1,200 @@
+"""``sovereign check``: run the residency policy pack over rendered stacks or plain manifests, through the
+analyzer protocol (the code path of ``pulumi preview --policy-pack``), and report the violations."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sovereign.analyzer import AnalyzerError
+from sovereign.analyzer.resource import PROJECT
+from sovereign.cli import exitcodes
+from sovereign.cli.progress import Progress, add_progress_flag
+from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, selected_stacks, validated_at
+from sovereign.errors import InputError
+from sovereign.paths import project_root
+from sovereign.render.rendered import RenderedStack, find_renders, load_render
+from sovereign.render.runner import DEFAULT_JOBS, RenderFailed, stack_dir_name
+from sovereign.report.formats import FORMATS, RENDERERS
+from sovereign.report.manifest_input import group_by_jurisdiction, load_manifests
+from sovereign.report.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
+from sovereign.report.policy_run import (
+    PackRun,
+    PackTarget,
+    run_pack,
+    target_from_manifests,
+    target_from_render,
+)
+
+SCHEMA_POLICY = "kubernetes-schema"
+"""Render diagnostics of manifests that fail their OpenAPI/CRD schema: the API server would reject them."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="check rendered stacks or plain manifests with the residency policy pack",
+        description="Render the stacks (unless only --render-dir is given) and run the policy pack over them "
+        "through the analyzer gRPC protocol, as `pulumi preview --policy-pack policies` would; or run "
+        "it over plain Kubernetes manifests (--manifests, e.g. Helm or kustomize output). Exit 0 when no "
+        "mandatory violation, 1 otherwise, 2 on bad input.",
+    )
+    add_stack_selection(parser, required=False)
+    parser.add_argument("--manifests", type=Path, help="check plain manifests (file or directory) instead")
+    parser.add_argument(
+        "--render-dir",
+        "--out",
+        dest="render_dir",
+        type=Path,
+        help="render directory (default out/); alone, checks the renders found there",
+    )
+    parser.add_argument(
+        "--no-render",
+        action="store_true",
+        help="use existing renders in --render-dir instead of rendering the stacks again",
+    )
+    parser.add_argument("--jurisdiction", help="jurisdiction id for --manifests (else namespace labels)")
+    parser.add_argument("--catalog", type=Path, help="catalog directory for the pack (SOVEREIGN_CATALOG)")
+    parser.add_argument("--policy-pack", type=Path, help="policy pack directory (default: <root>/policies)")
+    parser.add_argument("--at", help="evaluation time (ISO 8601) for transfers: policy config `at`")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders / pack runs")
+    add_progress_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """stdout, or the file written atomically (temp file + rename)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _schema_violations(rendered: RenderedStack, source: str) -> list[Violation]:
+    out = []
+    for d in rendered.diagnostics:
+        if d.get("prefix") != "schema":
+            continue
+        step = rendered.step(str(d.get("urn", "")))
+        out.append(
+            Violation(
+                stack=rendered.stack,
+                policy=SCHEMA_POLICY,
+                resource=resource_ref(str(d.get("urn", "")), step.inputs if step else None),
+                message=str(d.get("message", "")),
+                enforcement="mandatory",
+                severity="high",
+                source=source,
+            )
+        )
+    return out
+
+
+def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tuple[PackTarget, RenderedStack]]:
+    render_dir: Path = args.render_dir or DEFAULT_OUT
+    root = project_root()
+    stacks = selected_stacks(args)
+    if stacks and not args.no_render:
+        run_render(stacks, render_dir, at=args.at, jobs=args.jobs, progress=progress)
+    if stacks:
+        dirs = [render_dir / stack_dir_name(s) for s in stacks]
+    elif args.render_dir is not None:
+        dirs = find_renders(render_dir)
+    else:
+        raise InputError(
+            "command line",
+            ("STACK",),
+            "stack names, --all, --render-dir or --manifests",
+            found_text="nothing",
+        )
+    out = []
+    for d in dirs:
+        rendered = load_render(d)
+        out.append((target_from_render(rendered, root), rendered))
+    return out
+
+
+def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
+    if args.stacks or args.all:
+        raise InputError(
+            "command line", ("--manifests",), "either --manifests or stacks, not both", args.stacks
+        )
+    groups = group_by_jurisdiction(load_manifests(args.manifests), args.jurisdiction)
+    single = len(groups) == 1
+    return [
+        target_from_manifests("manifests" if single else f"manifests-{jur}", PROJECT, jur, docs)
+        for jur, docs in sorted(groups.items())
+    ]
+
+
+def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
+    at = validated_at(args.at)
+    if args.catalog is not None and not args.catalog.exists():
+        raise InputError(
+            args.catalog, (), "an existing catalog directory", found_text="no such file or directory"
+        )
+    pack_dir: Path = args.policy_pack or (project_root() / "policies")
+    if not (pack_dir / "__main__.py").is_file():
+        raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
+    extra: dict[str, list[Violation]] = {}
+    if args.manifests is not None:
+        targets = _manifest_targets(args)
+    else:
+        pairs = _rendered_targets(args, progress)
+        targets = [t for t, _ in pairs]
+        for target, rendered in pairs:
+            extra[target.stack] = _schema_violations(rendered, target.source)
+    progress.start("check", len(targets))
+
+    def one(target: PackTarget) -> PackRun:
+        result = run_pack(target, pack_dir, at=at, catalog=args.catalog)
+        progress.step(f"{target.stack}: {len(result.result.violations)} violation(s)")
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        runs = list(pool.map(one, targets))
+    stacks = tuple(
+        StackResult(
+            stack=r.result.stack,
+            resources=r.result.resources,
+            violations=tuple(sorted(set(r.result.violations) | set(extra.get(r.result.stack, [])))),
+            source=r.result.source,
+        )
+        for r in runs
+    )
+    first = runs[0] if runs else None
+    return CheckReport(
+        pack_name=first.pack_name if first else "",
+        pack_version=first.pack_version if first else "",
+        stacks=stacks,
+        policies=merge_policies([r.policies for r in runs]),
+        at=at,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = Progress.from_args(args)
+    try:
+        report = build_report(args, progress)
+    except RenderFailed as exc:
+        print(f"sovereign check: error: {exc}", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    except AnalyzerError as exc:
+        print(f"sovereign check: error: the policy pack failed: {exc}", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    write_output(RENDERERS[args.format](report), args.output)
+    return exitcodes.VIOLATIONS if report.exit_code else exitcodes.CLEAN

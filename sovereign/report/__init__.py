@@ -1,0 +1,1 @@
+"""Check results and their renderings: text, JSON, SARIF 2.1.0, JUnit XML, Markdown."""

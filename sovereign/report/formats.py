@@ -1,0 +1,227 @@
+"""Check reports as text, JSON, SARIF 2.1.0, JUnit XML and Markdown. Pure functions of the report: the same
+report gives the same bytes (no timestamps unless ``--at`` was given, sorted everything)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from sovereign.report.model import CheckReport, Violation
+
+FORMATS = ("text", "json", "sarif", "junit", "markdown")
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+TOOL_NAME = "sovereign-check"
+INFORMATION_URI = "https://sovereign-clusters.dev/docs/cli"
+
+
+def _json(doc: Any) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------- text
+def to_text(report: CheckReport) -> str:
+    out = [
+        f"sovereign check: {report.pack_name}@{report.pack_version}, {len(report.stacks)} stack(s), "
+        f"{sum(s.resources for s in report.stacks)} resources" + (f", at {report.at}" if report.at else "")
+    ]
+    for stack in report.stacks:
+        mandatory = sum(1 for v in stack.violations if v.mandatory)
+        out.append(f"{stack.stack}: {len(stack.violations)} violation(s), {mandatory} mandatory")
+        for v in stack.violations:
+            out.append(f"  [{v.enforcement}] {v.policy}  {v.resource.label()}  ({v.source}:{v.line})")
+            out.extend(f"      {line}" for line in v.message.splitlines())
+    out.extend(f"note: {n}" for n in report.notes)
+    n = report.mandatory_count
+    out.append(f"FAIL: {n} mandatory violation(s)" if n else "PASS: no mandatory violations")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------- JSON
+def to_json(report: CheckReport) -> str:
+    return _json({"violations": [v.to_json() for v in report.violations], "summary": report.summary()})
+
+
+# ------------------------------------------------------------------------------------------------ SARIF
+def _sarif_level(v: Violation) -> str:
+    return "error" if v.mandatory else "warning"
+
+
+def _fingerprint(v: Violation) -> str:
+    """Stable across runs and line moves: what was violated, by which resource, in which stack."""
+    key = "\x1f".join((v.stack, v.policy, v.resource.urn or v.resource.label(), v.message))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def to_sarif(report: CheckReport) -> str:
+    """SARIF 2.1.0 for GitHub code scanning: one rule per policy, one result per violation, located in the
+    stack file (or manifest) a reviewer edits; the resource URN as a logical location."""
+    rules = []
+    index: dict[str, int] = {}
+    names = sorted({p.name for p in report.policies} | {v.policy for v in report.violations})
+    for i, name in enumerate(names):
+        index[name] = i
+        p = report.policy(name)
+        rule: dict[str, Any] = {
+            "id": name,
+            "name": name,
+            "shortDescription": {"text": (p.description if p and p.description else name)},
+            "defaultConfiguration": {
+                "level": "error" if p is None or p.enforcement != "advisory" else "warning"
+            },
+            "properties": {"tags": ["residency", "kubernetes"]},
+        }
+        if p and p.remediation:
+            rule["help"] = {"text": p.remediation}
+        if p:
+            rule["properties"]["enforcement"] = p.enforcement
+            if p.severity:
+                rule["properties"]["severity"] = p.severity
+        rules.append(rule)
+    results = []
+    for v in report.violations:
+        result: dict[str, Any] = {
+            "ruleId": v.policy,
+            "ruleIndex": index[v.policy],
+            "level": _sarif_level(v),
+            "message": {"text": f"{v.stack}: {v.resource.label()}: {v.message}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": v.source or "stacks"},
+                        "region": {"startLine": max(1, v.line)},
+                    },
+                    "logicalLocations": [
+                        {"fullyQualifiedName": v.resource.urn or f"{v.stack}::stack", "kind": "resource"}
+                    ],
+                }
+            ],
+            "partialFingerprints": {"sovereignViolation/v1": _fingerprint(v)},
+            "properties": {"stack": v.stack, "enforcement": v.enforcement},
+        }
+        if v.severity:
+            result["properties"]["severity"] = v.severity
+        results.append(result)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "semanticVersion": report.pack_version or "0.0.0",
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+                "properties": {"policyPack": f"{report.pack_name}@{report.pack_version}"},
+            }
+        },
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "automationDetails": {"id": "sovereign-check/"},
+    }
+    if report.at:
+        run["properties"] = {"evaluationTime": report.at}
+    return _json({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
+
+
+# ------------------------------------------------------------------------------------------------ JUnit
+def to_junit(report: CheckReport) -> str:
+    """One test suite per stack, one test case per policy; a mandatory violation fails its case, advisory
+    ones are listed in ``system-out``."""
+    policies = sorted({p.name for p in report.policies} | {v.policy for v in report.violations})
+    root = ET.Element("testsuites", name="sovereign check")
+    total = failures = 0
+    for stack in report.stacks:
+        suite = ET.SubElement(root, "testsuite", name=stack.stack)
+        suite_failures = 0
+        for policy in policies:
+            case = ET.SubElement(suite, "testcase", classname=f"{stack.stack}", name=policy)
+            found = [v for v in stack.violations if v.policy == policy]
+            mandatory = [v for v in found if v.mandatory]
+            if mandatory:
+                suite_failures += 1
+                failure = ET.SubElement(
+                    case, "failure", type="mandatory", message=f"{len(mandatory)} mandatory violation(s)"
+                )
+                failure.text = "\n".join(f"{v.resource.label()}: {v.message}" for v in mandatory)
+            advisory = [v for v in found if not v.mandatory]
+            if advisory:
+                out = ET.SubElement(case, "system-out")
+                out.text = "\n".join(f"[advisory] {v.resource.label()}: {v.message}" for v in advisory)
+        suite.set("tests", str(len(policies)))
+        suite.set("failures", str(suite_failures))
+        suite.set("errors", "0")
+        total += len(policies)
+        failures += suite_failures
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------------------------- Markdown
+def md_cell(text: str) -> str:
+    """Safe in a GitHub table cell: pipes escaped, newlines as <br>, HTML angle brackets neutralised."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r", "")
+        .replace("\n", "<br>")
+    )
+
+
+def to_markdown(report: CheckReport) -> str:
+    n = report.mandatory_count
+    head = f"## Residency check: {'❌ ' + str(n) + ' mandatory violation(s)' if n else '✅ passed'}"
+    lines = [head, ""]
+    meta = (
+        f"Policy pack `{report.pack_name}@{report.pack_version}` · {len(report.stacks)} stack(s) · "
+        f"{sum(s.resources for s in report.stacks)} resources"
+    )
+    if report.at:
+        meta += f" · evaluated at `{report.at}`"
+    lines += [meta, "", "| Stack | Resources | Mandatory | Advisory |", "|---|---:|---:|---:|"]
+    for s in report.stacks:
+        mandatory = sum(1 for v in s.violations if v.mandatory)
+        lines.append(f"| `{s.stack}` | {s.resources} | {mandatory} | {len(s.violations) - mandatory} |")
+    for s in report.stacks:
+        if not s.violations:
+            continue
+        lines += [
+            "",
+            f"### `{s.stack}`",
+            "",
+            "| | Policy | Resource | Finding | Where |",
+            "|---|---|---|---|---|",
+        ]
+        for v in s.violations:
+            icon = "❌" if v.mandatory else "⚠️"
+            lines.append(
+                f"| {icon} {v.enforcement} | `{v.policy}` | {md_cell(v.resource.label())} | "
+                f"{md_cell(v.message)} | `{v.source}:{v.line}` |"
+            )
+    if report.notes:
+        lines += [""] + [f"> {md_cell(note)}" for note in report.notes]
+    if report.policies:
+        lines += [
+            "",
+            f"<details><summary>Policies checked ({len(report.policies)})</summary>",
+            "",
+            "| Policy | Enforcement | Severity | Protects |",
+            "|---|---|---|---|",
+        ]
+        for p in report.policies:
+            lines.append(f"| `{p.name}` | {p.enforcement} | {p.severity} | {md_cell(p.description)} |")
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS: dict[str, Callable[[CheckReport], str]] = {
+    "text": to_text,
+    "json": to_json,
+    "sarif": to_sarif,
+    "junit": to_junit,
+    "markdown": to_markdown,
+}

@@ -1,0 +1,144 @@
+"""What a check found, independent of the output format. Sorted, so every format is deterministic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MANDATORY_LEVELS = ("mandatory", "remediate")
+"""A remediate policy that still reports a violation counts as mandatory (pulumi-runtime.md §2)."""
+
+
+@dataclass(frozen=True, order=True)
+class ResourceRef:
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    urn: str = ""
+
+    def label(self) -> str:
+        if not self.kind and not self.name:
+            return "the stack"
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}".strip()
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "urn": self.urn}
+
+
+@dataclass(frozen=True)
+class PolicyDescription:
+    name: str
+    description: str
+    enforcement: str
+    severity: str
+    remediation: str
+    policy_type: str
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    stack: str
+    policy: str
+    resource: ResourceRef
+    message: str
+    enforcement: str
+    severity: str
+    source: str = ""
+    """Where a reviewer fixes it: the stack file or the manifest file (repository-relative when possible)."""
+    line: int = 1
+
+    @property
+    def mandatory(self) -> bool:
+        return self.enforcement in MANDATORY_LEVELS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "policy": self.policy,
+            "enforcement": self.enforcement,
+            "severity": self.severity,
+            "resource": self.resource.to_json(),
+            "message": self.message,
+            "source": {"file": self.source, "line": self.line},
+        }
+
+
+@dataclass(frozen=True)
+class StackResult:
+    stack: str
+    resources: int
+    violations: tuple[Violation, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    pack_name: str
+    pack_version: str
+    stacks: tuple[StackResult, ...]
+    policies: tuple[PolicyDescription, ...]
+    at: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def violations(self) -> list[Violation]:
+        return sorted(v for s in self.stacks for v in s.violations)
+
+    @property
+    def mandatory_count(self) -> int:
+        return sum(1 for v in self.violations if v.mandatory)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.mandatory_count else 0
+
+    def policy(self, name: str) -> PolicyDescription | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+    def summary(self) -> dict[str, Any]:
+        by_policy: dict[str, int] = {}
+        by_level: dict[str, int] = {}
+        for v in self.violations:
+            by_policy[v.policy] = by_policy.get(v.policy, 0) + 1
+            by_level[v.enforcement] = by_level.get(v.enforcement, 0) + 1
+        out: dict[str, Any] = {
+            "policyPack": f"{self.pack_name}@{self.pack_version}",
+            "stacks": [
+                {"stack": s.stack, "resources": s.resources, "violations": len(s.violations)}
+                for s in self.stacks
+            ],
+            "resources": sum(s.resources for s in self.stacks),
+            "violations": len(self.violations),
+            "mandatory": self.mandatory_count,
+            "byEnforcement": dict(sorted(by_level.items())),
+            "byPolicy": dict(sorted(by_policy.items())),
+            "result": "fail" if self.exit_code else "pass",
+        }
+        if self.at:
+            out["at"] = self.at
+        return out
+
+
+def merge_policies(groups: Sequence[Sequence[PolicyDescription]]) -> tuple[PolicyDescription, ...]:
+    seen: dict[str, PolicyDescription] = {}
+    for group in groups:
+        for p in group:
+            seen.setdefault(p.name, p)
+    return tuple(seen[k] for k in sorted(seen))
+
+
+def resource_ref(urn: str, props: Mapping[str, Any] | None) -> ResourceRef:
+    """Kind/namespace/name from a Kubernetes object's props; falls back to the URN's type and name."""
+    props = props or {}
+    meta = props.get("metadata") if isinstance(props.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    kind = props.get("kind") if isinstance(props.get("kind"), str) else ""
+    name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else ""
+    if not kind and urn:
+        kind = urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""
+    if not name and urn:
+        name = urn.split("::", 3)[-1] if urn.count("::") >= 3 else ""
+    return ResourceRef(kind=str(kind), namespace=str(namespace), name=str(name), urn=urn)

@@ -1,0 +1,215 @@
+"""Run the policy pack over a rendered stack or a set of plain manifests, through the analyzer protocol.
+
+The order is the CLI's (pulumi-runtime.md §2): start the pack with ``PULUMI_CONFIG`` = the stack's config,
+``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure`` (``at`` for every policy whose config schema has it,
+when ``--at`` is given), then per resource in registration order ``Remediate`` + ``Analyze`` with the
+resource's provider, and finally one ``AnalyzeStack``.
+
+Differences from ``pulumi preview --policy-pack``, all documented in docs/cli.md: props are the rendered
+inputs (secrets arrive as ``"[secret]"``, not their plain value); AnalyzeStack receives inputs as outputs
+(a preview of a create echoes them too); plain manifests have no Check() (no autonaming, no default
+namespace).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
+from sovereign.analyzer.model import AnalyzerInfo
+from sovereign.clock import AT_ENV
+from sovereign.render.rendered import RenderedStack
+from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
+from sovereign.yamlio import load_yaml_file
+
+CATALOG_ENV = "SOVEREIGN_CATALOG"
+"""Read by the pack for ``--catalog`` (policies/framework/context.py)."""
+
+
+@dataclass
+class PackTarget:
+    """One pack run: a stack's resources in registration order, its config, and where findings point."""
+
+    stack: str
+    project: str
+    config: dict[str, str]
+    resources: list[AnalyzerResource]
+    source: str
+    """File a reviewer edits for this stack (stack file, or the manifest file)."""
+    source_text: str = ""
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """URN -> (file, line) when known exactly (manifests)."""
+
+    def locate(self, res: AnalyzerResource | None) -> tuple[str, int]:
+        if res is None:
+            return self.source, 1
+        if res.urn in self.locations:
+            return self.locations[res.urn]
+        return self.source, _line_mentioning(self.source_text, res)
+
+
+def _line_mentioning(text: str, res: AnalyzerResource) -> int:
+    """The first line of the stack file naming the resource (its name, then its namespace); else 1."""
+    if not text:
+        return 1
+    ref = resource_ref(res.urn, res.props)
+    lines = text.splitlines()
+    for needle in (ref.name, ref.namespace):
+        if not needle:
+            continue
+        pattern = re.compile(rf"(?<![\w.-]){re.escape(needle)}(?![\w.-])")
+        for number, line in enumerate(lines, start=1):
+            if pattern.search(line.split("#", 1)[0]):
+                return number
+    return 1
+
+
+def resources_from_render(rendered: RenderedStack) -> list[AnalyzerResource]:
+    """Every step as the engine would hand it to the analyzer, in registration (step) order."""
+    by_urn = {s.urn: s for s in rendered.steps}
+    out: list[AnalyzerResource] = []
+    for step in rendered.steps:
+        provider = by_urn.get(step.provider_urn) if step.provider else None
+        out.append(
+            AnalyzerResource(
+                type=step.type,
+                name=step.name,
+                urn=step.urn,
+                props=step.inputs,
+                parent=step.parent,
+                dependencies=step.dependencies,
+                property_dependencies=step.property_dependencies,
+                provider_urn=provider.urn if provider else "",
+                provider_type=provider.type if provider else "",
+                provider_props=provider.inputs if provider else {},
+            )
+        )
+    return out
+
+
+def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
+    """The pack's config is the rendered config (``"[secret]"`` for secret values: only set/unset matters)."""
+    stack_file = root / "stacks" / f"Pulumi.{rendered.stack.replace('/', '-')}.yaml"
+    source = f"stacks/{stack_file.name}"
+    text = stack_file.read_text(encoding="utf-8") if stack_file.is_file() else ""
+    return PackTarget(
+        stack=rendered.stack,
+        project=rendered.project,
+        config=dict(rendered.config),
+        resources=resources_from_render(rendered),
+        source=source,
+        source_text=text,
+    )
+
+
+def target_from_manifests(
+    stack: str, project: str, jurisdiction: str, documents: Sequence[tuple[str, int, Mapping[str, Any]]]
+) -> PackTarget:
+    """Plain manifests (Helm/kustomize output): ``(file, line, object)`` each; config = the jurisdiction."""
+    resources: list[AnalyzerResource] = []
+    locations: dict[str, tuple[str, int]] = {}
+    seen: set[str] = set()
+    for file, line, obj in documents:
+        res = resource_from_manifest(obj, stack=stack, project=project)
+        if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
+            continue
+        seen.add(res.urn)
+        resources.append(res)
+        locations[res.urn] = (file, line)
+    return PackTarget(
+        stack=stack,
+        project=project,
+        config={"sovereign-clusters:jurisdiction": jurisdiction},
+        resources=resources,
+        source=documents[0][0] if documents else "",
+        locations=locations,
+    )
+
+
+def _describe(info: AnalyzerInfo) -> list[PolicyDescription]:
+    return [
+        PolicyDescription(
+            name=p.name,
+            description=p.description,
+            enforcement=p.enforcement_level,
+            severity=p.severity,
+            remediation=p.remediation_steps,
+            policy_type=p.policy_type,
+        )
+        for p in info.policies
+    ]
+
+
+def at_config(info: AnalyzerInfo, at: str | None) -> dict[str, dict[str, str]]:
+    """``{"<policy>": {"at": AT}}`` for each policy whose config schema declares ``at``."""
+    if not at:
+        return {}
+    return {p.name: {"at": at} for p in info.policies if "at" in p.config_schema}
+
+
+@dataclass(frozen=True)
+class PackRun:
+    result: StackResult
+    policies: tuple[PolicyDescription, ...]
+    pack_name: str
+    pack_version: str
+
+
+def pack_version(pack_dir: Path, reported: str) -> str:
+    """The CLI shows PulumiPolicy.yaml's ``version`` (Python packs always report 0.0.1; reference §2)."""
+    path = pack_dir / "PulumiPolicy.yaml"
+    if path.is_file():
+        data = load_yaml_file(path)
+        if isinstance(data, dict) and isinstance(data.get("version"), str | int | float):
+            return str(data["version"])
+    return reported
+
+
+def run_pack(target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None) -> PackRun:
+    env: dict[str, str] = {}
+    if catalog is not None:
+        env[CATALOG_ENV] = str(catalog.resolve())
+    if at:
+        env[AT_ENV] = at
+    with PolicyPackProcess.start(
+        pack_dir, stack_config=target.config, stack=target.stack, project=target.project, env=env
+    ) as pack:
+        pack.configure_stack(stack=target.stack, project=target.project)
+        info = pack.get_analyzer_info()
+        pack.configure(at_config(info, at), source="--at")
+        diagnostics: list[Diagnostic] = []
+        for res in target.resources:
+            diagnostics.extend(pack.analyze(res))
+        diagnostics.extend(pack.analyze_stack(target.resources))
+    by_urn = {r.urn: r for r in target.resources}
+    violations = set()
+    for d in diagnostics:
+        found = by_urn.get(d.urn)
+        file, line = target.locate(found)
+        violations.add(
+            Violation(
+                stack=target.stack,
+                policy=d.policy_name,
+                resource=resource_ref(d.urn, found.props if found else None),
+                message=d.detail.strip(),
+                enforcement=d.enforcement_level,
+                severity=d.severity,
+                source=file,
+                line=line,
+            )
+        )
+    return PackRun(
+        result=StackResult(
+            stack=target.stack,
+            resources=len(target.resources),
+            violations=tuple(sorted(violations)),
+            source=target.source,
+        ),
+        policies=tuple(_describe(info)),
+        pack_name=info.name,
+        pack_version=pack_version(pack_dir, info.version),
+    )
