@@ -409,7 +409,11 @@ def _translate(error: ValidationError, config: Mapping[str, Any], file: str) -> 
     elif validator == "uniqueItems":
         expected = "no duplicate items"
         if isinstance(instance, list):
-            dupes = [v for v, n in Counter(json.dumps(i, sort_keys=True) for i in instance).items() if n > 1]
+            dupes = [
+                v
+                for v, n in Counter(json.dumps(i, sort_keys=True, default=repr) for i in instance).items()
+                if n > 1
+            ]
             found_text = "duplicates " + ", ".join(dupes)
     elif validator == "minimum":
         expected = f"a number of at least {value}"
