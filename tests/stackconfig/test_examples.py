@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from stackconfig_support import EXAMPLE_STACKS, catalog, example_values, parse
@@ -228,7 +229,7 @@ def test_first_backup_becomes_default_when_none_is_marked() -> None:
     assert [b.default for b in config.backups] == [True, False]
 
 
-def test_load_stack_file_takes_the_stack_name_from_the_file_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_load_stack_file_takes_the_stack_name_from_the_file_name(tmp_path: Path) -> None:
     target = tmp_path / "Pulumi.cn-staging.yaml"
     target.write_text(paths.stack_file("cn-prod").read_text(encoding="utf-8"), encoding="utf-8")
     config = load_stack_file(target, catalog=catalog())
