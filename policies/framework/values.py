@@ -69,10 +69,13 @@ def plain(value: Any, path: tuple[str, ...] = (), *, skip: frozenset[str] = froz
     """Deep plain copy; raises ``UnknownValueError`` naming the path of the first unknown it meets.
 
     Keys in ``skip`` are left out wherever they occur (values the caller never needs, such as container env,
-    so that an unknown there does not count as residency-critical).
+    so that an unknown there does not count as residency-critical). Integral floats become ints: the wire
+    (protobuf Struct) carries every number as a double, so a manifest's ``port: 8443`` arrives as 8443.0.
     """
     if is_unknown(value):
         raise UnknownValueError(value, list(path))
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:
