@@ -165,7 +165,7 @@ class ConnectivityReport:
             denied_chains.extend(chain for pm, chain in denied if pm & qmask)
         if not targets:
             return Answer(False, (), f"{dst} has no backends on {proto}/{port}")
-        rules = tuple(sorted({r for ch in denied_chains for r in ch}))
+        rules = tuple(dict.fromkeys(r for ch in denied_chains for r in ch))
         reason = "denied by " + "; ".join(str(r) for r in rules) if rules else "no rule allows it"
         return Answer(False, rules, reason)
 
