@@ -208,7 +208,7 @@ def stack_config(
     workloads: list[dict[str, Any]] = []
     by_ref: dict[str, dict[str, Any]] = {}
     for m in range(shape.namespaces):
-        ns = f"t{m:02d}-{_role(m)}"
+        ns = f"s{index:03d}-t{m:02d}-{_role(m)}"  # unique across stacks
         classes = _tenant_classes(jur, m)
         gpu_jobs = sum(1 for k in range(shape.workloads) if _kind(k) == "Job") if accelerators else 0
         tenant = {
@@ -420,6 +420,8 @@ def plain_manifests(name: str, config: dict[str, Any], catalog: Catalog) -> list
         )
     for w in c["workloads"]:
         objects.extend(_workload_objects(w, name, jur_id, cluster))
+    for t in c.get("transfers", []):
+        objects.extend(_transfer_policies(t, name, jur_id))
     for tier in c["storage"]:
         objects.append(
             {
@@ -456,6 +458,41 @@ def plain_manifests(name: str, config: dict[str, Any], catalog: Catalog) -> list
     return objects
 
 
+def _transfer_policies(t: dict[str, Any], stack: str, jur: str) -> Iterator[dict[str, Any]]:
+    """An approved cross-border flow as a hand-written egress allow, annotated with its approval."""
+    dest = t["destination"]
+    annotations = {
+        labels.TRANSFER_ID: t["id"],
+        labels.TRANSFER_APPROVAL: t["approvalReference"],
+        labels.TRANSFER_DATA_CLASSES: ".".join(t["dataClasses"]),
+        labels.TRANSFER_DESTINATION: dest["jurisdiction"],
+        labels.TRANSFER_REGULATOR: t["regulator"],
+        labels.TRANSFER_VALID_FROM: t["validFrom"],
+        labels.TRANSFER_VALID_UNTIL: t["validUntil"],
+    }
+    for ref in t["sourceWorkloads"]:
+        ns, wname = ref.split("/")
+        meta = _meta(f"transfer-{t['id']}-{wname}", ns, stack, jur, {labels.TRANSFER_ID: t["id"]})
+        meta["annotations"] = annotations
+        yield {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta,
+            "spec": {
+                "podSelector": {"matchLabels": {labels.WORKLOAD: wname}},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in dest["cidrs"]],
+                        "ports": [
+                            {"port": p["port"], "protocol": p.get("protocol", "TCP")} for p in dest["ports"]
+                        ],
+                    }
+                ],
+            },
+        }
+
+
 def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str, Any]) -> Iterator[dict]:
     ns, wname, kind = w["namespace"], w["name"], w["kind"]
     select = {labels.WORKLOAD: wname}
@@ -487,7 +524,7 @@ def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str
                     "nodeSelectorTerms": [
                         {
                             "matchExpressions": [
-                                {"key": labels.ZONE, "operator": "In", "values": cluster["zones"]}
+                                {"key": labels.REGION, "operator": "In", "values": cluster["regions"]}
                             ]
                         }
                     ]
