@@ -422,7 +422,7 @@ def _translate(error: ValidationError, config: Mapping[str, Any], file: str) -> 
     elif validator == "minLength":
         expected = "a non-empty string" if value == 1 else f"at least {value} characters"
     elif validator == "maxLength":
-        expected = f"at most {value} characters"
+        expected = _noun_description(schema) or f"at most {value} characters"
         found_text = f"{len(instance)} characters" if isinstance(instance, str) else found_text
     elif validator == "minProperties":
         expected = f"at least {value} entr{'ies' if value != 1 else 'y'}"

@@ -286,3 +286,17 @@ def test_values_must_be_a_mapping() -> None:
     with pytest.raises(InputError) as info:
         parse_stack_config(["cn"], stack="cn-prod", source_file=CN, catalog=catalog())  # type: ignore[arg-type]
     assert info.value.message == f"{CN}: (top level): expected a mapping of configuration keys; found a list"
+
+
+def test_cronjob_name_leaves_room_for_job_names() -> None:
+    values = example_values("cn-prod")
+    values["workloads"][1]["name"] = "x" * 53  # frame-extractor, a CronJob
+    assert_error(
+        parse_error(values),
+        CN,
+        "sovereign-clusters:workloads[1].name",
+        "a CronJob name of at most 52 characters",
+        "53 characters",
+    )
+    values["workloads"][1]["name"] = "x" * 52
+    assert parse(values).workloads[1].name == "x" * 52
