@@ -7,6 +7,8 @@ sample must draw no diagnostic from its rule; a disallowed one must draw at leas
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from policies.framework.rule import ResourceRule
@@ -31,7 +33,7 @@ def test_rule_unit_is_complete(rule_pkg: str) -> None:
     for s in samples:
         if s.verdict == "disallowed":
             assert s.expect, f"{s.id}: a disallowed sample names the message it expects (# expect: ...)"
-    assert rule.id == rule_pkg.replace("_", "-") or rule.id.startswith(rule_pkg.split("_")[0]), rule.id
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.id), f"rule id {rule.id!r} is not kebab-case"
     assert rule.protects and rule.remediation and rule.check is not None
 
 

@@ -1,0 +1,146 @@
+"""The analyzer client: resource shapes, config reconciliation as the CLI does it, and the pack's metadata."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from policies.framework.samples import base_stack_config
+from policies.pack import load_rules
+from sovereign.analyzer import (
+    AnalyzerInfo,
+    PolicyInfo,
+    PolicyPackProcess,
+    effective_policy_config,
+    resource_from_manifest,
+    stack_config_env,
+    type_token,
+    urn_for,
+)
+from sovereign.analyzer.client import pack_python
+from sovereign.errors import InputError
+from tests.policies.conftest import EVALUATION_AT, PACK_DIR, PackPool
+
+WORLD_POLICY = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "open", "namespace": "labelling"},
+    "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]},
+}
+
+
+def test_type_tokens_and_urns() -> None:
+    assert type_token("v1", "Namespace") == "kubernetes:core/v1:Namespace"
+    assert type_token("apps/v1", "Deployment") == "kubernetes:apps/v1:Deployment"
+    assert type_token("networking.k8s.io/v1", "NetworkPolicy") == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    assert urn_for("cn-prod", "kubernetes:core/v1:Pod", "ns/p") == (
+        "urn:pulumi:cn-prod::sovereign-clusters::kubernetes:core/v1:Pod::ns/p")
+    res = resource_from_manifest(WORLD_POLICY, stack="cn-prod")
+    assert res.name == "labelling/open"
+    assert res.urn == "urn:pulumi:cn-prod::sovereign-clusters::kubernetes:networking.k8s.io/v1:NetworkPolicy::labelling/open"
+    assert res.props is WORLD_POLICY
+    cluster_scoped = resource_from_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}},
+                                           stack="s")
+    assert cluster_scoped.name == "x"
+    with pytest.raises(ValueError):
+        resource_from_manifest({"kind": "Pod"}, stack="s")
+
+
+def test_pulumi_config_env_is_strings_or_json_text() -> None:
+    env = json.loads(stack_config_env({"sovereign-clusters:jurisdiction": "cn",
+                                       "sovereign-clusters:cluster": {"provider": "aws-cn", "regions": ["a"]}}))
+    assert env == {"sovereign-clusters:cluster": '{"provider": "aws-cn", "regions": ["a"]}',
+                   "sovereign-clusters:jurisdiction": "cn"}
+
+
+def _info() -> AnalyzerInfo:
+    return AnalyzerInfo(
+        name="p", version="0.0.1", supports_config=True,
+        policies=(
+            PolicyInfo("a", "A", "mandatory", "resource", "high", "", {"at": {"type": "string", "default": "x"}}),
+            PolicyInfo("b", "B", "advisory", "stack", "low", "", {"n": {"type": "integer"}}, ("n",)),
+        ),
+        initial_config={"b": {"n": 3, "enforcementLevel": "mandatory"}},
+    )
+
+
+def test_config_reconciliation_matches_the_cli_order() -> None:
+    eff = effective_policy_config(_info(), {"a": {"at": "2027-01-01"}, "all": "advisory"})
+    assert eff["a"] == {"enforcementLevel": "advisory", "properties": {"at": "2027-01-01"}}
+    # initial config set b mandatory; "all" in the user file overrides every level, props stay
+    assert eff["b"] == {"enforcementLevel": "advisory", "properties": {"n": 3}}
+    eff = effective_policy_config(_info(), {})
+    assert eff["a"]["properties"] == {"at": "x"} and eff["b"]["enforcementLevel"] == "mandatory"
+
+
+def test_invalid_policy_config_is_an_input_error_naming_the_policy() -> None:
+    with pytest.raises(InputError) as err:
+        effective_policy_config(_info(), {"b": {"n": "three"}}, source="cfg.json")
+    assert err.value.file == "cfg.json" and err.value.key_path == ("b", "n")
+    assert "'three' is not of type 'integer'" in err.value.message
+    with pytest.raises(InputError):
+        effective_policy_config(_info(), {"a": "sometimes"})
+
+
+def test_pack_python_comes_from_the_pack_venv() -> None:
+    assert Path(pack_python(PACK_DIR)) == (PACK_DIR / ".." / ".venv").resolve() / "bin" / "python"
+
+
+def test_analyzer_info_lists_every_rule(packs: PackPool) -> None:
+    pack = packs.get(base_stack_config())
+    info = pack.get_analyzer_info()
+    assert info.name == "sovereign-residency" and info.supports_config
+    rules = {r.id: r for r in load_rules()}
+    assert sorted(p.name for p in info.policies) == sorted(rules)
+    assert len(rules) >= 15
+    for p in info.policies:
+        rule = rules[p.name]
+        assert p.enforcement_level == rule.enforcement
+        assert p.severity == rule.severity
+        assert p.remediation_steps == rule.remediation
+        assert set(p.config_schema) == set(rule.config)
+    by_name = {p.name: p for p in info.policies}
+    assert by_name["transfer-expiry-warning"].enforcement_level == "advisory"
+    assert all(p.enforcement_level == "mandatory" for n, p in by_name.items() if n != "transfer-expiry-warning")
+    assert by_name["no-cross-border-path"].policy_type == "stack"
+    assert by_name["image-registry-allowed"].policy_type == "resource"
+    assert "extraRegistries" in by_name["image-registry-allowed"].config_schema
+    assert "at" in by_name["transfer-valid"].config_schema
+
+
+def test_configure_rejects_invalid_config_like_the_cli(packs: PackPool) -> None:
+    pack = packs.get(base_stack_config())
+    with pytest.raises(InputError) as err:
+        pack.configure({"transfer-valid": {"at": 5}})
+    assert err.value.key_path == ("transfer-valid", "at")
+    with pytest.raises(InputError):
+        pack.configure({"transfer-valid": {"at": "next tuesday"}})
+
+
+def test_enforcement_levels_from_config(packs: PackPool) -> None:
+    pack = packs.get(base_stack_config())
+    res = resource_from_manifest(WORLD_POLICY, stack="cn-prod")
+    pack.configure({})
+    [mandatory] = [d for d in pack.analyze(res) if d.policy_name == "egress-not-open-world"]
+    assert mandatory.mandatory and mandatory.urn == res.urn
+    pack.configure({"all": "advisory"})
+    [advisory] = [d for d in pack.analyze(res) if d.policy_name == "egress-not-open-world"]
+    assert advisory.enforcement_level == "advisory" and not advisory.mandatory
+    pack.configure({"egress-not-open-world": "disabled"})
+    assert [d for d in pack.analyze(res) if d.policy_name == "egress-not-open-world"] == []
+    pack.configure({})
+
+
+def test_pack_starts_fast() -> None:
+    """Start-up = spawn -> port printed -> first GetAnalyzerInfo answered (the catalog loads lazily later)."""
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        with PolicyPackProcess.start(PACK_DIR, stack_config={"sovereign-clusters:jurisdiction": "cn"},
+                                     env={"SOVEREIGN_AT": EVALUATION_AT}) as pack:
+            pack.get_analyzer_info()
+            best = min(best, time.perf_counter() - t0)
+    assert best < 1.0, f"pack start-up took {best:.2f} s"
