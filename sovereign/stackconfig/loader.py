@@ -28,7 +28,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,7 +209,7 @@ def _validate(
     if schema_errors:
         raise InputErrors(schema_errors)
     if catalog is None:
-        from sovereign.catalog import default_catalog
+        from sovereign.catalog import default_catalog  # lazy: schema errors need no catalog
 
         catalog = default_catalog()
     values = {k[len(PREFIX) :]: v for k, v in config.items() if k.startswith(PREFIX)}
@@ -260,8 +260,9 @@ def _json_compatible(config: dict[Any, Any], source_file: str) -> dict[Any, Any]
             )
             return None
         if isinstance(value, datetime):
-            text = value.isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text if value.tzinfo else text + "Z"
+            aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # YAML: no offset means UTC
+            text = aware.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, Mapping):

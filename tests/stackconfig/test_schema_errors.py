@@ -300,3 +300,18 @@ def test_cronjob_name_leaves_room_for_job_names() -> None:
     )
     values["workloads"][1]["name"] = "x" * 52
     assert parse(values).workloads[1].name == "x" * 52
+
+
+def test_unknown_stack_name_lists_the_known_stacks() -> None:
+    from sovereign import paths
+    from sovereign.stackconfig import load_stack
+
+    with pytest.raises(InputError) as info:
+        load_stack("mars-prod", catalog=catalog())
+    assert_error(
+        info.value,
+        str(paths.stack_file("mars-prod")),
+        "(top level)",
+        "an existing stack file (known stacks: cn-prod, eu-prod, us-prod)",
+        "no such file",
+    )
