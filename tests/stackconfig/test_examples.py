@@ -21,8 +21,11 @@ from sovereign.stackconfig import (
 from sovereign.stackconfig.model import PolicyApi, Protocol, WorkloadKind
 
 
-def test_list_stacks_names_the_three_examples_sorted() -> None:
-    assert list_stacks() == ["cn-prod", "eu-prod", "us-prod"]
+def test_list_stacks_names_the_examples_sorted() -> None:
+    names = list_stacks()
+    assert names == sorted(names)
+    assert set(EXAMPLE_STACKS) <= set(names)
+    assert all(paths.stack_file(name).is_file() for name in names)
 
 
 def test_config_keys_are_the_schema_keys_without_prefix() -> None:
