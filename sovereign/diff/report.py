@@ -1,0 +1,240 @@
+"""The diff as Markdown (a pull-request comment: posture, the Mermaid flow map, then resources) or JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from sovereign.diff.compare import DiffResult, StackDiff
+from sovereign.diff.posture import PostureDiff
+from sovereign.report.formats import md_cell
+
+OP_SIGNS = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
+MAX_VALUE = 120
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _counts(p: PostureDiff) -> list[str]:
+    parts = []
+    for label, n in (
+        ("egress opened", len(p.egress_opened)),
+        ("egress closed", len(p.egress_closed)),
+        ("cross-border flows added", len(p.flows_added)),
+        ("cross-border flows removed", len(p.flows_removed)),
+        ("storage/backup moves", len(p.placements)),
+        ("transfers added", len(p.transfers_added)),
+        ("transfers removed", len(p.transfers_removed)),
+        ("transfers changed", len({t[0] for t in p.transfers_changed})),
+        ("transfers expiring", len(p.transfers_expiring)),
+        ("transfers expired", len(p.transfers_expired)),
+        ("new violations", len(p.policy_added)),
+        ("resolved violations", len(p.policy_resolved)),
+    ):
+        if n:
+            parts.append(f"{n} {label}")
+    return parts
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def _posture_md(s: StackDiff) -> list[str]:
+    p = s.posture
+    lines = [f"### Posture: `{s.stack}` ({p.jurisdiction}) — {s.status}", ""]
+    if p.is_empty():
+        return lines + ["No residency change.", ""]
+    if p.egress_opened or p.egress_closed:
+        lines += ["**Egress destinations**", ""]
+        rows = [
+            ["opened", e.workload, e.destination, e.jurisdiction, f"{e.protocol}/{e.ports}"]
+            for e in p.egress_opened
+        ]
+        rows += [
+            ["closed", e.workload, e.destination, e.jurisdiction, f"{e.protocol}/{e.ports}"]
+            for e in p.egress_closed
+        ]
+        lines += _table(["", "Workload", "Destination", "Jurisdiction", "Ports"], rows)
+    if p.flows_added or p.flows_removed:
+        lines += ["**Cross-border flows**", ""]
+        rows = []
+        for change, flows in (("added", p.flows_added), ("removed", p.flows_removed)):
+            for f in flows:
+                approval = f.approval or ("❌ no approval" if change == "added" else "none")
+                via = f" via {', '.join(f.via)}" if f.via else ""
+                rows.append(
+                    [
+                        change,
+                        f"{f.source}{via}",
+                        f"{f.destination} ({f.destination_jurisdiction})",
+                        f"{f.protocol}/{f.ports}",
+                        approval,
+                    ]
+                )
+        lines += _table(["", "From", "To", "Ports", "Approval"], rows)
+    if p.placements:
+        lines += ["**Storage and backups moved**", ""]
+        rows = [[f"{c.kind} {c.name}", c.field, c.old or "—", c.new or "—"] for c in p.placements]
+        lines += _table(["Object", "Field", "Before", "After"], rows)
+    if (
+        p.transfers_added
+        or p.transfers_removed
+        or p.transfers_changed
+        or p.transfers_expiring
+        or p.transfers_expired
+    ):
+        lines += ["**Transfers**", ""]
+        rows = []
+        for t in p.transfers_added:
+            rows.append(
+                [
+                    "added",
+                    t.id,
+                    f"{t.approval_reference} ({t.regulator}) → {t.destination_jurisdiction}, "
+                    f"{', '.join(t.data_classes)}, until {t.valid_until}",
+                ]
+            )
+        for t in p.transfers_removed:
+            rows.append(["removed", t.id, f"{t.approval_reference} → {t.destination_jurisdiction}"])
+        for tid, field, old, new in p.transfers_changed:
+            rows.append(["changed", tid, f"{field}: {old} → {new}"])
+        for t, days in p.transfers_expiring:
+            rows.append(
+                ["⚠️ expiring", t.id, f"{t.approval_reference} ends {t.valid_until} ({days} days left)"]
+            )
+        for t in p.transfers_expired:
+            rows.append(["❌ expired", t.id, f"{t.approval_reference} ended {t.valid_until}"])
+        lines += _table(["", "Transfer", "Detail"], rows)
+    if p.policy_added or p.policy_resolved:
+        lines += ["**Policy results**", ""]
+        rows = [
+            [
+                ("❌ new " if v.mandatory else "⚠️ new ") + v.enforcement,
+                v.policy,
+                v.resource.label(),
+                v.message,
+            ]
+            for v in p.policy_added
+        ]
+        rows += [["✅ resolved", v.policy, v.resource.label(), v.message] for v in p.policy_resolved]
+        lines += _table(["", "Policy", "Resource", "Finding"], rows)
+    return lines
+
+
+def _resources_md(s: StackDiff) -> list[str]:
+    counts = {
+        op: sum(1 for r in s.resources if r.op == op) for op in ("create", "update", "replace", "delete")
+    }
+    summary = ", ".join(f"{n} to {op}" for op, n in counts.items() if n) or "no changes"
+    lines = [f"<details><summary><code>{s.stack}</code>: {summary}</summary>", ""]
+    if s.resources:
+        lines.append("```diff")
+        for r in s.resources:
+            lines.append(f"{OP_SIGNS[r.op]} {r.type}::{r.name}")
+            for c in r.properties:
+                if c.kind == "add":
+                    lines.append(f"+     {c.path}: {_value(c.new)}")
+                elif c.kind == "delete":
+                    lines.append(f"-     {c.path}: {_value(c.old)}")
+                else:
+                    lines.append(f"~     {c.path}: {_value(c.old)} => {_value(c.new)}")
+        lines.append("```")
+    return lines + ["", "</details>", ""]
+
+
+def to_markdown(result: DiffResult) -> str:
+    unapproved = sum(len(s.posture.unapproved_flows_added) for s in result.stacks)
+    new_mandatory = sum(1 for s in result.stacks for v in s.posture.policy_added if v.mandatory)
+    verdict = "❌ needs attention" if result.exit_code else "✅ no new residency risk"
+    lines = [f"## Residency diff: `{result.base_label}` → `{result.head_label}` — {verdict}", ""]
+    lines.append(
+        f"Evaluated at `{result.at.isoformat()}` · transfers expiring within {result.expiring_days} days "
+        f"flagged · policy pack {'run on both sides' if result.policy_checked else 'not run'}"
+    )
+    lines.append("")
+    if unapproved or new_mandatory:
+        lines += [
+            f"**{unapproved} cross-border flow(s) without approval added, {new_mandatory} new mandatory "
+            "violation(s).**",
+            "",
+        ]
+    rows = [
+        [f"`{s.stack}`", s.status, "; ".join(_counts(s.posture)) or "—", str(len(s.resources))]
+        for s in result.stacks
+    ]
+    lines += ["| Stack | Status | Residency changes | Resource changes |", "|---|---|---|---:|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows] + [""]
+    lines += ["### Flow map (HEAD)", "", "```mermaid", result.flow_map.rstrip("\n"), "```", ""]
+    for s in result.stacks:
+        lines += _posture_md(s)
+    lines += ["### Resource changes", ""]
+    for s in result.stacks:
+        lines += _resources_md(s)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, tuple | list):
+        return [_jsonable(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    return obj
+
+
+def to_json(result: DiffResult) -> str:
+    stacks = []
+    for s in result.stacks:
+        p = s.posture
+        stacks.append(
+            {
+                "stack": s.stack,
+                "status": s.status,
+                "jurisdiction": p.jurisdiction,
+                "posture": {
+                    "egressOpened": [asdict(e) for e in p.egress_opened],
+                    "egressClosed": [asdict(e) for e in p.egress_closed],
+                    "crossBorderFlowsAdded": [asdict(f) for f in p.flows_added],
+                    "crossBorderFlowsRemoved": [asdict(f) for f in p.flows_removed],
+                    "storageAndBackupsMoved": [asdict(c) for c in p.placements],
+                    "transfersAdded": [asdict(t) for t in p.transfers_added],
+                    "transfersRemoved": [asdict(t) for t in p.transfers_removed],
+                    "transfersChanged": [
+                        {"id": t[0], "field": t[1], "old": t[2], "new": t[3]} for t in p.transfers_changed
+                    ],
+                    "transfersExpiring": [{**asdict(t), "daysLeft": d} for t, d in p.transfers_expiring],
+                    "transfersExpired": [asdict(t) for t in p.transfers_expired],
+                    "policyAdded": [v.to_json() for v in p.policy_added],
+                    "policyResolved": [v.to_json() for v in p.policy_resolved],
+                },
+                "resources": [
+                    {
+                        "op": r.op,
+                        "urn": r.urn,
+                        "type": r.type,
+                        "name": r.name,
+                        "properties": [
+                            {"path": c.path, "kind": c.kind, "old": c.old, "new": c.new} for c in r.properties
+                        ],
+                    }
+                    for r in s.resources
+                ],
+            }
+        )
+    doc = {
+        "base": result.base_label,
+        "head": result.head_label,
+        "at": result.at.isoformat(),
+        "expiringDays": result.expiring_days,
+        "policyChecked": result.policy_checked,
+        "stacks": stacks,
+        "flowMap": result.flow_map,
+        "result": "attention" if result.exit_code else "ok",
+    }
+    return json.dumps(_jsonable(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
