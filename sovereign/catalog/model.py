@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -58,7 +58,7 @@ class LegalBasis:
     provenance: Provenance
 
 
-class ExportMode(str, Enum):
+class ExportMode(StrEnum):
     NEVER = "never"
     """Never leaves the jurisdiction, whatever is approved."""
     APPROVED_TRANSFER = "approved-transfer"
@@ -88,7 +88,7 @@ class DataClass:
         return self.export is ExportMode.FREE or approved
 
 
-class Decision(str, Enum):
+class Decision(StrEnum):
     ALLOW = "allow"
     DENY = "deny"
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from sovereign.catalog.model import IPNetwork
 
 CONFIG_NAMESPACE = "sovereign-clusters"
 
 
-class PolicyApi(str, Enum):
+class PolicyApi(StrEnum):
     """Network policy APIs a CNI may enforce; the program and the connectivity proof follow this list."""
 
     NETWORK_POLICY = "NetworkPolicy"
@@ -27,13 +27,13 @@ class PolicyApi(str, Enum):
     """cilium.io/v2 CiliumNetworkPolicy + CiliumClusterwideNetworkPolicy."""
 
 
-class Protocol(str, Enum):
+class Protocol(StrEnum):
     TCP = "TCP"
     UDP = "UDP"
     SCTP = "SCTP"
 
 
-class WorkloadKind(str, Enum):
+class WorkloadKind(StrEnum):
     DEPLOYMENT = "Deployment"
     STATEFUL_SET = "StatefulSet"
     JOB = "Job"
