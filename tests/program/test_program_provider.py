@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
 from typing import Any
 
 from program_overrides import NS, with_kubeconfig
-from program_support import SECRET_SIG, stack_config_values
+from program_support import DEFAULT_AT, HERE, SECRET_SIG, stack_config_values
 
 from sovereign.stackconfig import load_stack
 
@@ -53,3 +59,16 @@ def test_bad_evaluation_time_is_a_run_error(capture: Any) -> None:
     built = capture("cn-prod", at="not-a-date")
     assert built.error is not None and "SOVEREIGN_AT" in built.error
     assert not built.k8s
+
+
+def test_missing_install_says_run_make_venv(tmp_path: Path) -> None:
+    """Like the language host with a venv that lacks the project: cwd infra/, root not on sys.path. ``-S``
+    skips site (and with it the editable-install finder) while PYTHONPATH still provides the SDK."""
+    site_packages = sysconfig.get_paths()["purelib"]
+    out = tmp_path / "capture.json"
+    env = {**os.environ, "PYTHONPATH": site_packages, "SOVEREIGN_AT": DEFAULT_AT}
+    cmd = [sys.executable, "-S", str(HERE / "capture.py"), "cn-prod", str(out)]
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    error = json.loads(out.read_text())["error"]
+    assert error is not None and "make venv" in error and "pulumi install" in error
