@@ -134,9 +134,7 @@ def load_stack(stack: str, *, catalog: Catalog | None = None) -> StackConfig:
     path = paths.stack_file(stack)
     if not path.is_file():
         known = ", ".join(list_stacks()) or "none"
-        raise InputError(
-            path, (), f"an existing stack file (known stacks: {known})", found_text="no such file"
-        )
+        raise InputError(path, (), f"an existing stack file (known stacks: {known})", found_text="no such file")
     return load_stack_file(path, catalog=catalog)
 
 
@@ -155,9 +153,7 @@ def load_stack_file(path: Path, *, catalog: Catalog | None = None) -> StackConfi
     if unknown:
         raise InputErrors(
             [
-                InputError(
-                    path, (key,), f"one of the stack file keys {', '.join(STACK_FILE_KEYS)}", found_text=key
-                )
+                InputError(path, (key,), f"one of the stack file keys {', '.join(STACK_FILE_KEYS)}", found_text=key)
                 for key in unknown
             ]
         )
@@ -165,9 +161,7 @@ def load_stack_file(path: Path, *, catalog: Catalog | None = None) -> StackConfi
     if config is None:
         config = {}
     if not isinstance(config, dict):
-        raise InputError(
-            path, ("config",), "a mapping of `namespace:key` to values", found_text=_type_name(config)
-        )
+        raise InputError(path, ("config",), "a mapping of `namespace:key` to values", found_text=_type_name(config))
     return _validate(config, stack=match["stack"], source_file=str(path), catalog=catalog)
 
 
@@ -201,9 +195,7 @@ def parse_stack_config(
     return _validate(config, stack=stack, source_file=source_file, catalog=catalog)
 
 
-def _validate(
-    config: dict[Any, Any], *, stack: str, source_file: str, catalog: Catalog | None
-) -> StackConfig:
+def _validate(config: dict[Any, Any], *, stack: str, source_file: str, catalog: Catalog | None) -> StackConfig:
     config = _json_compatible(config, source_file)
     schema_errors = schema_errors_of(config, source_file)
     if schema_errors:
@@ -347,9 +339,7 @@ def _translate(error: ValidationError, config: Mapping[str, Any], file: str) -> 
     if validator == "required":
         missing = [k for k in value if isinstance(instance, dict) and k not in instance]
         return [
-            InputError(
-                file, (*path, k), custom or "this key (it is required)", found_text="nothing (key missing)"
-            )
+            InputError(file, (*path, k), custom or "this key (it is required)", found_text="nothing (key missing)")
             for k in missing
         ]
     if validator == "additionalProperties" and isinstance(instance, dict):
@@ -360,8 +350,7 @@ def _translate(error: ValidationError, config: Mapping[str, Any], file: str) -> 
         if patterns and path == ():
             allowed += ", or keys of other namespaces (`namespace:key`)"
         return [
-            InputError(file, (*path, k), f"one of the keys {allowed}", found_text=f"unknown key {k!r}")
-            for k in extras
+            InputError(file, (*path, k), f"one of the keys {allowed}", found_text=f"unknown key {k!r}") for k in extras
         ]
     if validator == "dependentRequired" and isinstance(instance, dict):
         out: list[InputError] = []
@@ -411,9 +400,7 @@ def _translate(error: ValidationError, config: Mapping[str, Any], file: str) -> 
         expected = "no duplicate items"
         if isinstance(instance, list):
             dupes = [
-                v
-                for v, n in Counter(json.dumps(i, sort_keys=True, default=repr) for i in instance).items()
-                if n > 1
+                v for v, n in Counter(json.dumps(i, sort_keys=True, default=repr) for i in instance).items() if n > 1
             ]
             found_text = "duplicates " + ", ".join(dupes)
     elif validator == "minimum":
@@ -617,8 +604,7 @@ class _Builder:
             reads=tuple(w.get("reads", [])),
             writes=tuple(w.get("writes", [])),
             ports=tuple(
-                ContainerPort(name=p["name"], port=int(p["port"]), protocol=_protocol(p))
-                for p in w.get("ports", [])
+                ContainerPort(name=p["name"], port=int(p["port"]), protocol=_protocol(p)) for p in w.get("ports", [])
             ),
             ingress_from=tuple(w.get("ingressFrom", [])),
             egress=egress,
@@ -726,9 +712,7 @@ class _SemanticChecks:
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
             if name in seen:
-                self.error(
-                    (*items, i, field), f"a unique {what}", f"{name!r}, already used at index {seen[name]}"
-                )
+                self.error((*items, i, field), f"a unique {what}", f"{name!r}, already used at index {seen[name]}")
             else:
                 seen[name] = i
 
@@ -767,8 +751,7 @@ class _SemanticChecks:
             where = f"a network of {owner.id}" if owner else f"outside the networks of {jur.id}"
             self.error(
                 (*path, i),
-                f"a network inside {jur.id}'s catalog networks "
-                f"({_listing(str(n) for n in jur.networks)}); {why}",
+                f"a network inside {jur.id}'s catalog networks ({_listing(str(n) for n in jur.networks)}); {why}",
                 f"{net} ({where})",
             )
 
@@ -778,9 +761,7 @@ class _SemanticChecks:
                 continue
             owner = self.catalog.jurisdiction_of_domain(name)
             where = f"a domain of {owner.id}" if owner else f"not a domain of {jur.id}"
-            self.error(
-                (*path, i), f"a domain of {jur.id} ({_listing(jur.domains)}); {why}", f"{name!r} ({where})"
-            )
+            self.error((*path, i), f"a domain of {jur.id} ({_listing(jur.domains)}); {why}", f"{name!r} ({where})")
 
     # -- sections
 
@@ -903,9 +884,7 @@ class _SemanticChecks:
                     )
             for j, ref in enumerate(w.ingress_from):
                 if ref not in refs:
-                    self.error(
-                        (*path, "ingressFrom", j), f"a workload of this stack: {_listing(refs)}", repr(ref)
-                    )
+                    self.error((*path, "ingressFrom", j), f"a workload of this stack: {_listing(refs)}", repr(ref))
             self._duplicates([e.name for e in w.egress], (*path, "egress"), "name", "egress name")
             for j, need in enumerate(w.egress):
                 self._egress(jur, need, (*path, "egress", j), refs)
@@ -936,9 +915,7 @@ class _SemanticChecks:
             return
         target = self.config.workload(need.workload)
         if target is None:
-            self.error(
-                (*path, "workload"), f"a workload of this stack: {_listing(refs)}", repr(need.workload)
-            )
+            self.error((*path, "workload"), f"a workload of this stack: {_listing(refs)}", repr(need.workload))
             return
         exposed = {(p.port, p.protocol) for p in target.ports}
         for k, spec in enumerate(need.ports):
@@ -948,8 +925,7 @@ class _SemanticChecks:
             if not any(spec.port <= port <= last and proto is spec.protocol for port, proto in exposed):
                 self.error(
                     (*path, "ports", k),
-                    f"a port {need.workload} exposes: "
-                    f"{_listing(f'{p}/{proto.value}' for p, proto in sorted(exposed))}",
+                    f"a port {need.workload} exposes: {_listing(f'{p}/{proto.value}' for p, proto in sorted(exposed))}",
                     f"{spec.port}{'-' + str(spec.end_port) if spec.end_port else ''}/{spec.protocol.value}",
                 )
 
@@ -993,9 +969,7 @@ class _SemanticChecks:
             else:
                 why = "a transfer's destination must lie in its destination jurisdiction"
                 self._owned_networks(dest, transfer.destination.cidrs, (*path, "destination", "cidrs"), why)
-                self._owned_domains(
-                    dest, transfer.destination.domains, (*path, "destination", "domains"), why
-                )
+                self._owned_domains(dest, transfer.destination.domains, (*path, "destination", "domains"), why)
             self._data_classes(jur, transfer.data_classes, (*path, "dataClasses"))
             forbidden: set[str] = set()
             for j, dc_id in enumerate(transfer.data_classes):

@@ -53,9 +53,7 @@ def the_error(exc: InputError, key_path: str) -> InputError:
     return matches[0]
 
 
-def assert_error(
-    exc: InputError, file: str, key_path: str, expected: str, found: str | None = None
-) -> InputError:
+def assert_error(exc: InputError, file: str, key_path: str, expected: str, found: str | None = None) -> InputError:
     """One error names the file, the key path, contains the expectation (and what was found)."""
     error = the_error(exc, key_path)
     assert error.file == file

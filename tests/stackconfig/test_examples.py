@@ -125,9 +125,7 @@ def test_cn_prod_matches_the_agreed_estate() -> None:
     trainer = cn.workload("training/trainer")
     assert trainer is not None and trainer.accelerator is not None
     assert (trainer.accelerator.product, trainer.accelerator.count) == ("NVIDIA-H20", 8)
-    assert [(e.workload, e.ports[0].port) for e in trainer.egress if e.workload] == [
-        ("model-registry/registry", 8080)
-    ]
+    assert [(e.workload, e.ports[0].port) for e in trainer.egress if e.workload] == [("model-registry/registry", 8080)]
     registry = cn.workload("model-registry/registry")
     assert registry is not None
     assert [(p.name, p.port) for p in registry.ports] == [("http", 8080)]

@@ -48,9 +48,7 @@ def catalog_words() -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-cidrs = st.builds(
-    lambda addr, bits: f"{addr}/{bits}", st.ip_addresses(), st.integers(min_value=0, max_value=130)
-)
+cidrs = st.builds(lambda addr, bits: f"{addr}/{bits}", st.ip_addresses(), st.integers(min_value=0, max_value=130))
 instants = st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat().replace("+00:00", "Z"))
 scalars = st.one_of(
     st.none(),
@@ -158,9 +156,7 @@ def test_mutated_examples_load_or_raise_input_error(case: tuple[str, dict[str, A
 
 
 @FUZZ
-@given(
-    st.dictionaries(st.one_of(st.sampled_from(config_keys()), st.text(max_size=16)), json_values, max_size=6)
-)
+@given(st.dictionaries(st.one_of(st.sampled_from(config_keys()), st.text(max_size=16)), json_values, max_size=6))
 def test_arbitrary_values_raise_input_error(values: dict[str, Any]) -> None:
     try:
         parse_stack_config(values, stack="fuzz", source_file="Pulumi.fuzz.yaml", catalog=catalog())
@@ -185,11 +181,7 @@ def test_mutated_stack_files_load_or_raise_input_error(case: tuple[str, dict[str
 
 
 @settings(max_examples=max(10, EXAMPLES // 2), deadline=None)
-@given(
-    st.one_of(
-        st.binary(max_size=200), st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
-    )
-)
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))))
 def test_arbitrary_file_bytes_raise_input_error(content: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "Pulumi.noise.yaml"

@@ -50,9 +50,7 @@ def test_every_problem_of_a_file_is_reported_in_one_pass() -> None:
     assert_error(exc, file, "sovereign-clusters:cluster.regions[1]", "a string", "42")
     assert_error(exc, file, "sovereign-clusters:cluster.zones", "required", "key missing")
     assert_error(exc, file, "sovereign-clusters:cluster.kubernetesVersion", 'quoted "MAJOR.MINOR"', "1.34")
-    assert_error(
-        exc, file, "sovereign-clusters:cluster.cni.enforces[1]", "one of 'NetworkPolicy'", "'Gateway'"
-    )
+    assert_error(exc, file, "sovereign-clusters:cluster.cni.enforces[1]", "one of 'NetworkPolicy'", "'Gateway'")
     assert len(errors_of(exc)) == 7
     # Deterministic: the same file gives the same report.
     assert load_error(path).message == exc.message
@@ -139,9 +137,7 @@ def test_wrong_type_of_a_section() -> None:
 def test_workload_kind_enum() -> None:
     values = example_values("cn-prod")
     values["workloads"][0]["kind"] = "Pod"
-    assert_error(
-        parse_error(values), CN, "sovereign-clusters:workloads[0].kind", "one of 'Deployment'", "'Pod'"
-    )
+    assert_error(parse_error(values), CN, "sovereign-clusters:workloads[0].kind", "one of 'Deployment'", "'Pod'")
 
 
 def test_cronjob_needs_a_schedule_and_others_must_not_have_one() -> None:
@@ -180,9 +176,7 @@ def test_port_out_of_range_and_bad_port_name() -> None:
     values["workloads"][0]["ports"] = [{"name": "HTTPS_port", "port": 70000}]
     exc = parse_error(values)
     assert_error(exc, CN, "sovereign-clusters:workloads[0].ports[0].port", "at most 65535", "70000")
-    assert_error(
-        exc, CN, "sovereign-clusters:workloads[0].ports[0].name", "an IANA service name", "'HTTPS_port'"
-    )
+    assert_error(exc, CN, "sovereign-clusters:workloads[0].ports[0].name", "an IANA service name", "'HTTPS_port'")
 
 
 def test_quantity_and_reserved_namespace() -> None:
@@ -190,12 +184,8 @@ def test_quantity_and_reserved_namespace() -> None:
     values["tenants"][0]["quota"]["memory"] = "lots"
     values["tenants"][1]["namespace"] = "kube-system"
     exc = parse_error(values)
-    assert_error(
-        exc, CN, "sovereign-clusters:tenants[0].quota.memory", "a non-negative Kubernetes quantity", "'lots'"
-    )
-    assert_error(
-        exc, CN, "sovereign-clusters:tenants[1].namespace", "other than default, kube-system", "'kube-system'"
-    )
+    assert_error(exc, CN, "sovereign-clusters:tenants[0].quota.memory", "a non-negative Kubernetes quantity", "'lots'")
+    assert_error(exc, CN, "sovereign-clusters:tenants[1].namespace", "other than default, kube-system", "'kube-system'")
 
 
 def test_transfer_dates_must_be_rfc3339_with_zone() -> None:
@@ -203,18 +193,14 @@ def test_transfer_dates_must_be_rfc3339_with_zone() -> None:
     values["transfers"][0]["validFrom"] = "1 March 2026"
     values["transfers"][0]["validUntil"] = "2027-02-28T00:00:00"  # no zone
     exc = parse_error(values)
-    assert_error(
-        exc, CN, "sovereign-clusters:transfers[0].validFrom", "an RFC 3339 date-time", "'1 March 2026'"
-    )
+    assert_error(exc, CN, "sovereign-clusters:transfers[0].validFrom", "an RFC 3339 date-time", "'1 March 2026'")
     assert_error(exc, CN, "sovereign-clusters:transfers[0].validUntil", "an RFC 3339 date-time")
 
 
 def test_duplicate_items_in_a_list() -> None:
     values = example_values("cn-prod")
     values["cluster"]["regions"] = ["cn-north-1", "cn-north-1"]
-    assert_error(
-        parse_error(values), CN, "sovereign-clusters:cluster.regions", "no duplicate items", "cn-north-1"
-    )
+    assert_error(parse_error(values), CN, "sovereign-clusters:cluster.regions", "no duplicate items", "cn-north-1")
 
 
 def test_label_keys_are_checked_as_keys() -> None:
@@ -265,9 +251,7 @@ def test_kubeconfig_and_render_dir_exclude_each_other() -> None:
     values = example_values("cn-prod")
     values["kubeconfig"] = True
     values["renderDir"] = "../out/x"
-    assert_error(
-        parse_error(values), CN, "sovereign-clusters:renderDir", "no renderDir when a kubeconfig is set"
-    )
+    assert_error(parse_error(values), CN, "sovereign-clusters:renderDir", "no renderDir when a kubeconfig is set")
 
 
 def test_render_dir_is_used_when_given() -> None:

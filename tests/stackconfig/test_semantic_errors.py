@@ -43,9 +43,7 @@ TRANSFER = "sovereign-clusters:transfers[0]"
 def test_unknown_jurisdiction() -> None:
     exc = rejected("cn-prod", lambda v: v.update(jurisdiction="mars"))
     known = ", ".join(sorted(catalog().jurisdictions))
-    assert_error(
-        exc, CN, "sovereign-clusters:jurisdiction", f"a jurisdiction of the catalog: {known}", "'mars'"
-    )
+    assert_error(exc, CN, "sovereign-clusters:jurisdiction", f"a jurisdiction of the catalog: {known}", "'mars'")
 
 
 def test_unknown_provider() -> None:
@@ -191,9 +189,7 @@ def test_data_class_unknown_in_this_jurisdiction_only() -> None:
         v["cluster"].update(provider="aws", regions=["ap-east-1"], zones=["ap-east-1a"])
 
     exc = rejected("cn-prod", mutate)
-    assert_error(
-        exc, CN, "sovereign-clusters:tenants[0].dataClasses[1]", "a data class of hk", "'vehicle-trajectory'"
-    )
+    assert_error(exc, CN, "sovereign-clusters:tenants[0].dataClasses[1]", "a data class of hk", "'vehicle-trajectory'")
 
 
 def test_duplicate_tenant() -> None:
@@ -256,9 +252,7 @@ def test_image_registry_not_allowed() -> None:
 
 
 def test_image_registry_of_another_jurisdiction() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: v["workloads"][0].update(image="registry.automaker.eu:5000/fleet/gw:1")
-    )
+    exc = rejected("cn-prod", lambda v: v["workloads"][0].update(image="registry.automaker.eu:5000/fleet/gw:1"))
     assert_error(
         exc,
         CN,
@@ -270,9 +264,7 @@ def test_image_registry_of_another_jurisdiction() -> None:
 
 def test_accelerator_denied_by_an_explicit_rule_quotes_as_of_and_source() -> None:
     product = "NVIDIA-H100-80GB-HBM3"
-    exc = rejected(
-        "cn-prod", lambda v: workload(v, "training/trainer")["accelerator"].update(product=product)
-    )
+    exc = rejected("cn-prod", lambda v: workload(v, "training/trainer")["accelerator"].update(product=product))
     policy = catalog().jurisdiction("cn").accelerators  # type: ignore[union-attr]
     rule = policy.rule_for(product)
     assert rule is not None
@@ -304,9 +296,7 @@ def test_accelerator_denied_by_a_glob_rule() -> None:
 
 
 def test_accelerator_unlisted_falls_to_the_default_with_its_provenance() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: workload(v, "training/trainer")["accelerator"].update(product="NVIDIA-B200")
-    )
+    exc = rejected("cn-prod", lambda v: workload(v, "training/trainer")["accelerator"].update(product="NVIDIA-B200"))
     default = catalog().jurisdiction("cn").accelerators.default_provenance  # type: ignore[union-attr]
     error = assert_error(
         exc,
@@ -319,9 +309,7 @@ def test_accelerator_unlisted_falls_to_the_default_with_its_provenance() -> None
 
 
 def test_accelerator_allowed_elsewhere_is_denied_here() -> None:
-    exc = rejected(
-        "eu-prod", lambda v: workload(v, "training/trainer")["accelerator"].update(product="NVIDIA-H20")
-    )
+    exc = rejected("eu-prod", lambda v: workload(v, "training/trainer")["accelerator"].update(product="NVIDIA-H20"))
     assert_error(exc, EU, f"{TRAINER}.accelerator.product", "an accelerator allowed in eu", "'NVIDIA-H20'")
 
 
@@ -338,18 +326,14 @@ def test_unknown_volume_tier() -> None:
 
 def test_duplicate_storage_tier() -> None:
     exc = rejected("cn-prod", lambda v: v["storage"][1].update(name="regulated-ssd"))
-    assert_error(
-        exc, CN, "sovereign-clusters:storage[1].name", "a unique storage tier name", "'regulated-ssd'"
-    )
+    assert_error(exc, CN, "sovereign-clusters:storage[1].name", "a unique storage tier name", "'regulated-ssd'")
 
 
 def test_duplicate_port_and_volume_names() -> None:
     def mutate(v: Values) -> None:
         registry = workload(v, "model-registry/registry")
         registry["ports"].append({"name": "http", "port": 9090})
-        registry["volumes"].append(
-            {"name": "models", "tier": "scratch", "size": "1Gi", "mountPath": "/tmp/x"}
-        )
+        registry["volumes"].append({"name": "models", "tier": "scratch", "size": "1Gi", "mountPath": "/tmp/x"})
 
     exc = rejected("cn-prod", mutate)
     base = "sovereign-clusters:workloads[4]"
@@ -358,9 +342,7 @@ def test_duplicate_port_and_volume_names() -> None:
 
 
 def test_ingress_from_unknown_workload() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: workload(v, "model-registry/registry")["ingressFrom"].append("training/ghost")
-    )
+    exc = rejected("cn-prod", lambda v: workload(v, "model-registry/registry")["ingressFrom"].append("training/ghost"))
     assert_error(
         exc,
         CN,
@@ -382,9 +364,7 @@ def test_egress_cidr_of_another_jurisdiction_points_to_transfers() -> None:
         "a network inside cn's catalog networks",
         "10.20.5.0/24 (a network of eu)",
     )
-    error = assert_error(
-        exc, CN, "sovereign-clusters:workloads[0].egress[0].cidrs[0]", "sovereign-clusters:transfers"
-    )
+    error = assert_error(exc, CN, "sovereign-clusters:workloads[0].egress[0].cidrs[0]", "sovereign-clusters:transfers")
     assert "egress needs stay in the jurisdiction" in error.expected
 
 
@@ -424,16 +404,12 @@ def test_egress_domain_of_nobody() -> None:
 
 
 def test_egress_to_unknown_workload() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: workload(v, "training/trainer")["egress"][1].update(workload="models/registry")
-    )
+    exc = rejected("cn-prod", lambda v: workload(v, "training/trainer")["egress"][1].update(workload="models/registry"))
     assert_error(exc, CN, f"{TRAINER}.egress[1].workload", "a workload of this stack", "'models/registry'")
 
 
 def test_egress_to_a_port_the_workload_does_not_expose() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: workload(v, "training/trainer")["egress"][1].update(ports=[{"port": 5432}])
-    )
+    exc = rejected("cn-prod", lambda v: workload(v, "training/trainer")["egress"][1].update(ports=[{"port": 5432}]))
     assert_error(
         exc,
         CN,
@@ -444,9 +420,7 @@ def test_egress_to_a_port_the_workload_does_not_expose() -> None:
 
 
 def test_end_port_below_port() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: v["workloads"][0]["egress"][0].update(ports=[{"port": 443, "endPort": 80}])
-    )
+    exc = rejected("cn-prod", lambda v: v["workloads"][0]["egress"][0].update(ports=[{"port": 443, "endPort": 80}]))
     assert_error(
         exc,
         CN,
@@ -488,9 +462,7 @@ def test_duplicate_backup_and_unknown_backup_data_class() -> None:
 
     exc = rejected("eu-prod", mutate)
     assert_error(exc, EU, "sovereign-clusters:backups[1].name", "a unique backup location name", "'primary'")
-    assert_error(
-        exc, EU, "sovereign-clusters:backups[1].dataClasses[0]", "a data class of eu", "'health-records'"
-    )
+    assert_error(exc, EU, "sovereign-clusters:backups[1].dataClasses[0]", "a data class of eu", "'health-records'")
 
 
 # -------------------------------------------------------------------------------------------- transfers
@@ -535,16 +507,12 @@ def test_transfer_destination_cidr_outside_the_destination() -> None:
 
 
 def test_transfer_destination_domain_outside_the_destination() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: v["transfers"][0]["destination"].update(domains=["models.automaker.cn"])
-    )
+    exc = rejected("cn-prod", lambda v: v["transfers"][0]["destination"].update(domains=["models.automaker.cn"]))
     assert_error(exc, CN, f"{TRANSFER}.destination.domains[0]", "a domain of eu", "(a domain of cn)")
 
 
 def test_transfer_of_a_class_that_never_leaves() -> None:
-    exc = rejected(
-        "cn-prod", lambda v: v["transfers"][0].update(dataClasses=["model-weights", "raw-camera-video"])
-    )
+    exc = rejected("cn-prod", lambda v: v["transfers"][0].update(dataClasses=["model-weights", "raw-camera-video"]))
     dc = catalog().jurisdiction("cn").data_class("raw-camera-video")  # type: ignore[union-attr]
     assert dc is not None
     error = assert_error(
