@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -81,6 +82,24 @@ def analyze(
     cluster_cidrs: Sequence[IPNetwork] = (),
 ) -> ConnectivityReport:
     """Compute what every workload can reach; see the package docstring."""
+    # The engine allocates many short-lived tuples and big ints but builds no reference cycles; the cyclic
+    # collector's passes are pure overhead that grows with heap size, so pause it for the run.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze(objects, cni, catalog, jurisdiction, cluster_cidrs)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _analyze(
+    objects: Sequence[Mapping[str, Any]],
+    cni: CniParams,
+    catalog: Catalog | None,
+    jurisdiction: str | None,
+    cluster_cidrs: Sequence[IPNetwork],
+) -> ConnectivityReport:
     manifests = to_manifests(objects)
     namespaces: dict[str, Namespace] = {}
     templates: list[PodTemplate] = []

@@ -78,6 +78,8 @@ def _refine(groups: list[_Group], mask: int) -> tuple[list[_Group], list[_Group]
 
 
 def _merge(entries: list[Entry]) -> tuple[Entry, ...]:
+    if len(entries) <= 1:
+        return tuple(e for e in entries if e[0])
     by_chain: dict[Chain, int] = {}
     for pm, chain in entries:
         if pm:

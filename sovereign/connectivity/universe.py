@@ -36,7 +36,7 @@ from sovereign.connectivity.rules import (
     Rule,
     ServicePeer,
 )
-from sovereign.connectivity.selectors import LabelIndex
+from sovereign.connectivity.selectors import LabelIndex, LabelSelector
 
 
 @dataclass
@@ -139,6 +139,11 @@ class Universe:
                 )
             )
         self.ip_class = {ip: c.index for c in self.classes for ip in c.ips}
+        self.ip_classes = [c for c in self.classes if c.ip_atoms]
+        self.no_ip_mask = 0
+        for c in self.classes:
+            if not c.ip_atoms:
+                self.no_ip_mask |= 1 << c.index
         for c in self.classes:
             if c.namespace not in namespaces:
                 namespaces[c.namespace] = Namespace(c.namespace, {"kubernetes.io/metadata.name": c.namespace})
@@ -190,6 +195,7 @@ class Universe:
                     1 << c.index
                 )
         self._peer_cache: dict[tuple[int, str], int] = {}
+        self._ns_class_cache: dict[LabelSelector, int] = {}
         self._pieces_cache: dict[tuple[int, str, NamedPorts | None], tuple[tuple[int, int], ...]] = {}
 
     # ------------------------------------------------------------------ labels
@@ -208,9 +214,13 @@ class Universe:
         if peer.namespace is not None:
             m = self.ns_classes.get(peer.namespace, 0)
         elif peer.namespace_selector is not None:
-            m = 0
-            for i in iter_bits(self.ns_index.select(peer.namespace_selector)):
-                m |= self.ns_classes.get(self.ns_names[i], 0)
+            cached = self._ns_class_cache.get(peer.namespace_selector)
+            if cached is None:
+                cached = 0
+                for i in iter_bits(self.ns_index.select(peer.namespace_selector)):
+                    cached |= self.ns_classes.get(self.ns_names[i], 0)
+                self._ns_class_cache[peer.namespace_selector] = cached
+            m = cached
         else:
             m = self.classes_mask
         if peer.pods is not None:
@@ -233,12 +243,9 @@ class Universe:
             cidrs = [network_range(n) for n in self.cluster_cidrs if n.version == version]
             if cidrs and all(any(a <= lo and hi <= b for a, b in ranges) for lo, hi in cidrs):
                 unknown_inside = True
-        m = 0
-        for c in self.classes:
-            if c.ip_atoms:
-                if all((addr >> b) & 1 for b in c.ip_atoms):
-                    m |= 1 << c.index
-            elif unknown_inside:
+        m = self.no_ip_mask if unknown_inside else 0
+        for c in self.ip_classes:
+            if all((addr >> b) & 1 for b in c.ip_atoms):
                 m |= 1 << c.index
         return m & ~self.hostnet_mask
 
