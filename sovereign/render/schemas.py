@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,7 @@ def _crd_registry() -> Registry:
     resources = []
     for path in sorted(CRD_SCHEMA_DIR.glob("*.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))
-        resources.append(
-            (contents["$id"], Resource.from_contents(contents, default_specification=DRAFT202012))
-        )
+        resources.append((contents["$id"], Resource.from_contents(contents, default_specification=DRAFT202012)))
     registry: Registry = Registry().with_resources(resources)
     return registry
 
@@ -88,9 +87,7 @@ def validate_object(obj: dict[str, Any], kubernetes_version: str) -> list[Schema
     schema = crd_schema(api_version, kind)
     if schema is not None:
         validator = jsonschema.Draft202012Validator(schema, registry=_crd_registry())
-        errors = sorted(
-            validator.iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message)
-        )
+        errors = sorted(validator.iter_errors(obj), key=lambda e: (list(map(str, e.absolute_path)), e.message))
         return [SchemaProblem(_json_path(e.absolute_path), e.message) for e in errors]
     if kubernetes_validate.major_minor(kubernetes_version.removeprefix("v")) not in supported_versions():
         return [
@@ -101,8 +98,10 @@ def validate_object(obj: dict[str, Any], kubernetes_version: str) -> list[Schema
             )
         ]
     try:
-        kubernetes_validate.validate(obj, kubernetes_version, strict=True)
-    except kubernetes_validate.SchemaNotFoundError:
+        validator = _builtin_validator(
+            kubernetes_validate.major_minor(kubernetes_version.removeprefix("v")), api_version, kind
+        )
+    except FileNotFoundError:
         return [
             SchemaProblem(
                 "(object)",
@@ -110,6 +109,34 @@ def validate_object(obj: dict[str, Any], kubernetes_version: str) -> list[Schema
                 "or in sovereign/render/crd_schemas",
             )
         ]
-    except kubernetes_validate.ValidationError as exc:
-        return [SchemaProblem(_json_path(exc.absolute_path), exc.message)]
-    return []
+    error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
+    return [SchemaProblem(_json_path(error.absolute_path), error.message)] if error is not None else []
+
+
+@functools.cache
+def _schema_dir(major_minor: str) -> str:
+    """kubernetes-validate's strict schema directory for a ``MAJOR.MINOR`` (its newest patch level)."""
+    full = [v for v in kubernetes_validate.all_versions() if kubernetes_validate.major_minor(v) == major_minor]
+    return f"kubernetes-json-schema/v{full[-1]}-local-strict"
+
+
+@functools.cache
+def _builtin_validator(major_minor: str, api_version: str, kind: str) -> jsonschema.Draft202012Validator:
+    """The validator ``kubernetes_validate.validate(strict=True)`` builds, built once per kind: that function
+    re-reads the 1.5 MB definitions file for every object, which dominated render time."""
+    directory = _schema_dir(major_minor)
+    api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema = kubernetes_validate.schema_contents(f"{directory}/{kind.lower()}-{api}.json", major_minor)
+    return jsonschema.Draft202012Validator(schema, registry=_registry_with(major_minor, schema))
+
+
+@functools.cache
+def _builtin_definitions(major_minor: str) -> Resource:
+    return Resource.from_contents(
+        kubernetes_validate.schema_contents(f"{_schema_dir(major_minor)}/_definitions.json", major_minor)
+    )
+
+
+def _registry_with(major_minor: str, schema: dict[str, Any]) -> Registry:
+    registry: Registry = Resource.from_contents(schema) @ Registry()
+    return _builtin_definitions(major_minor) @ registry
