@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from policies.framework.rule import Rule
 
@@ -32,7 +33,7 @@ def load_rules() -> list[Rule]:
     return rules
 
 
-def build_policies() -> list:  # type: ignore[type-arg]
+def build_policies() -> list[Any]:
     from policies.framework.guard import to_policy
 
     return [to_policy(r) for r in load_rules()]

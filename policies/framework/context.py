@@ -202,7 +202,7 @@ def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterVi
 
 def load_stack_view() -> StackView:
     """The stack this pack process judges (cached); ``ContextError`` when it cannot be determined."""
-    stack_name = _override_stack if _override is not None else os.environ.get("PULUMI_STACK", "")
+    stack_name = (_override_stack or "") if _override is not None else os.environ.get("PULUMI_STACK", "")
     key = json.dumps([_override, stack_name, os.environ.get("PULUMI_CONFIG", ""), os.environ.get(CATALOG_ENV, "")],
                      sort_keys=True, default=str)
     cached = _cache.get(key)

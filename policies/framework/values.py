@@ -101,4 +101,5 @@ def plain(value: Any, path: tuple[str, ...] = (), *, skip: frozenset[str] = froz
 
 def proxied(props: Mapping[str, Any]) -> Mapping[str, Any]:
     """Wrap plain props the way the SDK does, so in-process tests see exactly what the pack sees."""
-    return unknown_checking_proxy(dict(props))  # type: ignore[no-any-return]
+    wrapped: Mapping[str, Any] = unknown_checking_proxy(dict(props))
+    return wrapped

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool
 
 from policies.framework.samples import base_stack_config
 from policies.pack import load_rules
@@ -22,7 +23,6 @@ from sovereign.analyzer import (
 )
 from sovereign.analyzer.client import pack_python
 from sovereign.errors import InputError
-from tests.policies.conftest import EVALUATION_AT, PACK_DIR, PackPool
 
 WORLD_POLICY = {
     "apiVersion": "networking.k8s.io/v1",
@@ -40,7 +40,8 @@ def test_type_tokens_and_urns() -> None:
         "urn:pulumi:cn-prod::sovereign-clusters::kubernetes:core/v1:Pod::ns/p")
     res = resource_from_manifest(WORLD_POLICY, stack="cn-prod")
     assert res.name == "labelling/open"
-    assert res.urn == "urn:pulumi:cn-prod::sovereign-clusters::kubernetes:networking.k8s.io/v1:NetworkPolicy::labelling/open"
+    assert res.urn == (
+        "urn:pulumi:cn-prod::sovereign-clusters::kubernetes:networking.k8s.io/v1:NetworkPolicy::labelling/open")
     assert res.props is WORLD_POLICY
     cluster_scoped = resource_from_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}},
                                            stack="s")

@@ -11,8 +11,9 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions
+from residency_testkit import PackPool
 
 from policies.framework.context import stack_values_override
 from policies.framework.guard import FAIL_CLOSED, to_policy
@@ -21,7 +22,6 @@ from policies.framework.rule import ResourceRule
 from policies.framework.samples import base_stack_config
 from policies.framework.values import proxied
 from sovereign.analyzer import Diagnostic, resource_from_manifest
-from tests.policies.conftest import PackPool
 
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN_ARRAY = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
@@ -86,7 +86,8 @@ def test_unknown_in_stack_analysis_fails_the_proof(packs: PackPool) -> None:
     policy = {
         "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "egress", "namespace": "fleet-ingest"},
-        "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"ipBlock": {"cidr": UNKNOWN_STRING}}]}]},
+        "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                 "egress": [{"to": [{"ipBlock": {"cidr": UNKNOWN_STRING}}]}]},
     }
     resources = [resource_from_manifest(m, stack="cn-prod") for m in (DEPLOYMENT, policy)]
     [proof] = _by_policy(pack.analyze_stack(resources), "no-cross-border-path")
@@ -115,11 +116,15 @@ def test_exception_inside_a_rule_is_a_violation() -> None:
     messages: list[str] = []
     opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
     res = resource_from_manifest(DEPLOYMENT, stack="cn-prod")
+    policy = to_policy(rule)
+    assert isinstance(policy, ResourceValidationPolicy)
+
+    def report(message: str, urn: str | None = None) -> None:
+        messages.append(message)
+
     with stack_values_override(base_stack_config(), stack="cn-prod"):
-        to_policy(rule).validate(  # type: ignore[call-arg]
-            ResourceValidationArgs(res.type, proxied(res.props), res.urn, res.name, opts, None, {}),
-            lambda m, urn=None: messages.append(m),
-        )
+        policy.validate(ResourceValidationArgs(res.type, proxied(res.props), res.urn, res.name, opts, None, {}),
+                        report)
     [m] = messages
     assert m.startswith(f"{FAIL_CLOSED} rule always-broken failed on Deployment fleet-ingest/ingest-gateway "
                         "with ZeroDivisionError: division by zero")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from residency_testkit import PackPool
 
 from policies.framework.rule import ResourceRule
 from policies.framework.samples import Sample, all_samples, evaluate_in_process, load_samples, rule_of
 from policies.pack import rule_packages
 from sovereign.analyzer import Diagnostic, resource_from_manifest
-from tests.policies.conftest import PackPool
 
 SAMPLES = all_samples()
 

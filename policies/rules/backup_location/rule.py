@@ -35,7 +35,7 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
         candidates = _providers_for(ctx, plugin)
         providers = list(candidates)
         if ctx.stack.cluster.provider in providers:
-            providers = [ctx.stack.cluster.provider]  # type: ignore[list-item]
+            providers = [ctx.stack.cluster.provider or ""]
         inside = [p for p in providers if region in jur.regions_for(p)]
         if not inside:
             where = "an unknown location"

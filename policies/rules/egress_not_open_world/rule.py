@@ -41,7 +41,7 @@ def _describe(ctx: RuleContext, blocks: Sequence[IPNetwork]) -> str:
     for jur in sorted(ctx.catalog.jurisdictions.values(), key=lambda j: j.id):
         if jur.id == ctx.jurisdiction.id:
             continue
-        nets = [n for n in jur.networks if any(n.version == b.version and n.overlaps(b) for b in blocks)]  # type: ignore[arg-type]
+        nets = [n for n in jur.networks if any(n.version == b.version and n.overlaps(b) for b in blocks)]
         if nets:
             reached.append(f"{jur.id} ({', '.join(str(n) for n in nets)})")
     covered = [n for j in ctx.catalog.jurisdictions.values() for n in j.networks]

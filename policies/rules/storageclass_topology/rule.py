@@ -88,9 +88,9 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
                    f"zone-redundant SKU (LRS/ZRS)")
             continue
         for token in sorted(set(t for t in re.split(r"[\s,;]+", value) if t)):
-            where = _foreign_location(ctx, token)
-            if where:
-                yield (f"{obj.ref} parameter {key}={value} replicates or places data in {where}, outside {jur}")
+            place = _foreign_location(ctx, token)
+            if place:
+                yield (f"{obj.ref} parameter {key}={value} replicates or places data in {place}, outside {jur}")
 
 
 RULE = ResourceRule(

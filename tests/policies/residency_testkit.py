@@ -1,0 +1,36 @@
+"""Helpers shared by the residency pack tests (a top-level module: tests/policies is on sys.path under pytest's
+default prepend import mode, and has no __init__.py so that it does not shadow the real ``policies`` package)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from policies.framework.samples import SAMPLE_STACK_NAME
+from sovereign.analyzer import PolicyPackProcess
+from sovereign.clock import AT_ENV
+from sovereign.paths import project_root
+
+EVALUATION_AT = "2026-11-25T00:00:00Z"
+"""Fixed evaluation time, so transfer validity does not depend on the day the tests run."""
+PACK_DIR = project_root() / "policies"
+
+
+class PackPool:
+    """Starts one pack process per distinct stack config and reuses it (a start costs ~0.3 s)."""
+
+    def __init__(self) -> None:
+        self._packs: dict[str, PolicyPackProcess] = {}
+
+    def get(self, stack_config: Mapping[str, Any], *, stack: str = SAMPLE_STACK_NAME) -> PolicyPackProcess:
+        key = json.dumps([stack, stack_config], sort_keys=True, default=str)
+        if key not in self._packs:
+            self._packs[key] = PolicyPackProcess.start(PACK_DIR, stack_config=stack_config, stack=stack,
+                                                       env={AT_ENV: EVALUATION_AT})
+        return self._packs[key]
+
+    def close(self) -> None:
+        for pack in self._packs.values():
+            pack.stop()
+        self._packs.clear()
