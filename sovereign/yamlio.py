@@ -30,13 +30,13 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             hash(key)
         except TypeError as exc:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, "found an unhashable key", key_node.start_mark
+                "while constructing a mapping", node.start_mark, "an unhashable key", key_node.start_mark
             ) from exc
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping",
                 node.start_mark,
-                f"found duplicate key {key!r}",
+                f"duplicate key {key!r}",
                 key_node.start_mark,
             )
         mapping[key] = loader.construct_object(value_node, deep=deep)

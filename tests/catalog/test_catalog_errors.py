@@ -127,7 +127,7 @@ def test_duplicate_yaml_key_names_the_file(cat: Path) -> None:
     path = cat / "jurisdictions" / "hk.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\nid: hk\n", encoding="utf-8")
     message = only_message(cat)
-    assert message.startswith("jurisdictions/hk.yaml: (top level): expected well-formed YAML; found found "
+    assert message.startswith("jurisdictions/hk.yaml: (top level): expected well-formed YAML; found "
                               "duplicate key 'id' at line")
 
 
