@@ -4,6 +4,7 @@ recorded resource graph."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -44,16 +45,37 @@ class Capture:
         return [rec["message"] for rec in self.logs if rec["level"] == "WARNING"]
 
 
+def _capture_in_child(stack: str, at: str, overrides: dict[str, Any] | None, out: str) -> None:
+    """Runs in a forked child: the runtime there starts unconfigured, and everything the parent already
+    imported (the SDK, pulumi_kubernetes, the catalog) is reused instead of imported again."""
+    os.environ["SOVEREIGN_AT"] = at
+    import capture as capture_module
+
+    result = capture_module.capture(stack, overrides)
+    Path(out).write_text(json.dumps(result, sort_keys=True))
+
+
 def run_capture(tmp: Path, stack: str, at: str, overrides: dict[str, Any] | None) -> Capture:
+    """One program build in its own process (the Pulumi runtime is process-global). On POSIX the process is
+    forked from the test process, which never configures the runtime itself; elsewhere a fresh interpreter
+    runs capture.py."""
     out = tmp / "capture.json"
-    cmd = [sys.executable, str(HERE / "capture.py"), stack, str(out)]
-    if overrides is not None:
-        override_file = tmp / "overrides.json"
-        override_file.write_text(json.dumps(overrides))
-        cmd.append(str(override_file))
-    env = {**os.environ, "SOVEREIGN_AT": at}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert proc.returncode == 0, f"capture of {stack} crashed:\n{proc.stdout}\n{proc.stderr}"
+    if "fork" in multiprocessing.get_all_start_methods():
+        child = multiprocessing.get_context("fork").Process(
+            target=_capture_in_child, args=(stack, at, overrides, str(out))
+        )
+        child.start()
+        child.join(timeout=120)
+        assert child.exitcode == 0, f"capture of {stack} crashed (exit code {child.exitcode})"
+    else:  # pragma: no cover - non-POSIX
+        cmd = [sys.executable, str(HERE / "capture.py"), stack, str(out)]
+        if overrides is not None:
+            override_file = tmp / "overrides.json"
+            override_file.write_text(json.dumps(overrides))
+            cmd.append(str(override_file))
+        env = {**os.environ, "SOVEREIGN_AT": at}
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert proc.returncode == 0, f"capture of {stack} crashed:\n{proc.stdout}\n{proc.stderr}"
     data = json.loads(out.read_text())
     return Capture(stack, data["error"], data["registrations"], data["outputs"], data["logs"])
 

@@ -47,9 +47,7 @@ def test_anp_and_banp_when_cni_enforces_anp(capture: Any) -> None:
     built = capture("cn-prod")
     assert built.outputs["adminTier"] == "AdminNetworkPolicy"
     assert _kinds(built) == {"AdminNetworkPolicy", "BaselineAdminNetworkPolicy"}
-    estate = [
-        a for a in built.kind("AdminNetworkPolicy") if a["metadata"]["name"] == "sovereign-estate-egress"
-    ]
+    estate = [a for a in built.kind("AdminNetworkPolicy") if a["metadata"]["name"] == "sovereign-estate-egress"]
     (anp,) = estate
     assert anp["spec"]["subject"] == {"namespaces": {}}
     _check_rules(anp["spec"]["egress"], "Pass", "cn-prod")
@@ -126,9 +124,7 @@ def test_cilium_domains_enforced_with_fqdn_policy(capture: Any) -> None:
     for w in with_domains.values():
         spec = cnps[(w.namespace, f"fqdn-{w.name}")]["spec"]
         names = {
-            sel.get("matchName") or sel.get("matchPattern")
-            for r in spec["egress"]
-            for sel in r.get("toFQDNs", [])
+            sel.get("matchName") or sel.get("matchPattern") for r in spec["egress"] for sel in r.get("toFQDNs", [])
         }
         assert names == {d for n in w.egress for d in n.domains}
         dns_rules = [r for r in spec["egress"] if "toEndpoints" in r]

@@ -74,8 +74,7 @@ def test_regulated_tier_must_retain() -> None:
     catalog = default_catalog()
     config = load_stack("cn-prod", catalog=catalog)
     storage = tuple(
-        dataclasses.replace(t, reclaim_policy="Delete") if t.name == "regulated-ssd" else t
-        for t in config.storage
+        dataclasses.replace(t, reclaim_policy="Delete") if t.name == "regulated-ssd" else t for t in config.storage
     )
     with pytest.raises(InputError) as err:
         build_plan(dataclasses.replace(config, storage=storage), catalog, AT)

@@ -31,9 +31,7 @@ def test_kubeconfig_is_passed_as_secret(capture: Any) -> None:
     assert built.error is None
     (provider,) = built.providers
     kubeconfig = provider["inputs"]["kubeconfig"]
-    assert isinstance(kubeconfig, dict) and SECRET_SIG in kubeconfig, (
-        "kubeconfig must be a secret on the wire"
-    )
+    assert isinstance(kubeconfig, dict) and SECRET_SIG in kubeconfig, "kubeconfig must be a secret on the wire"
     assert "renderYamlToDirectory" not in provider["inputs"]
     assert built.outputs["kubernetesTarget"]["mode"] == "cluster"
     assert all(r["provider"].startswith(provider["urn"]) for r in built.k8s)

@@ -17,15 +17,12 @@ VARIANTS: list[tuple[str, dict[str, Any] | None]] = [(s, None) for s in list_sta
 ]
 
 
-@pytest.mark.parametrize(
-    ("stack", "overrides"), VARIANTS, ids=[f"{s}-{i}" for i, (s, _) in enumerate(VARIANTS)]
-)
+@pytest.mark.parametrize(("stack", "overrides"), VARIANTS, ids=[f"{s}-{i}" for i, (s, _) in enumerate(VARIANTS)])
 def test_every_object_is_schema_valid(capture: Any, stack: str, overrides: dict[str, Any] | None) -> None:
     built = capture(stack, overrides=overrides)
     assert built.error is None and built.k8s
     version = load_stack(stack).cluster.kubernetes_version
     problems = {
-        reg["name"]: [f"{p.path}: {p.message}" for p in validate_object(reg["inputs"], version)]
-        for reg in built.k8s
+        reg["name"]: [f"{p.path}: {p.message}" for p in validate_object(reg["inputs"], version)] for reg in built.k8s
     }
     assert {name: found for name, found in problems.items() if found} == {}

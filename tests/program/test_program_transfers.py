@@ -49,9 +49,7 @@ def test_active_transfer_passes_admin_tier_before_estate_deny(capture: Any) -> N
     t = _transfer()
     built = capture(STACK, at=DEFAULT_AT)
     anps = {a["metadata"]["name"]: a for a in built.kind("AdminNetworkPolicy")}
-    (transfer_anp,) = [
-        a for a in anps.values() if labels.TRANSFER_APPROVAL in a["metadata"].get("annotations", {})
-    ]
+    (transfer_anp,) = [a for a in anps.values() if labels.TRANSFER_APPROVAL in a["metadata"].get("annotations", {})]
     ns, name = t.source_workloads[0].split("/", 1)
     spec = transfer_anp["spec"]
     assert spec["priority"] < ESTATE_PRIORITY
@@ -74,9 +72,7 @@ def test_expired_transfer_not_rendered_but_exported_and_logged(capture: Any) -> 
     built = capture(STACK, at="2027-03-01T00:00:00Z")
     assert built.error is None
     assert not [p for p in built.kind("NetworkPolicy") if is_transfer_policy(p)]
-    assert not [
-        a for a in built.kind("AdminNetworkPolicy") if labels.TRANSFER_ID in a["metadata"].get("labels", {})
-    ]
+    assert not [a for a in built.kind("AdminNetworkPolicy") if labels.TRANSFER_ID in a["metadata"].get("labels", {})]
     assert built.outputs["activeTransfers"] == []
     (expired,) = built.outputs["expiredTransfers"]
     assert (expired["id"], expired["reason"]) == (t.id, "expired")
