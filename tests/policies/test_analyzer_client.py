@@ -136,9 +136,12 @@ def test_enforcement_levels_from_config(packs: PackPool) -> None:
 
 
 def test_pack_starts_fast() -> None:
-    """Start-up = spawn -> port printed -> first GetAnalyzerInfo answered (the catalog loads lazily later)."""
+    """Start-up = spawn -> port printed -> first GetAnalyzerInfo answered (the catalog loads lazily later).
+
+    Best of three, because the 2-core machine is shared; unloaded it is ~0.5 s (SDK imports ~0.25 s, building
+    the 15 policies ~0.15 s)."""
     best = float("inf")
-    for _ in range(2):
+    for _ in range(3):
         t0 = time.perf_counter()
         with PolicyPackProcess.start(PACK_DIR, stack_config={"sovereign-clusters:jurisdiction": "cn"},
                                      env={"SOVEREIGN_AT": EVALUATION_AT}) as pack:
