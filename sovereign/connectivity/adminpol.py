@@ -71,9 +71,7 @@ def _peers(m: Manifest, raw: Any, action: Action, egress: bool, *keys: str | int
                 out.append(address_peer(m, net, None, True, *pk, "networks", j))
         elif egress and p.get("domainNames") is not None:
             if action is not Action.ALLOW:
-                raise InputError(
-                    m.source, m.path(*pk, "domainNames"), "domainNames only in Accept rules", action
-                )
+                raise InputError(m.source, m.path(*pk, "domainNames"), "domainNames only in Accept rules", action)
             for j, d in enumerate(seq(m, p["domainNames"], *pk, "domainNames")):
                 if not isinstance(d, str) or not d:
                     raise InputError(m.source, m.path(*pk, "domainNames", j), "a domain name", d)

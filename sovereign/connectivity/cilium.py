@@ -121,9 +121,7 @@ def _rule(
         if cs.get("cidr") is None:
             notes.append(f"{ref}: cidrGroupRef not resolvable offline; matches nothing")
             continue
-        peers.append(
-            address_peer(m, cs.get("cidr"), cs.get("except"), pods_cidr, *keys, pre + "CIDRSet", i, "cidr")
-        )
+        peers.append(address_peer(m, cs.get("cidr"), cs.get("except"), pods_cidr, *keys, pre + "CIDRSet", i, "cidr"))
     for i, ent in enumerate(seq(m, r.get(pre + "Entities"), *keys, pre + "Entities")):
         l3 = True
         if ent in _ENTITIES_WORLD:
@@ -149,9 +147,7 @@ def _rule(
             svc = mapping(m, svc, *keys, "toServices", i)
             k8s = svc.get("k8sService")
             if isinstance(k8s, dict) and isinstance(k8s.get("serviceName"), str):
-                peers.append(
-                    ServicePeer(str(k8s.get("namespace") or namespace or "default"), k8s["serviceName"])
-                )
+                peers.append(ServicePeer(str(k8s.get("namespace") or namespace or "default"), k8s["serviceName"]))
             else:
                 notes.append(f"{ref}: toServices entry {i} (service selector) not modelled; matches nothing")
     for key in (pre + "Nodes", pre + "Groups", pre + "Requires"):

@@ -42,9 +42,7 @@ API_OF_KIND = {
 }
 
 
-def _policies(
-    manifests: Sequence[Manifest], cni: CniParams
-) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
+def _policies(manifests: Sequence[Manifest], cni: CniParams) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
     policies: list[Policy] = []
     ignored: list[IgnoredPolicy] = []
     notes: list[str] = []
@@ -66,9 +64,7 @@ def _policies(
             parsed = cilium.parse(m, cni.ipblock_matches_pod_ips, notes)
             policies.extend(parsed)
             if not parsed:
-                ignored.append(
-                    IgnoredPolicy(kind, ns, name_of(m), "host policies (nodeSelector) are not modelled")
-                )
+                ignored.append(IgnoredPolicy(kind, ns, name_of(m), "host policies (nodeSelector) are not modelled"))
                 del notes[before:]
     return policies, ignored, notes
 
@@ -80,14 +76,19 @@ def analyze(
     catalog: Catalog | None = None,
     jurisdiction: str | None = None,
     cluster_cidrs: Sequence[IPNetwork] = (),
+    sources: Sequence[tuple[str, tuple[str | int, ...]]] | None = None,
 ) -> ConnectivityReport:
-    """Compute what every workload can reach; see the package docstring."""
+    """Compute what every workload can reach; see the package docstring.
+
+    ``sources`` (optional, parallel to ``objects``): (file, key-path prefix) of each object, so bad input is
+    reported against the file it came from (``sovereign.connectivity.manifests.load`` returns both).
+    """
     # The engine allocates many short-lived tuples and big ints but builds no reference cycles; the cyclic
     # collector's passes are pure overhead that grows with heap size, so pause it for the run.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(objects, cni, catalog, jurisdiction, cluster_cidrs)
+        return _analyze(objects, cni, catalog, jurisdiction, cluster_cidrs, sources)
     finally:
         if was_enabled:
             gc.enable()
@@ -99,8 +100,9 @@ def _analyze(
     catalog: Catalog | None,
     jurisdiction: str | None,
     cluster_cidrs: Sequence[IPNetwork],
+    sources: Sequence[tuple[str, tuple[str | int, ...]]] | None,
 ) -> ConnectivityReport:
-    manifests = to_manifests(objects)
+    manifests = to_manifests(objects, sources)
     namespaces: dict[str, Namespace] = {}
     templates: list[PodTemplate] = []
     services: dict[tuple[str, str], Service] = {}

@@ -46,13 +46,15 @@ class Manifest:
     obj: Mapping[str, Any]
     source: str
     index: int
+    prefix: tuple[str | int, ...] | None = None
+    """Key-path prefix inside ``source`` (e.g. ``("document 3",)``); default: the object's list index."""
 
     @property
     def kind(self) -> str:
         return str(self.obj.get("kind", ""))
 
     def path(self, *keys: str | int) -> list[str | int]:
-        return [self.index, *keys]
+        return [*(self.prefix if self.prefix is not None else (self.index,)), *keys]
 
 
 @dataclass
@@ -87,9 +89,7 @@ class Service:
     name: str
     selector: dict[str, str] | None
     ports: tuple[ServicePort, ...]
-    endpoint_ips: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]] = field(
-        default_factory=list
-    )
+    endpoint_ips: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]] = field(default_factory=list)
     endpoint_ports: list[tuple[str, int, str]] = field(default_factory=list)
     """(name, port, protocol) of EndpointSlices."""
 
@@ -263,24 +263,32 @@ def endpoint_slice(m: Manifest) -> tuple[str, str, list[Any], list[tuple[str, in
         p = _mapping(m, p, "ports", i)
         num = p.get("port")
         if isinstance(num, int) and not isinstance(num, bool):
-            ports.append(
-                (str(p.get("name", "")), num, _protocol(m, p.get("protocol"), "ports", i, "protocol"))
-            )
+            ports.append((str(p.get("name", "")), num, _protocol(m, p.get("protocol"), "ports", i, "protocol")))
     return ns, svc, addrs, ports
 
 
-def to_manifests(objects: Sequence[Mapping[str, Any]], source: str = "<objects>") -> list[Manifest]:
-    """Wrap objects, expanding ``kind: List``; objects that are not mappings are bad input."""
+def to_manifests(
+    objects: Sequence[Mapping[str, Any]],
+    sources: Sequence[tuple[str, tuple[str | int, ...]]] | None = None,
+    source: str = "<objects>",
+) -> list[Manifest]:
+    """Wrap objects (``kind: List`` expanded); objects that are not mappings are bad input."""
+    if sources is not None and len(sources) != len(objects):
+        raise ValueError("sources must run parallel to objects")
     out: list[Manifest] = []
     for i, obj in enumerate(objects):
+        src, prefix = sources[i] if sources is not None else (source, None)
+        where = list(prefix) if prefix is not None else [i]
         if not isinstance(obj, Mapping):
-            raise InputError(source, [i], "a Kubernetes object (mapping)", obj)
-        src = str(obj.get("__source__", source)) if isinstance(obj, dict) else source
-        if obj.get("kind") == "List":
-            for j, item in enumerate(_list(Manifest(obj, src, i), obj.get("items"), "items")):
+            raise InputError(src, where, "a Kubernetes object (mapping)", obj)
+        if str(obj.get("kind", "")).endswith("List") and "items" in obj:
+            items = obj.get("items")
+            if not isinstance(items, list):
+                raise InputError(src, [*where, "items"], "a list of objects", items)
+            for j, item in enumerate(items):
                 if not isinstance(item, Mapping):
-                    raise InputError(src, [i, "items", j], "a Kubernetes object (mapping)", item)
-                out.append(Manifest(item, src, i))
+                    raise InputError(src, [*where, "items", j], "a Kubernetes object (mapping)", item)
+                out.append(Manifest(item, src, i, (*where, "items", j)))
             continue
-        out.append(Manifest(obj, src, i))
+        out.append(Manifest(obj, src, i, prefix))
     return out

@@ -44,9 +44,7 @@ def _ports(m: Manifest, raw: Any, *keys: str | int) -> tuple[PortSpec, ...] | No
     return tuple(out)
 
 
-def _peers(
-    m: Manifest, raw: Any, ns: str, pods_match_ipblock: bool, *keys: str | int
-) -> tuple[Peer, ...] | None:
+def _peers(m: Manifest, raw: Any, ns: str, pods_match_ipblock: bool, *keys: str | int) -> tuple[Peer, ...] | None:
     items = seq(m, raw, *keys)
     if not items:
         return None  # omitted or empty: every peer, the Internet included
@@ -61,9 +59,7 @@ def _peers(
         if has_ip:
             block = mapping(m, p["ipBlock"], *pk, "ipBlock")
             out.append(
-                address_peer(
-                    m, block.get("cidr"), block.get("except"), pods_match_ipblock, *pk, "ipBlock", "cidr"
-                )
+                address_peer(m, block.get("cidr"), block.get("except"), pods_match_ipblock, *pk, "ipBlock", "cidr")
             )
             continue
         if not has_sel:

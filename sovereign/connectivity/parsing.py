@@ -18,9 +18,7 @@ def cidr(m: Manifest, value: Any, *keys: str | int) -> tuple[int, Range]:
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:
-        raise InputError(
-            m.source, m.path(*keys), "a CIDR such as 10.0.0.0/8 or 2001:db8::/32", value
-        ) from None
+        raise InputError(m.source, m.path(*keys), "a CIDR such as 10.0.0.0/8 or 2001:db8::/32", value) from None
     return net.version, network_range(net)
 
 

@@ -50,9 +50,7 @@ class ConnectivityReport:
         self._u = universe
         self._outcomes = outcomes
         self._sig = signatures
-        self.ignored_policies: list[IgnoredPolicy] = sorted(
-            ignored, key=lambda p: (p.kind, p.namespace, p.name)
-        )
+        self.ignored_policies: list[IgnoredPolicy] = sorted(ignored, key=lambda p: (p.kind, p.namespace, p.name))
         self.notes: tuple[str, ...] = tuple(sorted(set(notes)))
         self._catalog = catalog
         self._jurisdiction = jurisdiction
@@ -183,9 +181,7 @@ class ConnectivityReport:
         ns, _, name = dst.partition("/")
         svc = u.services.get((ns, name))
         if svc is None:
-            raise InputError(
-                QUERY_SOURCE, ["to"], "NS/NAME of a workload, pod or Service, or an IP address", dst
-            )
+            raise InputError(QUERY_SOURCE, ["to"], "NS/NAME of a workload, pod or Service, or an IP address", dst)
         out: list[tuple[int, int | None]] = []
         sport = next((p for p in svc.ports if p.protocol == proto and (port is None or p.port == port)), None)
         backends = u.service_mask(ns, name)
@@ -195,9 +191,7 @@ class ConnectivityReport:
                 if isinstance(sport.target, int):
                     target = sport.target
                 elif b < u.n:
-                    named = [
-                        num for n, pr, num in u.classes[b].named_ports if n == sport.target and pr == proto
-                    ]
+                    named = [num for n, pr, num in u.classes[b].named_ports if n == sport.target and pr == proto]
                     if not named:
                         continue
                     target = named[0]
@@ -311,11 +305,7 @@ class ConnectivityReport:
             i_members[self._sig["ingress"][c]] = i_members.get(self._sig["ingress"][c], 0) | (1 << c)
         isigs = list(i_members)
         i_totals = {
-            key: [
-                (smask, _total(allowed))
-                for smask, allowed, _ in self._outcomes["ingress"][key].groups
-                if allowed
-            ]
+            key: [(smask, _total(allowed)) for smask, allowed, _ in self._outcomes["ingress"][key].groups if allowed]
             for key in isigs
         }
         for ekey, srcs_all in e_members.items():
@@ -375,10 +365,7 @@ class ConnectivityReport:
                 for a in sources:
                     if a not in next_hop or members >> a & 1:
                         continue
-                    if all(
-                        covers_cache.setdefault((a, dbits, pm), self._covers(a, dbits, pm))
-                        for dbits, pm in sig
-                    ):
+                    if all(covers_cache.setdefault((a, dbits, pm), self._covers(a, dbits, pm)) for dbits, pm in sig):
                         continue
                     hops = []
                     x = a
@@ -387,9 +374,7 @@ class ConnectivityReport:
                         hops.append(u.classes[x].refs[0])
                     for dest, jur, proto, ports, chain, _, _ in direct(x, home):
                         for ref in u.classes[a].refs:
-                            paths.append(
-                                CrossBorderPath(ref, home, tuple(hops), dest, jur, proto, ports, chain)
-                            )
+                            paths.append(CrossBorderPath(ref, home, tuple(hops), dest, jur, proto, ports, chain))
         return sorted(
             paths,
             key=lambda p: (p.source, len(p.hops), p.hops, p.destination_range, p.protocol, p.ports, p.rules),

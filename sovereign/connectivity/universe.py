@@ -97,9 +97,7 @@ class Universe:
         keyed: dict[tuple[Any, ...], list[PodTemplate]] = {}
         for t in templates:
             atoms = tuple(
-                sorted(
-                    {(ip.version, (probe4 if ip.version == 4 else probe6).atom_of(int(ip))) for ip in t.ips}
-                )
+                sorted({(ip.version, (probe4 if ip.version == 4 else probe6).atom_of(int(ip))) for ip in t.ips})
             )
             key = (t.namespace, tuple(sorted(t.labels.items())), t.named_ports, t.host_network, atoms)
             keyed.setdefault(key, []).append(t)
@@ -191,9 +189,7 @@ class Universe:
         self.portmap_groups: dict[NamedPorts, int] = {}
         for c in self.classes:
             if c.named_ports:
-                self.portmap_groups[c.named_ports] = self.portmap_groups.get(c.named_ports, 0) | (
-                    1 << c.index
-                )
+                self.portmap_groups[c.named_ports] = self.portmap_groups.get(c.named_ports, 0) | (1 << c.index)
         self._peer_cache: dict[tuple[int, str], int] = {}
         self._ns_class_cache: dict[LabelSelector, int] = {}
         self._pieces_cache: dict[tuple[int, str, NamedPorts | None], tuple[tuple[int, int], ...]] = {}

@@ -156,9 +156,7 @@ def run(objs: list[dict[str, Any]], cni: CniParams = UPSTREAM, **kw: Any) -> Con
     return analyze(objs, cni=cni, **kw)
 
 
-def allowed(
-    report: ConnectivityReport, src: str, dst: str, port: int | None = 80, proto: str = "TCP"
-) -> bool:
+def allowed(report: ConnectivityReport, src: str, dst: str, port: int | None = 80, proto: str = "TCP") -> bool:
     return report.query(src, dst, port, proto).allowed
 
 

@@ -159,9 +159,7 @@ def workload(draw: Any, index: int) -> dict[str, Any]:
 def cluster(draw: Any) -> list[dict[str, Any]]:
     objs: list[dict[str, Any]] = []
     for ns in NAMESPACES:
-        objs.append(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": draw(labels)}}
-        )
+        objs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": draw(labels)}})
     n_workloads = draw(st.integers(1, 5))
     objs.extend(draw(workload(i)) for i in range(n_workloads))
     n_pol = draw(st.integers(0, 4))

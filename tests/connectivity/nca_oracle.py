@@ -93,10 +93,7 @@ def connectivity(objects: Sequence[Mapping[str, Any]], workdir: Path) -> Flat:
                     if hi < 2**32:  # IPv4 only: NCA drops IPv6 unless policies name it
                         dsts.append(f"ip:{lo}-{hi}")
         protocols = [
-            PROTOCOL_NUMBERS[n]
-            for iv in cc["protocols"]
-            for n in range(iv.start, iv.end + 1)
-            if n in PROTOCOL_NUMBERS
+            PROTOCOL_NUMBERS[n] for iv in cc["protocols"] for n in range(iv.start, iv.end + 1) if n in PROTOCOL_NUMBERS
         ]
         ports = [(iv.start, iv.end) for iv in cc["dst_ports"].port_set]
         for s in srcs:

@@ -131,9 +131,7 @@ def test_workload_in_another_jurisdictions_namespace_is_cross_border() -> None:
     ]
     r = run(objs, catalog=CAT, jurisdiction="eu")
     web = [p for p in r.cross_border() if p.source == "a/web"]
-    assert [(p.destination_range, p.destination_jurisdiction) for p in web if not p.hops] == [
-        ("b/store", "cn")
-    ] * 3
+    assert [(p.destination_range, p.destination_jurisdiction) for p in web if not p.hops] == [("b/store", "cn")] * 3
     # b/store is unrestricted, so a/web also leaves through it (relay) to everything b/store reaches
     assert {p.hops for p in web if p.hops} == {("b/store",)}
 

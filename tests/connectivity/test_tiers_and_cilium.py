@@ -50,9 +50,7 @@ def test_admin_deny_beats_networkpolicy_allow() -> None:
 
 
 def test_admin_allow_beats_networkpolicy_isolation() -> None:
-    r = run(
-        [*BASE, NP_DENY_EGRESS, anp("allow-blue", 10, WEB, egress=[{"action": "Allow", "to": to_ns("blue")}])]
-    )
+    r = run([*BASE, NP_DENY_EGRESS, anp("allow-blue", 10, WEB, egress=[{"action": "Allow", "to": to_ns("blue")}])])
     assert allowed(r, "a/web", "b/api")
     assert not allowed(r, "a/db", "b/api")
 
@@ -214,9 +212,7 @@ def test_cilium_egress_deny_beats_every_allow() -> None:
 
 
 def test_cilium_to_endpoints_is_confined_to_the_policy_namespace_unless_it_names_one() -> None:
-    own = cilium(
-        "a", "own", {"endpointSelector": {"matchLabels": {"app": "web"}}, "egress": [{"toEndpoints": [{}]}]}
-    )
+    own = cilium("a", "own", {"endpointSelector": {"matchLabels": {"app": "web"}}, "egress": [{"toEndpoints": [{}]}]})
     r = run([*BASE, own], cni=CILIUM)
     assert allowed(r, "a/web", "a/db")
     assert not allowed(r, "a/web", "b/api")

@@ -1,0 +1,299 @@
+"""``sovereign reach``: ask the connectivity proof what a workload can reach, offline, from manifests.
+
+One question (``--from`` / ``--to``), many (``--queries FILE``), or a per-jurisdiction summary of every path
+that leaves (``--summary``). CNI behaviour comes from the stack (``--stack``) or from flags; flags given
+explicitly override the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sovereign.catalog.model import Catalog, IPNetwork
+from sovereign.cli import exitcodes
+from sovereign.connectivity import CniParams, ConnectivityReport, analyze
+from sovereign.connectivity.intervals import format_ports
+from sovereign.connectivity.manifests import load as load_manifests
+from sovereign.errors import InputError
+from sovereign.stackconfig.model import PolicyApi
+from sovereign.yamlio import parse_yaml_documents, read_text
+
+_PORT_SUFFIX = re.compile(r"^(?P<target>.+?)(?::(?P<port>\d+)(?:/(?P<proto>[A-Za-z]+))?)?$")
+_BRACKETED = re.compile(r"^\[(?P<ip>[0-9A-Fa-f:.]+)\](?::(?P<port>\d+)(?:/(?P<proto>[A-Za-z]+))?)?$")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "reach",
+        help="what can a workload reach? allowed/denied with the rule chain; cross-border summary",
+        description="Answer reachability questions over Kubernetes manifests (NetworkPolicy, "
+        "AdminNetworkPolicy/BaselineAdminNetworkPolicy, ClusterNetworkPolicy, Cilium). Exit 0 when every "
+        "answer is 'allowed' (or, with --summary, no path leaves its jurisdiction), 1 when a query is denied "
+        "or a path leaves, 2 on bad input.",
+    )
+    parser.add_argument("--manifests", type=Path, required=True, help="file or directory of YAML/JSON manifests")
+    parser.add_argument("--stack", help="take CNI, jurisdiction and cluster CIDRs from this stack's config")
+    parser.add_argument("--jurisdiction", help="jurisdiction id of the cluster (default: the stack's)")
+    parser.add_argument("--catalog", type=Path, help="catalog directory (default: the project's catalog)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--from", dest="source", help="source NS/NAME (workload or pod)")
+    what.add_argument("--queries", type=Path, help="YAML/JSON list of {from, to, port, protocol}")
+    what.add_argument("--summary", action="store_true", help="per jurisdiction: every path that leaves it")
+    parser.add_argument("--to", help="NS/NAME (workload, pod or Service) or IP, optionally :PORT[/PROTOCOL]")
+    parser.add_argument("--port", type=int, help="destination port (default: any port)")
+    parser.add_argument("--protocol", default=None, help="TCP (default), UDP or SCTP")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    cni = parser.add_argument_group("CNI behaviour (override the stack; default without --stack: upstream)")
+    cni.add_argument("--cni-enforces", help="comma list of " + ",".join(a.value for a in PolicyApi))
+    cni.add_argument("--ipblock-matches-pod-ips", dest="ipblock_pods", action="store_true", default=None)
+    cni.add_argument("--no-ipblock-matches-pod-ips", dest="ipblock_pods", action="store_false")
+    cni.add_argument("--no-end-port", dest="end_port", action="store_false", default=None)
+    cni.add_argument("--end-port", dest="end_port", action="store_true")
+    cni.add_argument("--no-sctp", dest="sctp", action="store_false", default=None)
+    cni.add_argument("--sctp", dest="sctp", action="store_true")
+    cni.add_argument("--host-network-selected", dest="host_network", action="store_true", default=None)
+    cni.add_argument("--no-host-network-selected", dest="host_network", action="store_false")
+    parser.add_argument("--cluster-cidr", action="append", default=[], help="pod/service CIDR (repeatable)")
+    parser.set_defaults(func=run)
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+def _cni(args: argparse.Namespace, base: CniParams) -> CniParams:
+    params = base
+    if args.cni_enforces is not None:
+        apis = []
+        for part in (p.strip() for p in args.cni_enforces.split(",") if p.strip()):
+            try:
+                apis.append(PolicyApi(part))
+            except ValueError:
+                raise InputError("--cni-enforces", (), "one of " + ",".join(a.value for a in PolicyApi), part) from None
+        params = replace(params, enforces=frozenset(apis))
+    for attr, value in (
+        ("ipblock_matches_pod_ips", args.ipblock_pods),
+        ("end_port", args.end_port),
+        ("sctp", args.sctp),
+        ("host_network_selected", args.host_network),
+    ):
+        if value is not None:
+            params = replace(params, **{attr: value})
+    return params
+
+
+def _cidrs(values: Sequence[str]) -> list[IPNetwork]:
+    out: list[IPNetwork] = []
+    for v in values:
+        try:
+            out.append(ipaddress.ip_network(v, strict=False))
+        except ValueError:
+            raise InputError("--cluster-cidr", (), "a CIDR", v) from None
+    return out
+
+
+def _protocol(value: Any, where: str, key: Sequence[str | int]) -> str:
+    proto = "TCP" if value is None else str(value).upper()
+    if proto not in ("TCP", "UDP", "SCTP"):
+        raise InputError(where, key, "TCP, UDP or SCTP", value)
+    return proto
+
+
+def parse_target(text: str, where: str = "--to") -> tuple[str, int | None, str | None]:
+    """``ns/name``, ``ns/name:5432/TCP``, ``203.0.113.7:443``, ``[2001:db8::1]:443/TCP`` or a bare IPv6."""
+    text = text.strip()
+    try:
+        ipaddress.ip_address(text)
+        return text, None, None
+    except ValueError:
+        pass
+    m = _BRACKETED.match(text) or _PORT_SUFFIX.match(text)
+    if not m or not m.group(1 if m.re is _BRACKETED else "target"):
+        raise InputError(where, (), "NS/NAME or IP, optionally :PORT[/PROTOCOL]", text)
+    target = m.group("ip") if m.re is _BRACKETED else m.group("target")
+    port = int(m.group("port")) if m.group("port") else None
+    if port is not None and not 1 <= port <= 65535:
+        raise InputError(where, (), "a port 1..65535", port)
+    if "/" not in target:
+        try:
+            ipaddress.ip_address(target)
+        except ValueError:
+            raise InputError(where, (), "NS/NAME or an IP address", target) from None
+    return target, port, m.group("proto")
+
+
+def _load_queries(path: Path) -> list[dict[str, Any]]:
+    docs = parse_yaml_documents(read_text(path), path)
+    if len(docs) != 1 or not isinstance(docs[0], list):
+        raise InputError(path, (), "one YAML/JSON list of {from, to, port, protocol}", docs[0] if docs else None)
+    out = []
+    for i, q in enumerate(docs[0]):
+        if not isinstance(q, dict):
+            raise InputError(path, [i], "a mapping {from, to, port, protocol}", q)
+        unknown = set(q) - {"from", "to", "port", "protocol"}
+        if unknown:
+            raise InputError(path, [i], "only the keys from, to, port, protocol", sorted(unknown))
+        for key in ("from", "to"):
+            if not isinstance(q.get(key), str) or not q[key]:
+                raise InputError(path, [i, key], "a non-empty string (NS/NAME or IP)", q.get(key))
+        port = q.get("port")
+        if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535):
+            raise InputError(path, [i, "port"], "a port 1..65535", port)
+        target, tport, tproto = parse_target(q["to"], str(path))
+        out.append(
+            {
+                "from": q["from"],
+                "to": target,
+                "port": port if port is not None else tport,
+                "protocol": _protocol(q.get("protocol") or tproto, str(path), [i, "protocol"]),
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def _answer(report: ConnectivityReport, q: dict[str, Any], where: str, index: int | None) -> dict[str, Any]:
+    key: list[str | int] = [index] if index is not None else []
+    if q["from"] not in report.workloads:
+        raise InputError(where, [*key, "from"], "a workload or pod NS/NAME in the manifests", q["from"])
+    try:
+        ans = report.query(q["from"], q["to"], q["port"], q["protocol"])
+    except InputError as exc:
+        raise InputError(where, [*key, *exc.key_path], exc.expected, found_text=exc.found) from None
+    return {"query": q, "allowed": ans.allowed, "rules": [str(r) for r in ans.rules], "reason": ans.reason}
+
+
+def _text_answer(a: dict[str, Any]) -> str:
+    q = a["query"]
+    port = "any port" if q["port"] is None else str(q["port"])
+    lines = [f"{q['from']} -> {q['to']} {port}/{q['protocol']}: {'allowed' if a['allowed'] else 'denied'}"]
+    lines.extend(f"  {r}" for r in a["rules"])
+    if not a["rules"]:
+        lines.append(f"  ({a['reason']})")
+    return "\n".join(lines)
+
+
+def summary(report: ConnectivityReport) -> dict[str, Any]:
+    """Per source jurisdiction: the paths that leave it (direct and through relays), and ignored policies."""
+    by_jur: dict[str, list[dict[str, Any]]] = {}
+    for p in report.cross_border():
+        by_jur.setdefault(p.source_jurisdiction or "(unknown)", []).append(
+            {
+                "source": p.source,
+                "hops": list(p.hops),
+                "destination": p.destination_range,
+                "destinationJurisdiction": p.destination_jurisdiction,
+                "protocol": p.protocol,
+                "ports": format_ports(p.ports),
+                "rules": [str(r) for r in p.rules],
+            }
+        )
+    return {
+        "jurisdictions": {j: by_jur[j] for j in sorted(by_jur)},
+        "ignoredPolicies": [
+            {"kind": i.kind, "namespace": i.namespace, "name": i.name, "reason": i.reason}
+            for i in report.ignored_policies
+        ],
+        "notes": list(report.notes),
+    }
+
+
+def _text_summary(data: dict[str, Any], report: ConnectivityReport) -> str:
+    lines = []
+    if not data["jurisdictions"]:
+        lines.append(f"no path leaves its jurisdiction ({len(report.workloads)} workloads)")
+    for jur, paths in data["jurisdictions"].items():
+        sources = sorted({p["source"] for p in paths})
+        lines.append(f"{jur}: {len(sources)} workload(s) can reach outside ({len(paths)} path(s))")
+        merged: dict[tuple[Any, ...], list[str]] = {}
+        for p in paths:  # one line per path, protocols that share ports and rules joined
+            key = (
+                p["source"],
+                tuple(p["hops"]),
+                p["destination"],
+                p["destinationJurisdiction"],
+                p["ports"],
+                tuple(p["rules"]),
+            )
+            merged.setdefault(key, []).append(p["protocol"])
+        for (source, hops, dest, djur, ports, rules), protos in merged.items():
+            via = f" via {' -> '.join(hops)}" if hops else ""
+            lines.append(f"  {source}{via} -> {dest} ({djur or 'unattributed'}) {','.join(protos)}/{ports}")
+            lines.extend(f"      {r}" for r in rules)
+    for i in data["ignoredPolicies"]:
+        ns = f"{i['namespace']}/" if i["namespace"] else ""
+        lines.append(f"ignored: {i['kind']} {ns}{i['name']}: {i['reason']}")
+    lines.extend(f"note: {n}" for n in data["notes"])
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+def _context(args: argparse.Namespace) -> tuple[CniParams, Catalog | None, str | None, list[IPNetwork]]:
+    from sovereign.catalog import default_catalog, load_catalog
+
+    catalog = load_catalog(args.catalog) if args.catalog else default_catalog()
+    base = CniParams.upstream()
+    jurisdiction = None
+    cidrs: list[IPNetwork] = []
+    if args.stack:
+        from sovereign.stackconfig import load_stack
+
+        stack = load_stack(args.stack, catalog=catalog)
+        base = CniParams.from_cni_config(stack.cluster.cni)
+        jurisdiction = stack.jurisdiction
+        cidrs = [*stack.cluster.pod_cidrs, *stack.cluster.service_cidrs]
+    if args.jurisdiction:
+        if catalog.jurisdiction(args.jurisdiction) is None:
+            raise InputError(
+                "--jurisdiction",
+                (),
+                "a jurisdiction id of the catalog: " + ", ".join(sorted(catalog.jurisdictions)),
+                args.jurisdiction,
+            )
+        jurisdiction = args.jurisdiction
+    return _cni(args, base), catalog, jurisdiction, [*cidrs, *_cidrs(args.cluster_cidr)]
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.source and not args.to:
+        raise InputError("--to", (), "a destination with --from", None)
+    if args.to and not args.source:
+        raise InputError("--from", (), "a source with --to", None)
+    cni, catalog, jurisdiction, cidrs = _context(args)
+    objects, sources = load_manifests(args.manifests)
+    report = analyze(objects, cni=cni, catalog=catalog, jurisdiction=jurisdiction, cluster_cidrs=cidrs, sources=sources)
+    if args.summary:
+        data = summary(report)
+        text = json.dumps(data, indent=2, sort_keys=True) if args.format == "json" else _text_summary(data, report)
+        sys.stdout.write(text + "\n")
+        return exitcodes.VIOLATIONS if data["jurisdictions"] else exitcodes.CLEAN
+    if args.queries:
+        queries = _load_queries(args.queries)
+        answers = [_answer(report, q, str(args.queries), i) for i, q in enumerate(queries)]
+    else:
+        target, port, proto = parse_target(args.to)
+        if args.port is not None:
+            port = args.port
+        q = {
+            "from": args.source,
+            "to": target,
+            "port": port,
+            "protocol": _protocol(args.protocol or proto, "--protocol", ()),
+        }
+        answers = [_answer(report, q, "--from/--to", None)]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(answers, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write("\n".join(_text_answer(a) for a in answers) + "\n")
+    return exitcodes.CLEAN if all(a["allowed"] for a in answers) else exitcodes.VIOLATIONS
