@@ -14,7 +14,7 @@ from program_support import DEFAULT_AT, Capture, run_capture
 def capture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Capture]]:
     cache: dict[str, Capture] = {}
     # Import once here so every forked build reuses the modules (the runtime itself stays unconfigured).
-    import capture as _capture_module  # noqa: F401
+    import program_capture  # noqa: F401
     import pulumi_kubernetes  # noqa: F401
 
     import infra.cluster  # noqa: F401

@@ -49,7 +49,7 @@ def _capture_in_child(stack: str, at: str, overrides: dict[str, Any] | None, out
     """Runs in a forked child: the runtime there starts unconfigured, and everything the parent already
     imported (the SDK, pulumi_kubernetes, the catalog) is reused instead of imported again."""
     os.environ["SOVEREIGN_AT"] = at
-    import capture as capture_module
+    import program_capture as capture_module
 
     result = capture_module.capture(stack, overrides)
     Path(out).write_text(json.dumps(result, sort_keys=True))
@@ -58,7 +58,7 @@ def _capture_in_child(stack: str, at: str, overrides: dict[str, Any] | None, out
 def run_capture(tmp: Path, stack: str, at: str, overrides: dict[str, Any] | None) -> Capture:
     """One program build in its own process (the Pulumi runtime is process-global). On POSIX the process is
     forked from the test process, which never configures the runtime itself; elsewhere a fresh interpreter
-    runs capture.py."""
+    runs program_capture.py."""
     out = tmp / "capture.json"
     if "fork" in multiprocessing.get_all_start_methods():
         child = multiprocessing.get_context("fork").Process(
@@ -68,7 +68,7 @@ def run_capture(tmp: Path, stack: str, at: str, overrides: dict[str, Any] | None
         child.join(timeout=120)
         assert child.exitcode == 0, f"capture of {stack} crashed (exit code {child.exitcode})"
     else:  # pragma: no cover - non-POSIX
-        cmd = [sys.executable, str(HERE / "capture.py"), stack, str(out)]
+        cmd = [sys.executable, str(HERE / "program_capture.py"), stack, str(out)]
         if overrides is not None:
             override_file = tmp / "overrides.json"
             override_file.write_text(json.dumps(overrides))

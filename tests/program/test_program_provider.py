@@ -65,7 +65,7 @@ def test_missing_install_says_run_make_venv(tmp_path: Path) -> None:
     site_packages = sysconfig.get_paths()["purelib"]
     out = tmp_path / "capture.json"
     env = {**os.environ, "PYTHONPATH": site_packages, "SOVEREIGN_AT": DEFAULT_AT}
-    cmd = [sys.executable, "-S", str(HERE / "capture.py"), "cn-prod", str(out)]
+    cmd = [sys.executable, "-S", str(HERE / "program_capture.py"), "cn-prod", str(out)]
     proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     error = json.loads(out.read_text())["error"]

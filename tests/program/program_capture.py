@@ -1,7 +1,7 @@
 """Run the Pulumi program once under the SDK's mock runtime, the way the language host runs it, and write
 every registration to a JSON file. Run as a subprocess (the Pulumi runtime is process-global):
 
-    python tests/program/capture.py <stack> <out.json> [<config-override.json>]
+    python tests/program/program_capture.py <stack> <out.json> [<config-override.json>]
 
 Emulated like pulumi-language-python-exec: stack config -> ``set_all_config`` (objects as JSON text, secret
 keys listed), Settings with project/stack/root_directory, chdir to infra/, ``runpy.run_path(".")`` inside
