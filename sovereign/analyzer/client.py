@@ -100,8 +100,12 @@ def _to_dict(struct: Any) -> dict[str, Any]:
 
 
 def _drain(stream: IO[bytes]) -> None:
-    for _ in iter(stream.readline, b""):
-        pass
+    """Keep reading the pack's stdout after the port line, so a chatty rule can never block on a full pipe."""
+    try:
+        for _ in iter(stream.readline, b""):
+            pass
+    except (ValueError, OSError):
+        return  # closed by stop()
 
 
 class PolicyPackProcess:

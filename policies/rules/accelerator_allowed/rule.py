@@ -24,6 +24,11 @@ def _gpu_count(value: object) -> float:
         return 1.0  # an unparsable quantity is treated as a request (fail closed)
 
 
+def _is_gpu_resource(key: str) -> bool:
+    """``nvidia.com/gpu`` and MIG slices (``nvidia.com/mig-1g.10gb``): both run on the node's GPU product."""
+    return key == GPU_RESOURCE or key.startswith(GPU_RESOURCE.split("/", 1)[0] + "/mig-")
+
+
 def _verdict(ctx: RuleContext, product: str) -> tuple[bool, str]:
     acc = ctx.jurisdiction.accelerators
     rule = acc.rule_for(product)
@@ -51,9 +56,9 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     requested = []
     for list_name, i, c in containers(spec):
         res = as_map(c.get("resources"))
-        amount = max(_gpu_count(as_map(res.get("limits")).get(GPU_RESOURCE)),
-                     _gpu_count(as_map(res.get("requests")).get(GPU_RESOURCE)))
-        if amount > 0:
+        amounts = [_gpu_count(as_map(res.get(part)).get(key))
+                   for part in ("limits", "requests") for key in as_map(res.get(part)) if _is_gpu_resource(key)]
+        if amounts and max(amounts) > 0:
             requested.append(f"{path}.{list_name}[{i}]")
     selected: set[str] = set()
     pinned_everywhere = True

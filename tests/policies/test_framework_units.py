@@ -1,0 +1,96 @@
+"""Pure unit tests of the pack's helpers: image registries, hosts, CIDR arithmetic, object views, plain values."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from policies.framework.addresses import host_of, outside, place_host, subtract
+from policies.framework.k8s import K8sObject, split_type_token
+from policies.framework.values import UnknownValueError, plain, proxied, text
+from policies.rules.image_registry.rule import registry_of
+from sovereign.catalog import default_catalog
+
+net = ipaddress.ip_network
+
+
+@pytest.mark.parametrize(
+    ("image", "registry"),
+    [
+        ("nginx", "docker.io"),
+        ("nginx:1.27", "docker.io"),
+        ("library/busybox", "docker.io"),
+        ("org/app@sha256:abc", "docker.io"),
+        ("docker.io/library/nginx", "docker.io"),
+        ("registry.automaker.cn/fleet/ingest:1.0", "registry.automaker.cn"),
+        ("registry.automaker.cn:5000/x/y:1", "registry.automaker.cn"),
+        ("localhost/x", "localhost"),
+        ("localhost:5000/x", "localhost"),
+        ("123.dkr.ecr.cn-north-1.amazonaws.com.cn/a/b:1", "123.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+    ],
+)
+def test_registry_of(image: str, registry: str) -> None:
+    assert registry_of(image) == registry
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "host"),
+    [
+        ("https://Minio.Automaker.EU:9000/x", "minio.automaker.eu"),
+        ("10.0.0.1:3260", "10.0.0.1"),
+        ("[fd00::1]:80", "fd00::1"),
+        ("fd00::1", "fd00::1"),
+        ("nfs.automaker.cn", "nfs.automaker.cn"),
+        ("files.automaker.eu/weights", "files.automaker.eu"),
+    ],
+)
+def test_host_of(endpoint: str, host: str) -> None:
+    assert host_of(endpoint) == host
+
+
+def test_subtract_and_outside() -> None:
+    open_blocks = subtract(net("10.0.0.0/8"), [net("10.20.0.0/16"), net("fd00::/8")])
+    assert net("10.20.0.0/16") not in open_blocks
+    assert sum(b.num_addresses for b in open_blocks) == 2**24 - 2**16
+    assert outside([net("10.10.1.0/24")], [net("10.10.0.0/16")]) == []
+    assert outside([net("10.10.0.0/15")], [net("10.10.0.0/16")]) == [net("10.11.0.0/16")]
+    assert subtract(net("10.0.0.0/8"), [net("0.0.0.0/0")]) == []
+
+
+def test_place_host_uses_the_catalog() -> None:
+    catalog = default_catalog()
+    cn = catalog.jurisdictions["cn"]
+    assert place_host("10.10.3.4", cn, catalog) == (True, "cn network")
+    assert place_host("10.20.3.4", cn, catalog) == (False, "jurisdiction eu")
+    assert place_host("8.8.8.8", cn, catalog)[1] == "unattributed address space (no catalog network)"
+    assert place_host("100.64.0.9", cn, catalog, [net("100.64.0.0/16")]) == (True, "cluster network")
+    assert place_host("s3.cn-north-1.amazonaws.com.cn", cn, catalog)[0]
+    assert place_host("db.fleet.svc.cluster.local", cn, catalog) == (True, "cluster-internal name")
+    assert place_host("x.automaker.hk", cn, catalog) == (False, "jurisdiction hk")
+
+
+def test_type_tokens_and_pod_specs() -> None:
+    assert split_type_token("kubernetes:core/v1:Pod") == ("", "v1", "Pod")
+    assert split_type_token("kubernetes:networking.k8s.io/v1:NetworkPolicy") == (
+        "networking.k8s.io", "v1", "NetworkPolicy")
+    assert split_type_token("pulumi:providers:kubernetes") is None
+    cron = K8sObject.from_resource(
+        "kubernetes:batch/v1:CronJob",
+        proxied({"metadata": {"name": "c", "namespace": "n"},
+                 "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostNetwork": True}}}}}}),
+        "urn", "n/c")
+    assert cron is not None and cron.is_workload and cron.ref == "CronJob n/c"
+    assert cron.pod_spec() == {"hostNetwork": True}
+    assert cron.pod_spec_path() == "spec.jobTemplate.spec.template.spec"
+    crd = K8sObject.from_resource("kubernetes:velero.io/v1:BackupStorageLocation", proxied({}), "u", "x")
+    assert crd is not None and not crd.is_workload and crd.pod_spec() is None
+
+
+def test_plain_names_unknowns_skips_keys_and_restores_ints() -> None:
+    props = proxied({"spec": {"ports": [{"port": 8443.0}], "env": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}})
+    assert plain(props, skip=frozenset({"env"})) == {"spec": {"ports": [{"port": 8443}]}}
+    with pytest.raises(UnknownValueError) as err:
+        plain(props)
+    assert err.value.message == "string value at .spec.env can't be known during preview"
+    assert text(443.0) == "443" and text(True) == "" and text(None) == ""
