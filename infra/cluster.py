@@ -16,7 +16,7 @@ from infra.plan import EstatePlan, split_by_version
 from infra.provider import target_description
 from infra.storage import Storage, StorageArgs
 from infra.tenancy import Tenancy, TenancyArgs
-from infra.transfers import Transfers, TransfersArgs, iso, source_workload_names
+from infra.transfers import Transfers, TransfersArgs, iso, source_workload_refs
 from sovereign.stackconfig.model import EgressNeed, PortSpec, Workload
 
 
@@ -56,7 +56,7 @@ def egress_args(plan: EstatePlan) -> EgressArgs:
         workloads=c.workloads,
         dns_namespace=c.cluster.dns_namespace,
         dns_pod_labels=c.cluster.dns_pod_labels,
-        transfer_sources=source_workload_names(plan.active_transfers),
+        transfer_sources=source_workload_refs(plan.active_transfers),
         **_networks(plan),
     )
 
@@ -106,8 +106,7 @@ def allowed_egress(plan: EstatePlan) -> dict[str, Any]:
             if need.workload:
                 workloads.append({"workload": need.workload, "ports": ports, "need": need.name})
             domains += [
-                {"domain": d, "ports": ports, "need": need.name, "enforced": enforce_domains}
-                for d in need.domains
+                {"domain": d, "ports": ports, "need": need.name, "enforced": enforce_domains} for d in need.domains
             ]
         transfers = [
             {

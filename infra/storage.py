@@ -68,7 +68,6 @@ class Storage(pulumi.ComponentResource):
         for b in sorted(args.backups, key=lambda b: b.name):
             declare(backup_location_manifest(args, b), child)
         self.storage_classes = {
-            sc.tier.name: {"reclaimPolicy": sc.reclaim_policy, "zones": list(sc.zones)}
-            for sc in args.storage_classes
+            sc.tier.name: {"reclaimPolicy": sc.reclaim_policy, "zones": list(sc.zones)} for sc in args.storage_classes
         }
         self.register_outputs({"storageClasses": self.storage_classes})

@@ -19,6 +19,7 @@ from infra.k8s_objects import declare
 from infra.meta import estate_labels, metadata
 from infra.plan import FIRST_TRANSFER_PRIORITY, AdminTier, SkippedTransfer
 from infra.policy_syntax import (
+    CILIUM_NAMESPACE_LABEL,
     anp_ports,
     cilium_cidr_deny,
     cnp_protocols,
@@ -65,8 +66,8 @@ def sources(args: TransfersArgs) -> list[TransferSource]:
     return out
 
 
-def source_workload_names(active: tuple[Transfer, ...]) -> tuple[str, ...]:
-    return tuple(sorted({ref.split("/", 1)[1] for t in active for ref in t.source_workloads}))
+def source_workload_refs(active: tuple[Transfer, ...]) -> tuple[str, ...]:
+    return tuple(sorted({ref for t in active for ref in t.source_workloads}))
 
 
 def approval_annotations(t: Transfer) -> dict[str, str]:
@@ -141,9 +142,7 @@ def admin_manifests(args: TransfersArgs) -> list[dict[str, Any]]:
                     "subject": subject,
                     "egress": [_admin_rule(t, "ports", anp_ports(t.destination.ports))],
                 }
-                out.append(
-                    {"apiVersion": ANP_API, "kind": "AdminNetworkPolicy", "metadata": meta, "spec": spec}
-                )
+                out.append({"apiVersion": ANP_API, "kind": "AdminNetworkPolicy", "metadata": meta, "spec": spec})
             else:
                 spec = {
                     "tier": "Admin",
@@ -151,9 +150,7 @@ def admin_manifests(args: TransfersArgs) -> list[dict[str, Any]]:
                     "subject": subject,
                     "egress": [_admin_rule(t, "protocols", cnp_protocols(t.destination.ports))],
                 }
-                out.append(
-                    {"apiVersion": CNP_API, "kind": "ClusterNetworkPolicy", "metadata": meta, "spec": spec}
-                )
+                out.append({"apiVersion": CNP_API, "kind": "ClusterNetworkPolicy", "metadata": meta, "spec": spec})
     elif args.admin_tier is AdminTier.CILIUM:
         by_source: dict[tuple[str, str], list[Transfer]] = {}
         for s in sources(args):
@@ -175,7 +172,10 @@ def admin_manifests(args: TransfersArgs) -> list[dict[str, Any]]:
                     "spec": {
                         "description": f"Estate egress deny for transfer source {namespace}/{workload}, "
                         f"except its approved transfers {', '.join(ids)}.",
-                        "endpointSelector": {"matchLabels": {labels.WORKLOAD: workload}},
+                        # Namespace on Cilium's own label: a pod elsewhere cannot borrow this exception.
+                        "endpointSelector": {
+                            "matchLabels": {CILIUM_NAMESPACE_LABEL: namespace, labels.WORKLOAD: workload}
+                        },
                         "enableDefaultDeny": {"egress": False, "ingress": False},
                         "egressDeny": [
                             {

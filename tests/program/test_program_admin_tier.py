@@ -7,6 +7,7 @@ from typing import Any
 from program_graph import inside
 from program_overrides import with_cni_enforcing, with_transfer
 
+from infra.policy_syntax import CILIUM_NAMESPACE_LABEL
 from sovereign import labels
 from sovereign.catalog import default_catalog
 from sovereign.stackconfig import load_stack
@@ -97,11 +98,18 @@ def test_cilium_estate_excludes_transfer_sources_which_get_their_own_deny(captur
     ccnps = {c["metadata"]["name"]: c for c in built.kind("CiliumClusterwideNetworkPolicy")}
     estate = ccnps["sovereign-estate-egress"]["spec"]
     assert estate["endpointSelector"] == {
-        "matchExpressions": [{"key": labels.WORKLOAD, "operator": "NotIn", "values": ["label-studio"]}]
+        "matchExpressions": [{"key": CILIUM_NAMESPACE_LABEL, "operator": "NotIn", "values": ["labelling"]}]
+    }
+    estate_ns = ccnps["sovereign-estate-egress-labelling"]["spec"]
+    assert estate_ns["endpointSelector"] == {
+        "matchLabels": {CILIUM_NAMESPACE_LABEL: "labelling"},
+        "matchExpressions": [{"key": labels.WORKLOAD, "operator": "NotIn", "values": ["label-studio"]}],
     }
     source = ccnps["sovereign-transfer-source-labelling-label-studio"]["spec"]
-    assert source["endpointSelector"] == {"matchLabels": {labels.WORKLOAD: "label-studio"}}
-    for spec, extra in ((estate, set()), (source, {"10.30.7.0/24"})):
+    assert source["endpointSelector"] == {
+        "matchLabels": {CILIUM_NAMESPACE_LABEL: "labelling", labels.WORKLOAD: "label-studio"}
+    }
+    for spec, extra in ((estate, set()), (estate_ns, set()), (source, {"10.30.7.0/24"})):
         # Deny-only policies: Cilium's `egress: []` pitfall does not apply, and they must not switch selected
         # pods to default deny (the namespace NetworkPolicies do that for tenants).
         assert "egress" not in spec and spec["enableDefaultDeny"] == {"egress": False, "ingress": False}

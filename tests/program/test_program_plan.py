@@ -8,11 +8,15 @@ import dataclasses
 import ipaddress
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
+from infra import egress, transfers
+from infra.cluster import egress_args, transfers_args
 from infra.plan import AdminTier, build_plan, choose_admin_tier
-from infra.policy_syntax import anp_ports, cilium_ports, cnp_protocols, np_ports
+from infra.policy_syntax import CILIUM_NAMESPACE_LABEL, anp_ports, cilium_ports, cnp_protocols, np_ports
+from sovereign import labels
 from sovereign.catalog import default_catalog
 from sovereign.errors import InputError
 from sovereign.stackconfig import load_stack
@@ -136,7 +140,23 @@ def test_transfer_window_is_half_open() -> None:
     assert before.skipped_transfers[0].reason == "not yet valid"
 
 
-def test_cilium_transfer_source_name_must_be_unique() -> None:
+def _selects(selector: dict[str, Any], pod: dict[str, str]) -> bool:
+    """Kubernetes label-selector semantics (matchLabels AND matchExpressions; NotIn matches absent keys)."""
+    if any(pod.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        value = pod.get(e["key"])
+        if e["operator"] == "In" and value not in e["values"]:
+            return False
+        if e["operator"] == "NotIn" and value in e["values"]:
+            return False
+    return True
+
+
+def test_cilium_deny_policies_partition_pods_and_resist_label_copies() -> None:
+    """Every pod is under exactly one estate-egress deny; only the real transfer source (its namespace on
+    Cilium's own label) gets the one that excepts the transfer CIDRs, even if a pod elsewhere copies its
+    workload label."""
     catalog = default_catalog()
     config = load_stack("eu-prod", catalog=catalog)
     studio = config.workload("labelling/label-studio")
@@ -152,11 +172,25 @@ def test_cilium_transfer_source_name_must_be_unique() -> None:
         valid_from=AT - timedelta(days=1),
         valid_until=AT + timedelta(days=1),
     )
-    ok = dataclasses.replace(config, transfers=(transfer,))
-    assert build_plan(ok, catalog, AT).admin_tier is AdminTier.CILIUM
-    clash = dataclasses.replace(ok, workloads=(*config.workloads, twin))
-    with pytest.raises(InputError, match="unique"):
-        build_plan(clash, catalog, AT)
+    plan = build_plan(
+        dataclasses.replace(config, workloads=(*config.workloads, twin), transfers=(transfer,)), catalog, AT
+    )
+    assert plan.admin_tier is AdminTier.CILIUM
+    denies = [
+        m
+        for m in [*egress.admin_manifests(egress_args(plan)), *transfers.admin_manifests(transfers_args(plan))]
+        if m["kind"] == "CiliumClusterwideNetworkPolicy"
+    ]
+    pods = [{CILIUM_NAMESPACE_LABEL: w.namespace, labels.WORKLOAD: w.name} for w in plan.config.workloads]
+    pods += [{CILIUM_NAMESPACE_LABEL: ns} for ns in ("kube-system", "labelling", "fleet-ingest")]
+    for pod in pods:
+        selecting = [d["metadata"]["name"] for d in denies if _selects(d["spec"]["endpointSelector"], pod)]
+        assert len(selecting) == 1, (pod, selecting)
+        is_source = pod.get(CILIUM_NAMESPACE_LABEL) == "labelling" and pod.get(labels.WORKLOAD) == "label-studio"
+        assert selecting[0].startswith("sovereign-transfer-source-") is is_source, pod
+    (source,) = [d for d in denies if d["metadata"]["name"].startswith("sovereign-transfer-source-")]
+    excepted = {c for rule in source["spec"]["egressDeny"] for s in rule["toCIDRSet"] for c in s.get("except", [])}
+    assert "10.30.7.0/24" in excepted
 
 
 def test_port_spellings_per_api() -> None:
