@@ -28,6 +28,9 @@ class Manifest:
     urn: str
     relative_path: str
     obj: dict[str, Any]
+    """What is written: secret leaves replaced by ``"[secret]"`` (same shape)."""
+    plain: dict[str, Any]
+    """The object as the provider would validate it (secrets revealed); kept in memory only."""
 
 
 class ManifestNameError(ValueError):
@@ -40,11 +43,7 @@ def file_name(obj: dict[str, Any]) -> str:
     name = meta.get("name")
     if not isinstance(name, str) or not name or name == wire.UNKNOWN:
         raise ManifestNameError(f"{obj.get('kind')} has no known metadata.name")
-    namespace = (
-        meta.get("namespace")
-        if isinstance(meta.get("namespace"), str) and meta.get("namespace")
-        else "default"
-    )
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) and meta.get("namespace") else "default"
     api_version = str(obj.get("apiVersion", "")).replace("/", "_")
     subdir = CRD_DIR if obj.get("kind") == CRD_KIND else MANIFEST_DIR
     return f"{subdir}/{api_version}-{str(obj.get('kind', '')).lower()}-{namespace}-{name}.yaml"
@@ -56,11 +55,11 @@ def collect(registrations: Iterable[Registration]) -> list[Manifest]:
     for reg in registrations:
         if reg.op != "create" or not is_kubernetes_object(reg.type, reg.custom, reg.inputs):
             continue
-        obj = wire.redact_secrets(reg.inputs)
+        obj = wire.redact_secret_leaves(reg.inputs)
         path = file_name(obj)
         if path in out:
             raise ManifestNameError(f"{reg.urn} and {out[path].urn} would both be written to {path}")
-        out[path] = Manifest(urn=reg.urn, relative_path=path, obj=obj)
+        out[path] = Manifest(urn=reg.urn, relative_path=path, obj=obj, plain=wire.reveal_secrets(reg.inputs))
     return [out[p] for p in sorted(out)]
 
 
@@ -71,6 +70,4 @@ def dump_yaml(obj: Any) -> str:
         def ignore_aliases(self, data: Any) -> bool:
             return True
 
-    return yaml.dump(
-        obj, Dumper=_NoAliases, sort_keys=True, default_flow_style=False, allow_unicode=True, width=4096
-    )
+    return yaml.dump(obj, Dumper=_NoAliases, sort_keys=True, default_flow_style=False, allow_unicode=True, width=4096)

@@ -78,9 +78,7 @@ def new_state(reg: Registration) -> dict[str, Any]:
     if reg.dependencies:
         state["dependencies"] = sorted(set(reg.dependencies))
     if reg.property_dependencies:
-        state["propertyDependencies"] = {
-            k: sorted(set(v)) for k, v in sorted(reg.property_dependencies.items())
-        }
+        state["propertyDependencies"] = {k: sorted(set(v)) for k, v in sorted(reg.property_dependencies.items())}
     return state
 
 

@@ -116,9 +116,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         for key_name in sorted(self.config):
             if key_name.startswith(prefix):
                 value: Any = self.config[key_name]
-                inputs[key_name[len(prefix) :]] = (
-                    wire.secret(value) if key_name in self.secret_keys else value
-                )
+                inputs[key_name[len(prefix) :]] = wire.secret(value) if key_name in self.secret_keys else value
         if version:
             inputs["version"] = version
         self._append(

@@ -141,7 +141,5 @@ def find_renders(directory: Path) -> list[Path]:
         raise InputError(directory, (), "a render directory", found_text="no such directory")
     found = sorted(p for p in directory.iterdir() if (p / PREVIEW_FILE).is_file())
     if not found:
-        raise InputError(
-            directory, (), "a directory of stack renders (<stack>/preview.json)", found_text="none"
-        )
+        raise InputError(directory, (), "a directory of stack renders (<stack>/preview.json)", found_text="none")
     return found

@@ -121,8 +121,7 @@ def render_stacks(
         failed = [o for o in (outcomes[s] for s in stacks) if not o.result.get("ok")]
         if failed:
             text = "\n".join(
-                f"stack {o.stack}: the program failed under the mock runtime:\n{o.result.get('error', '')}"
-                f"{o.stderr}"
+                f"stack {o.stack}: the program failed under the mock runtime:\n{o.result.get('error', '')}{o.stderr}"
                 for o in failed
             )
             raise RenderFailed(text)

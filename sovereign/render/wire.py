@@ -78,6 +78,28 @@ def redact_secrets(value: Any) -> Any:
     return value
 
 
+def redact_secret_leaves(value: Any) -> Any:
+    """Secrets -> same shape with every leaf ``"[secret]"``: keeps a manifest's structure (``stringData`` stays a
+    mapping) while no secret text is written. Used for manifest files; preview.json uses ``redact_secrets``."""
+    if is_secret(value):
+        return _all_leaves(value.get("value"))
+    if isinstance(value, dict):
+        return {k: redact_secret_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_secret_leaves(v) for v in value]
+    return value
+
+
+def _all_leaves(value: Any) -> Any:
+    if is_secret(value):
+        return _all_leaves(value.get("value"))
+    if isinstance(value, dict):
+        return {k: _all_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_all_leaves(v) for v in value]
+    return SECRET_TEXT
+
+
 def reveal_secrets(value: Any) -> Any:
     """Secrets -> their plain value, as the engine hands them to ``Analyze`` (pulumi-runtime.md §2)."""
     if is_secret(value):

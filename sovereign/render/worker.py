@@ -84,7 +84,7 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
     diagnostics: list[dict[str, str]] = []
     version = stack_config.cluster.kubernetes_version
     for manifest in objects:
-        for problem in validate_object(manifest.obj, version):
+        for problem in validate_object(manifest.plain, version):
             diagnostics.append(
                 {
                     "urn": manifest.urn,
