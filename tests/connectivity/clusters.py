@@ -148,7 +148,7 @@ def workload(draw: Any, index: int) -> dict[str, Any]:
         "kind": "Deployment",
         "metadata": {"name": name, "namespace": ns},
         "spec": {
-            "replicas": 1,
+            "replicas": draw(st.integers(1, 3)),
             "selector": {"matchLabels": lbl or {"w": name}},
             "template": {"metadata": {"labels": lbl or {"w": name}}, "spec": pod_spec},
         },
@@ -160,8 +160,8 @@ def cluster(draw: Any) -> list[dict[str, Any]]:
     objs: list[dict[str, Any]] = []
     for ns in NAMESPACES:
         objs.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": draw(labels)}})
-    n_workloads = draw(st.integers(1, 5))
+    n_workloads = draw(st.integers(1, 7))
     objs.extend(draw(workload(i)) for i in range(n_workloads))
-    n_pol = draw(st.integers(0, 4))
+    n_pol = draw(st.integers(0, 5))
     objs.extend(draw(network_policy(i)) for i in range(n_pol))
     return objs
