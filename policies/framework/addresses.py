@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction
+if TYPE_CHECKING:
+    from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction
 
 CLUSTER_DNS_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
 

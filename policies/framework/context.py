@@ -19,11 +19,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction
 from sovereign.errors import InputError
-from sovereign.stackconfig.model import CONFIG_NAMESPACE, CniConfig, StackConfig, Transfer
+
+if TYPE_CHECKING:
+    # Type names only: importing these packages pulls in their loaders (jsonschema, YAML), which the pack
+    # must not pay for at start-up.
+    from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction
+    from sovereign.stackconfig.model import CniConfig, StackConfig, Transfer
+
+CONFIG_NAMESPACE = "sovereign-clusters"
+"""Same value as ``sovereign.stackconfig.model.CONFIG_NAMESPACE`` (asserted by the tests; importing it here would
+load the stack loader at pack start-up)."""
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})

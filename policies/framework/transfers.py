@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
@@ -23,7 +24,9 @@ from sovereign.labels import (
     TRANSFER_VALID_FROM,
     TRANSFER_VALID_UNTIL,
 )
-from sovereign.stackconfig.model import Transfer
+
+if TYPE_CHECKING:
+    from sovereign.stackconfig.model import Transfer
 
 
 @dataclass(frozen=True)

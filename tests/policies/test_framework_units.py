@@ -94,3 +94,22 @@ def test_plain_names_unknowns_skips_keys_and_restores_ints() -> None:
         plain(props)
     assert err.value.message == "string value at .spec.env can't be known during preview"
     assert text(443.0) == "443" and text(True) == "" and text(None) == ""
+
+
+def test_pack_config_namespace_matches_the_stack_model() -> None:
+    from policies.framework.context import CONFIG_NAMESPACE
+    from sovereign.stackconfig.model import CONFIG_NAMESPACE as MODEL_NAMESPACE
+
+    assert CONFIG_NAMESPACE == MODEL_NAMESPACE
+
+
+def test_building_the_pack_imports_no_loader() -> None:
+    """Start-up stays fast: building the policies must not import the catalog/stack loaders or the engine."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from policies.pack import build_policies; build_policies(); "
+            "print(sorted(m for m in sys.modules if m.startswith(('sovereign.catalog', 'sovereign.stackconfig', "
+            "'sovereign.connectivity', 'jsonschema'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -12,15 +12,17 @@ Narrow foreign destinations in a policy that carries transfer annotations are le
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policies.framework.addresses import outside, parse_network, place_host, subtract
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_list, as_map, text
-from sovereign.catalog.model import IPNetwork
 from sovereign.labels import TRANSFER_APPROVAL, TRANSFER_ID
+
+if TYPE_CHECKING:
+    from sovereign.catalog.model import IPNetwork
 
 WORLD_ENTITIES = frozenset({"world", "world-ipv4", "world-ipv6", "all"})
 CILIUM_L3_FIELDS = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices", "toFQDNs", "toNodes",

@@ -17,7 +17,6 @@ from policies.framework.k8s import K8sObject
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, Finding, StackRule
 from policies.framework.values import as_list, as_map, plain, text
 from sovereign.labels import METADATA_NAME
-from sovereign.stackconfig.model import PolicyApi
 
 CILIUM_NAMESPACE_LABELS = ("io.kubernetes.pod.namespace", "k8s:io.kubernetes.pod.namespace")
 
@@ -28,11 +27,12 @@ def _matches(raw: Any, labels: Mapping[str, str]) -> bool:
     return parse_selector(plain(raw) if raw is not None else None, "policy", ()).matches(labels)
 
 
-def _enforced(ctx: RuleContext, api: PolicyApi) -> bool:
+def _enforced(ctx: RuleContext, api: str) -> bool:
+    """``api``: a ``PolicyApi`` value (the enum is compared by value, so its package loads only when needed)."""
     cni = ctx.stack.cluster.cni
     if cni is None:
-        return api is PolicyApi.NETWORK_POLICY  # partial config: only the core API is assumed
-    return api in cni.enforces
+        return api == "NetworkPolicy"  # partial config: only the core API is assumed
+    return api in {a.value for a in cni.enforces}
 
 
 def _np_default_deny(obj: K8sObject) -> bool:
@@ -107,15 +107,15 @@ def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
         isolated_by = ""
         for obj in objects:
             if obj.kind == "NetworkPolicy" and obj.group == "networking.k8s.io" and (obj.namespace or "default") == ns \
-                    and _enforced(ctx, PolicyApi.NETWORK_POLICY) and _np_default_deny(obj):
+                    and _enforced(ctx, "NetworkPolicy") and _np_default_deny(obj):
                 isolated_by = f"NetworkPolicy {ns}/{obj.name}"
-            elif obj.kind == "AdminNetworkPolicy" and _enforced(ctx, PolicyApi.ADMIN_NETWORK_POLICY) \
+            elif obj.kind == "AdminNetworkPolicy" and _enforced(ctx, "AdminNetworkPolicy") \
                     and _admin_deny(obj, labels):
                 isolated_by = f"AdminNetworkPolicy {obj.name}"
-            elif obj.kind == "ClusterNetworkPolicy" and _enforced(ctx, PolicyApi.CLUSTER_NETWORK_POLICY) \
+            elif obj.kind == "ClusterNetworkPolicy" and _enforced(ctx, "ClusterNetworkPolicy") \
                     and _admin_deny(obj, labels):
                 isolated_by = f"ClusterNetworkPolicy {obj.name}"
-            elif obj.group == "cilium.io" and _enforced(ctx, PolicyApi.CILIUM) and _cilium_deny(obj, ns):
+            elif obj.group == "cilium.io" and _enforced(ctx, "Cilium") and _cilium_deny(obj, ns):
                 isolated_by = f"{obj.kind} {obj.name}"
             if isolated_by:
                 break

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policies.framework.addresses import parse_network
 from policies.framework.context import RuleContext
@@ -20,9 +20,11 @@ from policies.framework.k8s import WORKLOAD_KINDS, K8sObject
 from policies.framework.rule import AT_SCHEMA, EXCLUDED_NAMESPACES_SCHEMA, Finding, StackRule
 from policies.framework.transfers import Claim, claims, lawfulness_problems, window_problem
 from policies.framework.values import plain
-from sovereign.catalog.model import IPNetwork
 from sovereign.errors import InputError
-from sovereign.stackconfig.model import PolicyApi, Transfer
+
+if TYPE_CHECKING:
+    from sovereign.catalog.model import IPNetwork
+    from sovereign.stackconfig.model import Transfer
 
 ENGINE_KINDS = frozenset({"Namespace", "Service", "EndpointSlice", "NetworkPolicy", "AdminNetworkPolicy",
                           "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "CiliumNetworkPolicy",
@@ -34,6 +36,7 @@ IRRELEVANT_KEYS = frozenset({"env", "envFrom", "command", "args", "data", "strin
 
 def _cni(ctx: RuleContext) -> Any:
     from sovereign.connectivity import CniParams
+    from sovereign.stackconfig.model import PolicyApi
 
     if ctx.stack.cluster.cni is not None:
         return CniParams.from_cni_config(ctx.stack.cluster.cni)

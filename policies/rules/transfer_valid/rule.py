@@ -11,6 +11,7 @@ and may open only that transfer's destination CIDRs. Under partial config (no de
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from policies.framework.addresses import outside, parse_network
 from policies.framework.context import RuleContext
@@ -18,10 +19,12 @@ from policies.framework.k8s import K8sObject
 from policies.framework.rule import AT_SCHEMA, Finding, StackRule
 from policies.framework.transfers import Claim, claims, lawfulness_problems, window_problem
 from policies.framework.values import as_list, as_map, text
-from sovereign.catalog.model import IPNetwork
 from sovereign.errors import InputError
 from sovereign.labels import WORKLOAD
-from sovereign.stackconfig.model import Transfer, TransferDestination
+
+if TYPE_CHECKING:
+    from sovereign.catalog.model import IPNetwork
+    from sovereign.stackconfig.model import Transfer
 
 
 def _opened_cidrs(obj: K8sObject) -> list[tuple[str, str]]:
@@ -106,6 +109,7 @@ def _claim_findings(ctx: RuleContext, c: Claim, declared: dict[str, Transfer]) -
             messages.extend(_claim_against(ctx, c, t))
     else:
         from sovereign.clock import parse_instant
+        from sovereign.stackconfig.model import Transfer, TransferDestination
 
         # Partial config: the annotations are the only record; judge them as a transfer on their own.
         try:
