@@ -10,6 +10,9 @@ import sys
 
 import pulumi
 
+# Top-level packages that come from the project's install; missing one means the venv was not set up.
+PROJECT_IMPORTS = ("infra", "sovereign", "pulumi_kubernetes", "yaml", "jsonschema")
+
 try:
     from infra.cluster import SovereignCluster
     from infra.plan import build_plan
@@ -18,14 +21,8 @@ try:
     from sovereign.catalog import default_catalog
     from sovereign.clock import evaluation_time
     from sovereign.errors import InputError
-except ModuleNotFoundError as exc:  # pragma: no cover - exercised only with a broken environment
-    if exc.name and exc.name.split(".")[0] in (
-        "infra",
-        "sovereign",
-        "pulumi_kubernetes",
-        "yaml",
-        "jsonschema",
-    ):
+except ModuleNotFoundError as exc:  # tested with a venv that lacks the project (tests/program)
+    if exc.name and exc.name.split(".")[0] in PROJECT_IMPORTS:
         raise pulumi.RunError(
             f"cannot import {exc.name!r}: the project is not installed in the Pulumi virtualenv. "
             f"Run `make venv` (or `pulumi install`) in the project root, then retry. [{sys.executable}]"
