@@ -70,3 +70,20 @@ def test_missing_install_says_run_make_venv(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     error = json.loads(out.read_text())["error"]
     assert error is not None and "make venv" in error and "pulumi install" in error
+
+
+def test_render_dir_from_config(capture: Any) -> None:
+    built = capture("us-prod", overrides={NS + "renderDir": "elsewhere/us"})
+    (provider,) = built.providers
+    assert provider["inputs"] == {"renderYamlToDirectory": "elsewhere/us"}
+
+
+def test_mock_run_without_injected_config_reads_the_stack_file(capture: Any) -> None:
+    """Only mock runs can lack config (the CLI always passes the stack file's); the program then loads the
+    stack file itself and builds the same graph."""
+    without = capture("cn-prod", overrides={key: None for key in stack_config_values("cn-prod")})
+    with_config = capture("cn-prod")
+    assert without.error is None
+    assert sorted((r["type"], r["name"]) for r in without.registrations) == sorted(
+        (r["type"], r["name"]) for r in with_config.registrations
+    )
