@@ -70,8 +70,11 @@ def _cidr_findings(
     if not foreign:
         return
     world = net.prefixlen == 0
-    if _is_transfer(obj) and not world:
-        return  # a declared transfer's destination: judged by transfer-valid and no-cross-border-path
+    catalogued = [n for j in ctx.catalog.jurisdictions.values() for n in j.networks]
+    if _is_transfer(obj) and not world and not outside(foreign, catalogued):
+        # Only other jurisdictions' catalogued networks: a declared transfer's destination, judged by
+        # transfer-valid and no-cross-border-path. Unattributed space (the open Internet) is never excused.
+        return
     shape = f"{label} {cidr}" + (f" except {excepts}" if excepts else "")
     what = f"the world ({cidr})" if world else cidr
     leaves = ", which leaves foreign space open" if excepts else ""
@@ -84,8 +87,9 @@ def _domain_findings(ctx: RuleContext, obj: K8sObject, where: str, name: str) ->
     if name.strip() in ("*", "**", "*.*"):
         yield f"{obj.ref} {where} allows egress to every domain ({name}), i.e. the world outside {jur}"
         return
-    ok, place = place_host(name.lstrip("*.") if name.startswith("*.") else name, ctx.jurisdiction, ctx.catalog)
-    if not ok and not _is_transfer(obj):
+    ok, place = place_host(name[2:] if name.startswith("*.") else name, ctx.jurisdiction, ctx.catalog)
+    attributed = place.startswith("jurisdiction ")
+    if not ok and not (_is_transfer(obj) and attributed):
         yield f"{obj.ref} {where} allows egress to domain {name} in {place}, outside {jur}"
 
 
@@ -151,6 +155,11 @@ def _cilium(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
                 yield from _cidr_findings(ctx, obj, f"{where}.toCIDR[{k}]", text(cidr), [], "CIDR")
             for k, item in enumerate(as_list(r.get("toCIDRSet"))):
                 s = as_map(item)
+                if not text(s.get("cidr")) and text(s.get("cidrGroupRef")):
+                    yield (f"{obj.ref} {where}.toCIDRSet[{k}] allows egress to CiliumCIDRGroup "
+                           f"{text(s.get('cidrGroupRef'))}, whose CIDRs the pack cannot see; it cannot be shown "
+                           f"to stay in {jur} (list the CIDRs in the policy)")
+                    continue
                 yield from _cidr_findings(ctx, obj, f"{where}.toCIDRSet[{k}]", text(s.get("cidr")),
                                           [text(e) for e in as_list(s.get("except"))], "CIDR")
             for k, fqdn in enumerate(as_list(r.get("toFQDNs"))):
