@@ -5,8 +5,9 @@ or ``{}``) allows every destination; an ipBlock's ``except`` list can leave fore
 ``world`` entity is 0.0.0.0/0 and an L4-only Cilium rule allows every peer on its ports; ANP/BANP ``Allow`` and
 ClusterNetworkPolicy ``Accept`` rules open their ``networks`` and ``domainNames``.
 
-Narrow foreign destinations in a policy that carries transfer annotations are left to the stack rules
-(``transfer-valid`` checks the approval, ``no-cross-border-path`` the path); the world never is.
+Destinations inside other jurisdictions' catalogued networks, in a policy that carries transfer annotations,
+are left to the stack rules (``transfer-valid`` checks the approval, ``no-cross-border-path`` the path);
+unattributed space (the Internet) never is.
 """
 
 from __future__ import annotations
