@@ -260,21 +260,18 @@ def stack_config(
             workloads.append(w)
             by_ref[f"{ns}/{wname}"] = w
 
-    # East-west traffic: each workload calls the nearest earlier server in its namespace, and the first
-    # workload of every namespace calls the first server of the previous namespace.
-    refs = list(by_ref)
-    servers = [r for r in refs if "ports" in by_ref[r]]
-    for ref in refs:
-        w = by_ref[ref]
-        ns = w["namespace"]
-        same_ns = [s for s in servers if by_ref[s]["namespace"] == ns and refs.index(s) < refs.index(ref)]
-        targets = same_ns[-1:]
-        if not same_ns:
-            earlier = [s for s in servers if refs.index(s) < refs.index(ref)]
-            targets = earlier[-1:]
-        for target in targets:
+    # East-west traffic: each workload calls the nearest earlier server in its namespace; the first workloads
+    # of a namespace call the last server declared before them (in the previous namespace).
+    last_server: str | None = None
+    last_in_ns: dict[str, str] = {}
+    for ref, w in by_ref.items():
+        target = last_in_ns.get(w["namespace"], last_server)
+        if target is not None:
             w["egress"].append({"name": "upstream", "workload": target, "ports": [{"port": HTTP_PORT}]})
             by_ref[target].setdefault("ingressFrom", []).append(ref)
+        if "ports" in w:
+            last_server = last_in_ns[w["namespace"]] = ref
+    refs = list(by_ref)
 
     storage = [
         {
@@ -360,9 +357,7 @@ def _iso(when: datetime) -> str:
 # ----------------------------------------------------------------------------------- plain manifests
 
 
-def _meta(
-    name: str, namespace: str | None, stack: str, jur: str, extra: dict[str, str] | None = None
-) -> dict:
+def _meta(name: str, namespace: str | None, stack: str, jur: str, extra: dict[str, str] | None = None) -> dict:
     meta: dict[str, Any] = {
         "name": name,
         "labels": {labels.STACK: stack, labels.JURISDICTION: jur, **(extra or {})},
@@ -383,9 +378,7 @@ def plain_manifests(name: str, config: dict[str, Any], catalog: Catalog) -> list
         ns = tenant["namespace"]
         ns_labels = {labels.GOVERNED: "true", labels.PSA_ENFORCE: "restricted"}
         ns_labels.update({labels.data_class_label(d): "true" for d in tenant["dataClasses"]})
-        objects.append(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, None, name, jur_id, ns_labels)}
-        )
+        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, None, name, jur_id, ns_labels)})
         objects.append(
             {
                 "apiVersion": "networking.k8s.io/v1",
@@ -406,9 +399,7 @@ def plain_manifests(name: str, config: dict[str, Any], catalog: Catalog) -> list
                         {
                             "to": [
                                 {
-                                    "namespaceSelector": {
-                                        "matchLabels": {labels.METADATA_NAME: "kube-system"}
-                                    },
+                                    "namespaceSelector": {"matchLabels": {labels.METADATA_NAME: "kube-system"}},
                                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                                 }
                             ],
@@ -433,11 +424,7 @@ def plain_manifests(name: str, config: dict[str, Any], catalog: Catalog) -> list
                 "reclaimPolicy": tier.get("reclaimPolicy", "Delete"),
                 "volumeBindingMode": "WaitForFirstConsumer",
                 "allowedTopologies": [
-                    {
-                        "matchLabelExpressions": [
-                            {"key": provider.zone_topology_key, "values": cluster["zones"]}
-                        ]
-                    }
+                    {"matchLabelExpressions": [{"key": provider.zone_topology_key, "values": cluster["zones"]}]}
                 ],
             }
         )
@@ -484,9 +471,7 @@ def _transfer_policies(t: dict[str, Any], stack: str, jur: str) -> Iterator[dict
                 "egress": [
                     {
                         "to": [{"ipBlock": {"cidr": cidr}} for cidr in dest["cidrs"]],
-                        "ports": [
-                            {"port": p["port"], "protocol": p.get("protocol", "TCP")} for p in dest["ports"]
-                        ],
+                        "ports": [{"port": p["port"], "protocol": p.get("protocol", "TCP")} for p in dest["ports"]],
                     }
                 ],
             },
@@ -512,9 +497,7 @@ def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str
     if w.get("command"):
         container["command"] = w["command"]
     if w.get("ports"):
-        container["ports"] = [
-            {"name": p["name"], "containerPort": p["port"], "protocol": "TCP"} for p in w["ports"]
-        ]
+        container["ports"] = [{"name": p["name"], "containerPort": p["port"], "protocol": "TCP"} for p in w["ports"]]
     pod: dict[str, Any] = {
         "automountServiceAccountToken": False,
         "containers": [container],
@@ -522,11 +505,7 @@ def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str
             "nodeAffinity": {
                 "requiredDuringSchedulingIgnoredDuringExecution": {
                     "nodeSelectorTerms": [
-                        {
-                            "matchExpressions": [
-                                {"key": labels.REGION, "operator": "In", "values": cluster["regions"]}
-                            ]
-                        }
+                        {"matchExpressions": [{"key": labels.REGION, "operator": "In", "values": cluster["regions"]}]}
                     ]
                 }
             }
@@ -543,8 +522,7 @@ def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str
     if volumes and kind != "StatefulSet":
         container["volumeMounts"] = [{"name": v["name"], "mountPath": v["mountPath"]} for v in volumes]
         pod["volumes"] = [
-            {"name": v["name"], "persistentVolumeClaim": {"claimName": f"{wname}-{v['name']}"}}
-            for v in volumes
+            {"name": v["name"], "persistentVolumeClaim": {"claimName": f"{wname}-{v['name']}"}} for v in volumes
         ]
         for v in volumes:
             yield {
@@ -618,9 +596,7 @@ def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str
             }
             egress_rules.append({"to": [peer], "ports": ports})
         elif "cidrs" in need:
-            egress_rules.append(
-                {"to": [{"ipBlock": {"cidr": cidr}} for cidr in need["cidrs"]], "ports": ports}
-            )
+            egress_rules.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in need["cidrs"]], "ports": ports})
         # A plain NetworkPolicy cannot name domains; hand-written setups leave them to a proxy.
     if egress_rules:
         yield {
@@ -650,9 +626,7 @@ def _workload_objects(w: dict[str, Any], stack: str, jur: str, cluster: dict[str
             "spec": {
                 "podSelector": {"matchLabels": select},
                 "policyTypes": ["Ingress"],
-                "ingress": [
-                    {"from": peers, "ports": [{"port": p["port"], "protocol": "TCP"} for p in w["ports"]]}
-                ],
+                "ingress": [{"from": peers, "ports": [{"port": p["port"], "protocol": "TCP"} for p in w["ports"]]}],
             },
         }
 
@@ -673,9 +647,7 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
 def make_project_root(root: Path) -> Path:
     """A project root whose ``stacks/`` holds only the fleet: Pulumi.yaml copied, infra/policies symlinked."""
     (root / "stacks").mkdir(parents=True, exist_ok=True)
-    (root / "Pulumi.yaml").write_text(
-        (PROJECT_ROOT / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    (root / "Pulumi.yaml").write_text((PROJECT_ROOT / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     for link, target in (
         (root / "infra", PROJECT_ROOT / "infra"),
         (root / "policies", PROJECT_ROOT / "policies"),
@@ -715,36 +687,41 @@ def generate(
     for i in range(shape.stacks):
         name, config = stack_config(i, shape, catalog, at=at)
         names.append(name)
-        header = (
-            f"# Generated by bench/fleet.py: {shape.namespaces} namespaces x {shape.workloads} workloads.\n"
-        )
-        (root / "stacks" / f"Pulumi.{name}.yaml").write_text(
-            header + _dump({"config": config}), encoding="utf-8"
-        )
+        header = f"# Generated by bench/fleet.py: {shape.namespaces} namespaces x {shape.workloads} workloads.\n"
+        (root / "stacks" / f"Pulumi.{name}.yaml").write_text(header + _dump({"config": config}), encoding="utf-8")
         if with_manifests:
             target = manifests_dir / name
             target.mkdir(parents=True, exist_ok=True)
             for obj in plain_manifests(name, config, catalog):
                 (target / manifest_file_name(obj)).write_text(_dump(obj), encoding="utf-8")
                 objects += 1
-    return GeneratedFleet(
-        root, manifests_dir, tuple(names), objects, shape.stacks * shape.workloads_per_stack
-    )
+    return GeneratedFleet(root, manifests_dir, tuple(names), objects, shape.stacks * shape.workloads_per_stack)
+
+
+def plain_object_count(shape: FleetShape, catalog: Catalog | None = None) -> int:
+    catalog = catalog or default_catalog()
+    return sum(len(plain_manifests(*stack_config(i, shape, catalog), catalog)) for i in range(shape.stacks))
 
 
 def shape_for_objects(target: int, *, stacks: int = 1, namespaces: int = 5) -> FleetShape:
-    """The shape whose plain manifests come closest to ``target`` objects (for the 250/1,250/5,000 series)."""
+    """The shape whose plain manifests come closest to ``target`` objects (for the 250/1,250/5,000 series);
+    the count grows with the workloads per namespace, so bisect on that."""
     catalog = default_catalog()
-    best: tuple[int, FleetShape] | None = None
-    for k in range(1, 400):
-        shape = FleetShape(stacks, namespaces, k)
-        count = sum(len(plain_manifests(*stack_config(i, shape, catalog), catalog)) for i in range(stacks))
-        if best is None or abs(count - target) < best[0]:
-            best = (abs(count - target), shape)
-        if count >= target:
-            break
-    assert best is not None
-    return best[1]
+
+    def count(k: int) -> int:
+        return plain_object_count(FleetShape(stacks, namespaces, k), catalog)
+
+    lo, hi = 1, 2
+    while count(hi) < target:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if count(mid) < target:
+            lo = mid
+        else:
+            hi = mid
+    best = min((lo, hi), key=lambda k: abs(count(k) - target))
+    return FleetShape(stacks, namespaces, best)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

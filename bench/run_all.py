@@ -1,0 +1,499 @@
+"""All benchmarks, side by side with what users would run instead, measured in one run on one machine.
+
+1. render: ``sovereign render`` time per resource against the floor, a bare program that registers the same
+   number of ConfigMaps under the SDK's mock runtime (``bench/mock_floor.py``), both in fresh processes;
+2. check: ``sovereign check --manifests DIR`` (policy pack + connectivity proof) against
+   ``checkov -d DIR --framework kubernetes`` on the same plain manifests (250 / 1,250 / 5,000 objects), wall
+   time and peak memory;
+3. connectivity: ``bench/connectivity_bench.py`` (owned by the connectivity engine) against
+   network-config-analyzer at 1k and 3k pods;
+4. fleet: 50 stacks x 200 workloads rendered and checked with ``sovereign check --all --jobs 2``.
+
+Then PASS/FAIL per target. ``--quick`` runs a small subset (smoke test); ``--repeat N`` takes medians of N runs.
+Figures go to stdout and, with ``--json FILE``, to a JSON file.
+
+Usage: ``.venv/bin/python bench/run_all.py [--quick] [--repeat 3] [--only render,check,connectivity,fleet]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import fleet  # noqa: E402
+from checkov_venv import CHECKOV_VERSION, ensure_checkov  # noqa: E402
+from measure import Measurement, run_measured  # noqa: E402
+
+PYTHON = sys.executable
+SOVEREIGN = [PYTHON, "-m", "sovereign"]
+AT = "2026-11-25T12:00:00Z"
+"""Fixed evaluation time: transfers in the generated fleet are valid then, and runs are comparable."""
+
+RENDER_TARGET = 1.3
+CHECKOV_SPEEDUP_TARGET = 10.0
+CHECKOV_TARGET_OBJECTS = 1250
+FLEET_TARGET_S = 300.0
+
+CHECK_SIZES = (250, 1250, 5000)
+RENDER_WORKLOADS = (10, 20, 40)
+"""Workloads per namespace (10 namespaces) of the render series: about 500, 1,000 and 2,000 resources."""
+FLEET_SHAPE = fleet.FleetShape(stacks=50, namespaces=10, workloads=20)
+
+QUICK_CHECK_SIZES = (250,)
+QUICK_RENDER_WORKLOADS = (10,)
+QUICK_FLEET_SHAPE = fleet.FleetShape(stacks=4, namespaces=4, workloads=5)
+
+
+# --------------------------------------------------------------------------------------------- plumbing
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("MemTotal"):
+                mem_kb = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "checkov": CHECKOV_VERSION,
+    }
+
+
+def load_now() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+@dataclass
+class Series:
+    """Repeated measurements of one command; figures are medians."""
+
+    label: str
+    runs: list[Measurement] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(m.wall_s for m in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(m.cpu_s for m in self.runs)
+
+    @property
+    def rss(self) -> float:
+        return statistics.median(m.max_rss_mb for m in self.runs)
+
+    @property
+    def tree(self) -> float:
+        return statistics.median(m.tree_peak_mb for m in self.runs)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "runs": len(self.runs),
+            "wall_s": round(self.wall, 3),
+            "wall_s_all": [round(m.wall_s, 3) for m in self.runs],
+            "cpu_s": round(self.cpu, 3),
+            "max_rss_mb": round(self.rss, 1),
+            "tree_peak_mb": round(self.tree, 1),
+        }
+
+
+def repeat(label: str, times: int, fn: Callable[[], Measurement], ok: Callable[[Measurement], bool]) -> Series:
+    series = Series(label)
+    for i in range(times):
+        m = fn()
+        if not ok(m):
+            raise RuntimeError(
+                f"{label}: run {i + 1} failed (exit {m.returncode}):\n{m.stderr[-3000:]}\n{m.stdout[-2000:]}"
+            )
+        series.runs.append(m)
+        log(f"  {label}: {m.wall_s:.2f} s wall, {m.cpu_s:.2f} s cpu, {m.tree_peak_mb:.0f} MB")
+    return series
+
+
+def plain_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def sovereign_env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SOVEREIGN_ROOT"] = str(root)
+    env["SOVEREIGN_AT"] = AT
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+# ------------------------------------------------------------------------------------------------ render
+
+
+_RENDER_LINE = re.compile(r"^(?P<stack>\S+): (?P<resources>\d+) resources, (?P<manifests>\d+) manifests")
+
+
+def bench_render(work: Path, workloads: Sequence[int], times: int) -> list[dict[str, Any]]:
+    """``sovereign render`` of one generated stack vs the mock floor registering as many resources."""
+    rows = []
+    floor_env = plain_env()
+    for k in workloads:
+        shape = fleet.FleetShape(stacks=1, namespaces=10, workloads=k)
+        gen = fleet.generate(work / f"render-{k}", shape, with_manifests=False, at=fleet.evaluation_time(AT))
+        env = sovereign_env(gen.root)
+        out = work / f"render-{k}" / "out"
+        stack = gen.stacks[0]
+
+        def render(out: Path = out, env: dict[str, str] = env, stack: str = stack) -> Measurement:
+            return run_measured([*SOVEREIGN, "render", stack, "--out", str(out), "--jobs", "1"], env=env, cwd=work)
+
+        log(f"render: {stack} ({shape.workloads_per_stack} workloads)")
+        series = repeat(f"render {stack}", times, render, lambda m: m.returncode == 0)
+        match = next((m for line in series.runs[0].stdout.splitlines() if (m := _RENDER_LINE.match(line))), None)
+        if match is None:
+            raise RuntimeError(f"render printed no summary line:\n{series.runs[0].stdout}")
+        resources = int(match["resources"])
+        floor = repeat(
+            f"mock floor {resources} ConfigMaps",
+            times,
+            lambda n=resources: run_measured([PYTHON, str(BENCH / "mock_floor.py"), str(n)], env=floor_env),
+            lambda m: m.returncode == 0,
+        )
+        rows.append(
+            {
+                "stack": stack,
+                "workloads": shape.workloads_per_stack,
+                "resources": resources,
+                "manifests": int(match["manifests"]),
+                "render": series.summary(),
+                "floor": floor.summary(),
+                "render_ms_per_resource": round(1000 * series.wall / resources, 2),
+                "floor_ms_per_resource": round(1000 * floor.wall / resources, 2),
+                "render_cpu_ms_per_resource": round(1000 * series.cpu / resources, 2),
+                "floor_cpu_ms_per_resource": round(1000 * floor.cpu / resources, 2),
+                "ratio_wall": round(series.wall / floor.wall, 2),
+                "ratio_cpu": round(series.cpu / floor.cpu, 2),
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------- check
+
+
+def bench_check(work: Path, sizes: Sequence[int], times: int) -> list[dict[str, Any]]:
+    """``sovereign check --manifests`` vs ``checkov -d`` on the same directory of plain manifests."""
+    checkov = ensure_checkov(log=log)
+    env = sovereign_env(ROOT)
+    ck_env = plain_env()
+    rows = []
+    for target in sizes:
+        shape = fleet.shape_for_objects(target)
+        gen = fleet.generate(work / f"check-{target}", shape, at=fleet.evaluation_time(AT))
+        directory = gen.manifests / gen.stacks[0]
+        objects = len(list(directory.glob("*.yaml")))
+        report = work / f"check-{target}" / "report.json"
+        log(f"check: {objects} objects ({shape})")
+        ours = repeat(
+            f"sovereign check {objects} objects",
+            times,
+            lambda d=directory, r=report: run_measured(
+                [*SOVEREIGN, "check", "--manifests", str(d), "--format", "json", "--output", str(r)],
+                env=env,
+                cwd=work,
+            ),
+            lambda m: m.returncode in (0, 1),  # 1 = violations found (undeclared transfers in plain manifests)
+        )
+        findings = _sovereign_findings(report)
+        theirs = repeat(
+            f"checkov {objects} objects",
+            times,
+            lambda d=directory: run_measured(
+                [str(checkov), "-d", str(d), "--framework", "kubernetes", "--skip-download", "--compact"],
+                env=ck_env,
+                cwd=work,
+            ),
+            lambda m: m.returncode in (0, 1),  # 1 = failed checks
+        )
+        rows.append(
+            {
+                "objects": objects,
+                "shape": asdict(shape),
+                "sovereign": ours.summary(),
+                "sovereign_violations": findings,
+                "checkov": theirs.summary(),
+                "checkov_results": _checkov_counts(theirs.runs[0].stdout),
+                "speedup_wall": round(theirs.wall / ours.wall, 2),
+                "memory_ratio": round(theirs.tree / ours.tree, 2) if ours.tree else None,
+            }
+        )
+    return rows
+
+
+def _sovereign_findings(report: Path) -> int | None:
+    try:
+        doc = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stacks = doc.get("stacks", [])
+    return sum(len(s.get("violations", [])) for s in stacks) if isinstance(stacks, list) else None
+
+
+def _checkov_counts(stdout: str) -> dict[str, int]:
+    match = re.search(r"Passed checks: (\d+), Failed checks: (\d+)", stdout)
+    return {"passed": int(match[1]), "failed": int(match[2])} if match else {}
+
+
+# ------------------------------------------------------------------------------------------ connectivity
+
+
+def bench_connectivity(sizes: Sequence[int]) -> list[dict[str, Any]]:
+    """Run the connectivity helper's benchmark (it owns the cluster generator and the NCA comparison)."""
+    script = BENCH / "connectivity_bench.py"
+    if not script.is_file():
+        log("connectivity: bench/connectivity_bench.py not present; skipped")
+        return []
+    argv = [PYTHON, str(script), "--sizes", ",".join(str(s) for s in sizes)]
+    log(f"connectivity: {' '.join(argv[1:])}")
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: S603
+    if proc.returncode != 0:
+        raise RuntimeError(f"connectivity_bench.py failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    rows = []
+    for line in proc.stdout.splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and "pods" in doc:
+            rows.append(doc)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------- fleet
+
+
+def bench_fleet(work: Path, shape: fleet.FleetShape, jobs: int) -> dict[str, Any]:
+    """Render and check every stack of a generated fleet, ``jobs`` stacks at a time."""
+    gen = fleet.generate(work / "fleet", shape, with_manifests=False, at=fleet.evaluation_time(AT))
+    env = sovereign_env(gen.root)
+    out = work / "fleet" / "out"
+    report = work / "fleet" / "report.json"
+    log(f"fleet: {shape.stacks} stacks x {shape.workloads_per_stack} workloads, --jobs {jobs}")
+    m = run_measured(
+        [
+            *SOVEREIGN,
+            "check",
+            "--all",
+            "--render-dir",
+            str(out),
+            "--jobs",
+            str(jobs),
+            "--format",
+            "json",
+            "--output",
+            str(report),
+        ],
+        env=env,
+        cwd=work,
+        timeout=3 * 3600,
+    )
+    if m.returncode not in (0, 1):
+        raise RuntimeError(f"fleet check failed ({m.returncode}):\n{m.stderr[-3000:]}")
+    log(f"  fleet: {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s cpu, {m.tree_peak_mb:.0f} MB")
+    resources = 0
+    try:
+        doc = json.loads(report.read_text(encoding="utf-8"))
+        resources = sum(int(s.get("resources", 0)) for s in doc.get("stacks", []))
+    except (OSError, ValueError, TypeError):
+        pass
+    return {
+        "stacks": shape.stacks,
+        "workloads_per_stack": shape.workloads_per_stack,
+        "jobs": jobs,
+        "resources": resources,
+        "violations": _sovereign_findings(report),
+        "wall_s": round(m.wall_s, 1),
+        "cpu_s": round(m.cpu_s, 1),
+        "max_rss_mb": round(m.max_rss_mb, 1),
+        "tree_peak_mb": round(m.tree_peak_mb, 1),
+    }
+
+
+# ----------------------------------------------------------------------------------------------- targets
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    render = results.get("render") or []
+    if render:
+        worst = max(render, key=lambda r: r["ratio_wall"])
+        out.append(
+            {
+                "target": f"render overhead <= {RENDER_TARGET}x the bare mock registration",
+                "measured": f"{worst['ratio_wall']}x wall ({worst['ratio_cpu']}x CPU) at "
+                f"{worst['resources']} resources: {worst['render_ms_per_resource']} vs "
+                f"{worst['floor_ms_per_resource']} ms/resource",
+                "pass": worst["ratio_wall"] <= RENDER_TARGET,
+            }
+        )
+    check = results.get("check") or []
+    if check:
+        row = min(check, key=lambda r: abs(r["objects"] - CHECKOV_TARGET_OBJECTS))
+        out.append(
+            {
+                "target": f"check of {CHECKOV_TARGET_OBJECTS:,} objects >= {CHECKOV_SPEEDUP_TARGET}x faster "
+                "than Checkov",
+                "measured": f"{row['speedup_wall']}x at {row['objects']} objects: sovereign "
+                f"{row['sovereign']['wall_s']} s vs Checkov {row['checkov']['wall_s']} s",
+                "pass": row["speedup_wall"] >= CHECKOV_SPEEDUP_TARGET,
+            }
+        )
+    fleet_row = results.get("fleet")
+    if fleet_row:
+        out.append(
+            {
+                "target": f"{fleet_row['stacks']}-stack fleet rendered and checked in <= {FLEET_TARGET_S:.0f} s "
+                f"on {fleet_row['jobs']} jobs",
+                "measured": f"{fleet_row['wall_s']} s ({fleet_row['resources']} resources)",
+                "pass": fleet_row["wall_s"] <= FLEET_TARGET_S,
+            }
+        )
+    return out
+
+
+# -------------------------------------------------------------------------------------------------- main
+
+
+def print_summary(results: dict[str, Any]) -> None:
+    p = print
+    mach = results["machine"]
+    p(f"machine: {mach['nproc']} cores, {mach['cpu']}, {mach['memory_gib']} GiB, Python {mach['python']}")
+    p(
+        f"started {results['started']} (load {results['load_start']}), finished {results['finished']} "
+        f"(load {results['load_end']}); medians of {results['repeat']} run(s)"
+    )
+    if results.get("render"):
+        p("\nrender vs bare mock registration (fresh process each; wall | CPU per resource)")
+        for r in results["render"]:
+            p(
+                f"  {r['resources']:>6} resources: render {r['render_ms_per_resource']:>6} ms | "
+                f"{r['render_cpu_ms_per_resource']:>6} ms   floor {r['floor_ms_per_resource']:>6} ms | "
+                f"{r['floor_cpu_ms_per_resource']:>6} ms   ratio {r['ratio_wall']}x wall, {r['ratio_cpu']}x CPU"
+            )
+    if results.get("check"):
+        p("\ncheck (policy pack + connectivity proof) vs Checkov on the same manifests")
+        for r in results["check"]:
+            s, c = r["sovereign"], r["checkov"]
+            p(
+                f"  {r['objects']:>6} objects: sovereign {s['wall_s']:>7} s {s['tree_peak_mb']:>6.0f} MB   "
+                f"checkov {c['wall_s']:>7} s {c['tree_peak_mb']:>6.0f} MB   {r['speedup_wall']}x faster"
+            )
+    if results.get("connectivity"):
+        p("\nconnectivity proof vs network-config-analyzer")
+        for r in results["connectivity"]:
+            nca = f"NCA {r['nca_s']} s ({r['nca_over_ours']}x)" if "nca_s" in r else "NCA not run"
+            p(f"  {r['pods']:>6} pods: {r['total_s']} s, {r.get('peak_rss_mib')} MiB   {nca}")
+    if results.get("fleet"):
+        f = results["fleet"]
+        p(
+            f"\nfleet: {f['stacks']} stacks x {f['workloads_per_stack']} workloads ({f['resources']} resources), "
+            f"--jobs {f['jobs']}: {f['wall_s']} s wall, {f['cpu_s']} s CPU, {f['tree_peak_mb']:.0f} MB peak"
+        )
+    p("\ntargets")
+    for v in results["verdicts"]:
+        p(f"  {'PASS' if v['pass'] else 'FAIL'}  {v['target']}: {v['measured']}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run_all.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run each (smoke test)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per measurement (default 3; quick 1)")
+    parser.add_argument("--only", default="render,check,connectivity,fleet", help="comma-separated sections")
+    parser.add_argument("--check-sizes", help="objects per check run, e.g. 250,1250,5000")
+    parser.add_argument("--connectivity-sizes", help="pods, e.g. 1000,3000")
+    parser.add_argument("--fleet-stacks", type=int, help="stacks in the fleet run (default 50)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel stacks in the fleet run")
+    parser.add_argument("--work", type=Path, help="keep generated files here (default: a temp dir)")
+    parser.add_argument("--json", type=Path, help="also write all figures to this JSON file")
+    args = parser.parse_args(argv)
+    times = args.repeat or (1 if args.quick else 3)
+    sections = {s.strip() for s in args.only.split(",") if s.strip()}
+    check_sizes = (
+        tuple(int(s) for s in args.check_sizes.split(","))
+        if args.check_sizes
+        else (QUICK_CHECK_SIZES if args.quick else CHECK_SIZES)
+    )
+    conn_sizes = (
+        tuple(int(s) for s in args.connectivity_sizes.split(","))
+        if args.connectivity_sizes
+        else ((1000,) if args.quick else (1000, 3000))
+    )
+    shape = QUICK_FLEET_SHAPE if args.quick else FLEET_SHAPE
+    if args.fleet_stacks:
+        shape = fleet.FleetShape(args.fleet_stacks, shape.namespaces, shape.workloads)
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="sovereign-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "load_start": load_now(),
+        "repeat": times,
+        "quick": args.quick,
+    }
+    started = time.perf_counter()
+    try:
+        if "render" in sections:
+            results["render"] = bench_render(work, QUICK_RENDER_WORKLOADS if args.quick else RENDER_WORKLOADS, times)
+        if "check" in sections:
+            results["check"] = bench_check(work, check_sizes, times)
+        if "connectivity" in sections:
+            results["connectivity"] = bench_connectivity(conn_sizes)
+        if "fleet" in sections:
+            results["fleet"] = bench_fleet(work, shape, args.jobs)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    results["finished"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    results["load_end"] = load_now()
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    results["verdicts"] = verdicts(results)
+    print_summary(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
