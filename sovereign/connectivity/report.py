@@ -184,6 +184,8 @@ class ConnectivityReport:
             raise InputError(QUERY_SOURCE, ["to"], "NS/NAME of a workload, pod or Service, or an IP address", dst)
         out: list[tuple[int, int | None]] = []
         sport = next((p for p in svc.ports if p.protocol == proto and (port is None or p.port == port)), None)
+        if port is not None and sport is None:
+            return []  # not a port of this Service: nothing listens there
         backends = u.service_mask(ns, name)
         for b in iter_bits(backends):
             target: int | None = port

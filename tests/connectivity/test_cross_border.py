@@ -176,6 +176,8 @@ def test_service_query_resolves_target_port_on_backends() -> None:
     assert r.query("a/web", "a/db-svc", 5432, "TCP").allowed  # the Service resolves to backends + targetPort
     assert allowed(r, "a/web", "a/db", 15432)
     assert not allowed(r, "a/web", "a/db", 5432)  # workload a/db itself on 5432 is denied
+    ans = r.query("a/web", "a/db-svc", 80, "TCP")
+    assert not ans.allowed and "no backends" in ans.reason  # 80 is not a port of the Service
 
 
 def test_selectorless_service_uses_endpointslice_addresses() -> None:

@@ -8,12 +8,13 @@ cluster and ICMP not compared.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 
 from sovereign.connectivity import CniParams, analyze
 from sovereign.stackconfig.model import PolicyApi
@@ -31,6 +32,9 @@ CNI = CniParams(
 )
 
 EXAMPLES = {"count": 0}
+MAX_EXAMPLES = 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 40
+"""Default stays well under a minute; ``HYPOTHESIS_PROFILE=long`` for the long run. Set per test, not as a
+global profile, so other suites' hypothesis settings are untouched."""
 
 
 def _diff(ours: dict[Any, Any], theirs: dict[Any, Any]) -> str:
@@ -41,6 +45,7 @@ def _diff(ours: dict[Any, Any], theirs: dict[Any, Any]) -> str:
     return "\n".join(lines[:30])
 
 
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters.cluster())
 def test_engine_agrees_with_nca(objs: list[dict[str, Any]]) -> None:
     EXAMPLES["count"] += 1
