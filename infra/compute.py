@@ -194,7 +194,9 @@ def workload_manifest(args: ComputeArgs, w: Workload) -> dict[str, Any]:
             spec["volumeClaimTemplates"] = claims
         return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta, "spec": spec}
     if w.kind is WorkloadKind.JOB:
-        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"template": template}}
+        # A real `pulumi up` would otherwise block until the (hours-long) training Job completes.
+        job_meta = {**meta, "annotations": {labels.PULUMI_SKIP_AWAIT: "true"}}
+        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": job_meta, "spec": {"template": template}}
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",

@@ -17,8 +17,7 @@ MAX_NETWORKS_PER_PEER = 25
 """ANP/CNP ``networks`` peers hold at most 25 CIDRs."""
 FIRST_PORT, LAST_PORT = 1, 65535
 
-CILIUM_NAMESPACE_LABEL = "k8s:io.kubernetes.pod.namespace"
-"""Cilium's own endpoint label for a pod's namespace (not one of ours, so not in sovereign.labels)."""
+CILIUM_NAMESPACE_LABEL = labels.CILIUM_NAMESPACE
 
 
 def np_ports(ports: tuple[PortSpec, ...]) -> list[dict[str, Any]]:

@@ -33,6 +33,10 @@ PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version"
 PSA_AUDIT = "pod-security.kubernetes.io/audit"
 PSA_WARN = "pod-security.kubernetes.io/warn"
+CILIUM_NAMESPACE = "k8s:io.kubernetes.pod.namespace"
+"""Cilium's endpoint label for a pod's namespace; pods cannot set it themselves, so selectors can trust it."""
+PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
+"""pulumi-kubernetes waits for a Job to complete unless this annotation is "true"."""
 
 
 def data_class_label(data_class: str) -> str:
