@@ -1,0 +1,159 @@
+"""``sovereign diff``: residency posture first, then resources; crafted before/after renders and a git base."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_STACK, run_cli
+
+AT = "2026-11-25"
+
+
+def _edit(preview: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(preview.read_text())
+    edit(doc)
+    preview.write_text(json.dumps(doc, indent=4, sort_keys=True) + "\n")
+
+
+def _step(doc: dict, suffix: str) -> dict:
+    return next(s for s in doc["steps"] if s["urn"].endswith(suffix))
+
+
+def craft_head(doc: dict) -> None:
+    """The change under review: egress to a US network, backups moved, the transfer about to end, a secret
+    deleted and a config map added."""
+    np = _step(doc, "NetworkPolicy::egress-registry")["newState"]["inputs"]
+    np["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"] = "10.30.0.0/16"
+    bsl = _step(doc, "BackupStorageLocation::backup-primary")["newState"]["inputs"]
+    bsl["spec"]["config"]["region"] = "cn-northwest-1"
+    transfers = json.loads(doc["config"]["sovereign-clusters:transfers"])
+    transfers[0]["validUntil"] = "2026-12-10T00:00:00Z"
+    doc["config"]["sovereign-clusters:transfers"] = json.dumps(transfers, sort_keys=True, separators=(",", ":"))
+    secret = _step(doc, "Secret::registry-token")
+    doc["steps"].remove(secret)
+    extra = json.loads(json.dumps(secret))
+    extra["urn"] = extra["newState"]["urn"] = secret["urn"].replace("Secret::registry-token", "ConfigMap::settings")
+    extra["newState"]["type"] = "kubernetes:core/v1:ConfigMap"
+    extra["newState"]["inputs"] = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mode": "strict"},
+                                   "metadata": {"name": "settings", "namespace": "model-registry"}}
+    doc["steps"].append(extra)
+
+
+@pytest.fixture
+def before_after(rendered: Path, tmp_path: Path) -> tuple[Path, Path]:
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(rendered, base)
+    shutil.copytree(rendered, head)
+    _edit(head / FIXTURE_STACK / "preview.json", craft_head)
+    return base, head
+
+
+def test_diff_json_posture(before_after: tuple[Path, Path], session_project: Path) -> None:
+    base, head = before_after
+    result = run_cli("diff", base, head, "--format", "json", "--no-policy", "--at", AT, root=session_project)
+    assert result.returncode == 1, result.stderr  # an unapproved cross-border flow was added
+    doc = json.loads(result.stdout)
+    (stack,) = doc["stacks"]
+    assert stack["stack"] == FIXTURE_STACK and stack["status"] == "changed"
+    posture = stack["posture"]
+    opened = {(e["workload"], e["destination"], e["jurisdiction"], e["protocol"], e["ports"])
+              for e in posture["egressOpened"]}
+    closed = {(e["workload"], e["destination"], e["jurisdiction"]) for e in posture["egressClosed"]}
+    assert ("model-registry/registry", "10.30.0.0/16", "us", "TCP", "443") in opened
+    assert ("model-registry/registry", "10.10.20.0/24", "cn") in closed
+    (flow,) = posture["crossBorderFlowsAdded"]
+    assert (flow["source"], flow["destination"], flow["destination_jurisdiction"], flow["approval"]) == (
+        "model-registry/registry", "10.30.0.0/16", "us", "")
+    assert posture["crossBorderFlowsRemoved"] == []  # the approved EU transfer path is unchanged
+    assert posture["storageAndBackupsMoved"] == [{
+        "kind": "BackupStorageLocation", "name": "velero/primary", "field": "config region",
+        "old": "cn-north-1", "new": "cn-northwest-1"}]
+    (expiring,) = posture["transfersExpiring"]
+    assert expiring["id"] == "weights-to-eu" and expiring["daysLeft"] == 15
+    assert [(c["field"], c["new"]) for c in posture["transfersChanged"]] == [
+        ("valid_until", "2026-12-10T00:00:00+00:00")]
+    ops = {(r["op"], r["name"]) for r in stack["resources"]}
+    assert ops == {("create", "settings"), ("delete", "registry-token"), ("update", "egress-registry"),
+                   ("update", "backup-primary")}
+    update = next(r for r in stack["resources"] if r["name"] == "egress-registry")
+    assert update["properties"] == [{"path": "spec.egress[0].to[0].ipBlock.cidr", "kind": "update",
+                                     "old": "10.10.20.0/24", "new": "10.30.0.0/16"}]
+
+
+def test_diff_markdown_posture_first_with_a_flow_map(before_after: tuple[Path, Path], session_project: Path) -> None:
+    base, head = before_after
+    result = run_cli("diff", base, head, "--no-policy", "--at", AT, root=session_project)
+    out = result.stdout
+    assert out.startswith("## Residency diff:")
+    assert out.index("### Posture") < out.index("### Resource changes")
+    assert out.index("```mermaid") < out.index("### Posture")
+    mermaid = out[out.index("```mermaid") + len("```mermaid\n"): out.index("```", out.index("```mermaid") + 3)]
+    assert mermaid.startswith("flowchart LR\n")
+    assert 'j_cn -->|"CAC-SA-2026-0042 · model-weights · until 2026-12-10"| j_eu' in mermaid
+    assert 'j_cn -.->|"NO APPROVAL: model-registry/registry TCP/443"| j_us' in mermaid
+    assert "linkStyle 1 stroke:#d73a49" in mermaid
+    assert "| ⚠️ expiring | weights-to-eu |" in out
+    assert "~     spec.egress[0].to[0].ipBlock.cidr: \"10.10.20.0/24\" => \"10.30.0.0/16\"" in out
+
+
+def test_diff_reports_policy_results_changed(before_after: tuple[Path, Path], session_project: Path,
+                                             test_pack: Path) -> None:
+    base, head = before_after
+    result = run_cli("diff", base, head, "--format", "json", "--policy-pack", test_pack, "--at", AT,
+                     root=session_project)
+    posture = json.loads(result.stdout)["stacks"][0]["posture"]
+    added = [(v["policy"], v["resource"]["name"], v["message"]) for v in posture["policyAdded"]]
+    assert added == [("egress-in-jurisdiction", "egress-registry",
+                      "egress[0].to[0] 10.30.0.0/16 leaves the jurisdiction")]
+    assert posture["policyResolved"] == []
+
+
+def test_identical_renders_show_no_change(rendered: Path, session_project: Path) -> None:
+    result = run_cli("diff", rendered, rendered, "--no-policy", "--at", AT, root=session_project)
+    assert result.returncode == 0
+    assert "No residency change." in result.stdout
+    assert f"<code>{FIXTURE_STACK}</code>: no changes" in result.stdout
+
+
+def test_diff_against_a_git_base(project: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.email=t@example.invalid", "-c", "user.name=t", "add", ".")
+    git("-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-q", "-m", "base")
+    stack_file = project / "stacks" / f"Pulumi.{FIXTURE_STACK}.yaml"
+    stack_file.write_text(stack_file.read_text().replace("region: cn-north-1", "region: cn-northwest-1"))
+    result = run_cli("diff", "--base", "HEAD", "--format", "json", "--no-policy", "--at", AT, root=project,
+                     cwd=project)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["base"] == "HEAD" and doc["head"] == "working tree"
+    moved = doc["stacks"][0]["posture"]["storageAndBackupsMoved"]
+    assert [(m["field"], m["old"], m["new"]) for m in moved] == [("config region", "cn-north-1", "cn-northwest-1")]
+    listing = subprocess.run(["git", "-C", str(project), "worktree", "list"], capture_output=True, text=True)
+    assert len(listing.stdout.strip().splitlines()) == 1  # the temporary worktree is gone
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["only-one"], "two render directories, or --base GIT_REF"),
+        (["--base", "no-such-ref-xyz"], "a git revision of this repository"),
+        (["--expiring-days", "-1", "a", "b"], "a number of days >= 0"),
+    ],
+)
+def test_diff_bad_input(args: list[str], expected: str, session_project: Path) -> None:
+    result = run_cli("diff", *args, root=session_project, cwd=session_project)
+    assert result.returncode == 2
+    assert expected in result.stderr
+
+
+def test_missing_render_dir_is_bad_input(tmp_path: Path, rendered: Path, session_project: Path) -> None:
+    result = run_cli("diff", tmp_path / "nope", rendered, "--no-policy", root=session_project)
+    assert result.returncode == 2
+    assert str(tmp_path / "nope") in result.stderr
