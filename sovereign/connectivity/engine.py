@@ -166,20 +166,26 @@ def _analyze(
             per_direction_ids[direction][idx] = ids[cursor : cursor + n]
             cursor += n
 
-    outcomes: dict[str, dict[tuple[Any, ...], Outcome]] = {"egress": {}, "ingress": {}}
-    sig_of: dict[str, list[tuple[Any, ...]]] = {"egress": [], "ingress": []}
+    # One evaluation per distinct signature (the selecting policies; for ingress also the subject's named
+    # ports, which ingress rules resolve against). Signatures become small ints for cheap lookups later.
+    outcomes: dict[str, dict[int, Outcome]] = {"egress": {}, "ingress": {}}
+    sig_of: dict[str, list[int]] = {"egress": [], "ingress": []}
     for direction in ("egress", "ingress"):
         egress = direction == "egress"
+        ids_of: dict[tuple[Any, ...], int] = {}
         for pc in u.classes:
             sel = tuple(selected[direction][pc.index])
-            key: tuple[Any, ...] = sel if egress else (sel, pc.named_ports if sel else ())
-            sig_of[direction].append(key)
-            if key not in outcomes[direction]:
-                outcomes[direction][key] = evaluate(
+            key: tuple[Any, ...] = sel if egress else (sel, pc.portmap_id if sel else -1)
+            sig = ids_of.get(key)
+            if sig is None:
+                sig = ids_of[key] = len(ids_of)
+                outcomes[direction][sig] = evaluate(
                     u,
                     [(i, policies[i]) for i in sel],
                     egress,
                     None if egress else pc.named_ports,
                     per_direction_ids[direction],
+                    pc.portmap_id,
                 )
+            sig_of[direction].append(sig)
     return ConnectivityReport(u, outcomes, sig_of, ignored, notes, catalog, jurisdiction, policies)

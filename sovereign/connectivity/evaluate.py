@@ -93,6 +93,7 @@ def evaluate(
     egress: bool,
     subject_ports: NamedPorts | None,
     rule_ids: dict[int, list[int]],
+    portmap_id: int = -1,
 ) -> Outcome:
     """``policies``: (index, policy) selecting the subject in this direction; ``rule_ids[index]`` gives
     stable ids for the section's rules (allow rules first, then deny rules)."""
@@ -126,7 +127,7 @@ def evaluate(
     # 1. Admin tier: first match on the undecided ports.
     for idx, p in admin:
         for rid, r in rules_of(idx, p):
-            for dmask, pm in u.pieces(rid, r, p, egress, subject_ports):
+            for dmask, pm in u.pieces(rid, r, p, egress, subject_ports, portmap_id):
                 groups, inside = _refine(groups, dmask)
                 for g in inside:
                     hit = g.undecided & pm
@@ -149,7 +150,7 @@ def evaluate(
     isolating = tuple(p.isolation_ref for _, p in middle if section(p).isolates)
     for idx, p in middle:
         for rid, r in rules_of(idx, p):
-            for dmask, pm in u.pieces(rid, r, p, egress, subject_ports):
+            for dmask, pm in u.pieces(rid, r, p, egress, subject_ports, portmap_id):
                 groups, inside = _refine(groups, dmask)
                 for g in inside:
                     rest: list[Entry] = []
@@ -169,7 +170,7 @@ def evaluate(
         # 3. Baseline tier: first match.
         for idx, p in baseline:
             for rid, r in rules_of(idx, p):
-                for dmask, pm in u.pieces(rid, r, p, egress, subject_ports):
+                for dmask, pm in u.pieces(rid, r, p, egress, subject_ports, portmap_id):
                     groups, inside = _refine(groups, dmask)
                     for g in inside:
                         rest = []
@@ -190,7 +191,7 @@ def evaluate(
     # 5. Cilium deny overrides every allow.
     for idx, p in middle:
         for rid, r in rules_of(idx, p, deny=True):
-            for dmask, pm in u.pieces(rid, r, p, egress, subject_ports):
+            for dmask, pm in u.pieces(rid, r, p, egress, subject_ports, portmap_id):
                 groups, inside = _refine(groups, dmask)
                 for g in inside:
                     kept: list[Entry] = []

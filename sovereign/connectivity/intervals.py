@@ -130,8 +130,19 @@ def format_ports(ranges: Sequence[Range]) -> str:
 
 
 def iter_bits(mask: int) -> Iterable[int]:
-    """Indices of set bits, ascending."""
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+    """Indices of set bits, ascending.
+
+    Peeling the lowest bit costs O(width) per bit on a wide int, O(width x bits) in all; for dense masks
+    one pass over the binary string is linear.
+    """
+    if mask.bit_count() <= 8:
+        while mask:
+            low = mask & -mask
+            yield low.bit_length() - 1
+            mask ^= low
+        return
+    digits = bin(mask)[:1:-1]  # least significant first, without "0b"
+    i = digits.find("1")
+    while i >= 0:
+        yield i
+        i = digits.find("1", i + 1)

@@ -6,6 +6,7 @@ destination), so analysing a large cluster does not pay for questions nobody ask
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -39,8 +40,8 @@ class ConnectivityReport:
     def __init__(
         self,
         universe: Universe,
-        outcomes: dict[str, dict[tuple[Any, ...], Outcome]],
-        signatures: dict[str, list[tuple[Any, ...]]],
+        outcomes: dict[str, dict[int, Outcome]],
+        signatures: dict[str, list[int]],
         ignored: list[IgnoredPolicy],
         notes: list[str],
         catalog: Catalog | None,
@@ -63,6 +64,7 @@ class ConnectivityReport:
         self.workloads: tuple[str, ...] = tuple(sorted(self._ref_class))
         self._rows: list[int] | None = None
         self._atom_jur: dict[int, str | None] = {}
+        self._segments: dict[int, tuple[list[int], list[str | None]]] | None = None
 
     # ------------------------------------------------------------------ lookups
 
@@ -203,11 +205,26 @@ class ConnectivityReport:
     # ------------------------------------------------------------------ cross-border
 
     def _attribute_atom(self, version: int, lo: int) -> str | None:
+        """Jurisdiction whose catalog networks hold the atom starting at ``lo`` (atoms never straddle a catalog
+        network edge). Segments between network edges are attributed once with the catalog's own lookup,
+        then each atom is a bisect away."""
         if self._catalog is None:
             return None
-        addr = ipaddress.IPv4Address(lo) if version == 4 else ipaddress.IPv6Address(lo)
-        jur = self._catalog.jurisdiction_of_address(addr)
-        return jur.id if jur else None
+        if self._segments is None:
+            self._segments = {}
+            for ver in (4, 6):
+                space = 2**32 - 1 if ver == 4 else 2**128 - 1
+                nets = [net for jur in self._catalog.jurisdictions.values() for net in jur.networks
+                        if net.version == ver]
+                starts = Atoms(0, space, [(int(n.network_address), int(n.broadcast_address)) for n in nets], 0).starts
+                cls = ipaddress.IPv4Address if ver == 4 else ipaddress.IPv6Address
+                owners = []
+                for start in starts:
+                    jur = self._catalog.jurisdiction_of_address(cls(start))
+                    owners.append(jur.id if jur else None)
+                self._segments[ver] = (starts, owners)
+        starts, owners = self._segments[version]
+        return owners[bisect.bisect_right(starts, lo) - 1]
 
     def _fqdn_jurisdiction(self, pattern: str) -> str | None:
         if self._catalog is None:
@@ -300,8 +317,8 @@ class ConnectivityReport:
             return self._rows
         u = self._u
         rows = [0] * u.n
-        e_members: dict[tuple[Any, ...], int] = {}
-        i_members: dict[tuple[Any, ...], int] = {}
+        e_members: dict[int, int] = {}
+        i_members: dict[int, int] = {}
         for c in range(u.n):
             e_members[self._sig["egress"][c]] = e_members.get(self._sig["egress"][c], 0) | (1 << c)
             i_members[self._sig["ingress"][c]] = i_members.get(self._sig["ingress"][c], 0) | (1 << c)
@@ -356,7 +373,6 @@ class ConnectivityReport:
                     paths.append(CrossBorderPath(ref, homes[c], (), dest, jur, proto, ports, chain))
 
         for home in sorted({h for h in homes.values()}, key=lambda h: (h is None, h or "")):
-            sources = [c for c in range(u.n) if homes[c] == home]
             groups: dict[frozenset[Any], int] = {}
             for b in range(u.n):
                 sig = frozenset((x[5], x[6]) for x in direct(b, home))
@@ -364,8 +380,8 @@ class ConnectivityReport:
                     groups[sig] = groups.get(sig, 0) | (1 << b)
             for sig, members in sorted(groups.items(), key=lambda kv: kv[1]):
                 next_hop = _backward_bfs(members, rows, rev)
-                for a in sources:
-                    if a not in next_hop or members >> a & 1:
+                for a in sorted(next_hop):
+                    if homes[a] != home or members >> a & 1:
                         continue
                     if all(covers_cache.setdefault((a, dbits, pm), self._covers(a, dbits, pm)) for dbits, pm in sig):
                         continue

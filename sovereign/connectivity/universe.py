@@ -52,6 +52,8 @@ class PodClass:
     kinds: list[str]
     pods: int
     ips: frozenset[str]
+    portmap_id: int = -1
+    """Small int naming ``named_ports`` (classes with equal named ports share it); -1 for none."""
 
 
 class Universe:
@@ -137,6 +139,10 @@ class Universe:
                 )
             )
         self.ip_class = {ip: c.index for c in self.classes for ip in c.ips}
+        portmap_ids: dict[NamedPorts, int] = {}
+        for c in self.classes:
+            if c.named_ports:
+                c.portmap_id = portmap_ids.setdefault(c.named_ports, len(portmap_ids))
         self.ip_classes = [c for c in self.classes if c.ip_atoms]
         self.no_ip_mask = 0
         for c in self.classes:
@@ -192,7 +198,7 @@ class Universe:
                 self.portmap_groups[c.named_ports] = self.portmap_groups.get(c.named_ports, 0) | (1 << c.index)
         self._peer_cache: dict[tuple[int, str], int] = {}
         self._ns_class_cache: dict[LabelSelector, int] = {}
-        self._pieces_cache: dict[tuple[int, str, NamedPorts | None], tuple[tuple[int, int], ...]] = {}
+        self._pieces_cache: dict[tuple[int, bool, int], tuple[tuple[int, int], ...]] = {}
 
     # ------------------------------------------------------------------ labels
 
@@ -324,11 +330,17 @@ class Universe:
         return m
 
     def pieces(
-        self, rule_id: int, rule: Rule, policy: Policy, egress: bool, subject_ports: NamedPorts | None
+        self,
+        rule_id: int,
+        rule: Rule,
+        policy: Policy,
+        egress: bool,
+        subject_ports: NamedPorts | None,
+        portmap_id: int = -1,
     ) -> tuple[tuple[int, int], ...]:
         """(destination/source mask, port mask) pieces a rule matches; named ports resolve on the
         destination: the peer for egress, the subject itself for ingress."""
-        key = (rule_id, "e" if egress else "i", None if egress else subject_ports)
+        key = (rule_id, egress, -1 if egress or not subject_ports else portmap_id)
         hit = self._pieces_cache.get(key)
         if hit is not None:
             return hit
