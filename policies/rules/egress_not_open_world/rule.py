@@ -88,7 +88,14 @@ def _domain_findings(ctx: RuleContext, obj: K8sObject, where: str, name: str) ->
     if name.strip() in ("*", "**", "*.*"):
         yield f"{obj.ref} {where} allows egress to every domain ({name}), i.e. the world outside {jur}"
         return
-    ok, place = place_host(name[2:] if name.startswith("*.") else name, ctx.jurisdiction, ctx.catalog)
+    # A glob is judged by a name it matches: `*.x` (one label, Cilium/ANP) and `**.x` (several) both match
+    # `<label>.x`; the catalog's own `*.x` patterns match the same names, so `*.amazonaws.com.cn` stays in cn.
+    probe = name
+    for prefix in ("**.", "*."):
+        if name.startswith(prefix):
+            probe = "sovereign-probe." + name[len(prefix):]
+            break
+    ok, place = place_host(probe, ctx.jurisdiction, ctx.catalog)
     attributed = place.startswith("jurisdiction ")
     if not ok and not (_is_transfer(obj) and attributed):
         yield f"{obj.ref} {where} allows egress to domain {name} in {place}, outside {jur}"

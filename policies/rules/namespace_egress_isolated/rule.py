@@ -2,8 +2,10 @@
 
 Kubernetes is default-allow: a pod no egress policy selects may connect anywhere. Isolation comes from either
 a NetworkPolicy default deny in the namespace (empty podSelector, ``Egress`` listed explicitly, no egress rules;
-without the explicit ``Egress`` such a policy is ingress-only), or an admin-tier deny of 0.0.0.0/0 and ::/0
-whose subject covers the namespace, in an API the cluster's CNI enforces (stack config ``cluster.cni``).
+without the explicit ``Egress`` such a policy is ingress-only), or a deny of 0.0.0.0/0 and ::/0 whose subject
+covers the namespace, in an API the cluster's CNI enforces (stack config ``cluster.cni``): AdminNetworkPolicy,
+BaselineAdminNetworkPolicy, ClusterNetworkPolicy (either tier: a baseline deny decides for every pod that no
+NetworkPolicy isolates, which is exactly the gap isolation closes), Cilium ``egressDeny``.
 """
 
 from __future__ import annotations
@@ -52,8 +54,6 @@ def _denies_everything(networks: Sequence[str]) -> bool:
 
 def _admin_deny(obj: K8sObject, ns_labels: Mapping[str, str]) -> bool:
     spec = obj.spec
-    if obj.kind == "ClusterNetworkPolicy" and text(spec.get("tier")) != "Admin":
-        return False
     subject = as_map(spec.get("subject"))
     if subject.get("namespaces") is not None:
         covered = _matches(subject.get("namespaces"), ns_labels)
@@ -109,9 +109,10 @@ def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
             if obj.kind == "NetworkPolicy" and obj.group == "networking.k8s.io" and (obj.namespace or "default") == ns \
                     and _enforced(ctx, "NetworkPolicy") and _np_default_deny(obj):
                 isolated_by = f"NetworkPolicy {ns}/{obj.name}"
-            elif obj.kind == "AdminNetworkPolicy" and _enforced(ctx, "AdminNetworkPolicy") \
+            elif obj.kind in ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy") \
+                    and _enforced(ctx, "AdminNetworkPolicy") \
                     and _admin_deny(obj, labels):
-                isolated_by = f"AdminNetworkPolicy {obj.name}"
+                isolated_by = f"{obj.kind} {obj.name}"
             elif obj.kind == "ClusterNetworkPolicy" and _enforced(ctx, "ClusterNetworkPolicy") \
                     and _admin_deny(obj, labels):
                 isolated_by = f"ClusterNetworkPolicy {obj.name}"

@@ -5,7 +5,9 @@ policy APIs the cluster's CNI enforces, and which of those destinations lie outs
 jurisdiction (directly, or through in-cluster relays). Each such path is accepted only when the rule chain of
 its last hop consists of transfer policies carrying the annotations of a transfer the stack config declares,
 that is active at the evaluation time and lawful, whose sources include the sender and whose destination and
-ports cover the path. Network semantics live in the engine; this rule only judges its answers.
+ports cover the path. A relayed path (origin -> in-cluster hops -> transfer source -> abroad) is accepted only
+when the origin is a source too, or every hop is a declared egress need and the origin's tenant holds a data
+class the transfer carries. Network semantics live in the engine; this rule only judges its answers.
 """
 
 from __future__ import annotations
@@ -80,6 +82,37 @@ def _fmt_ports(protocol: str, ports: Sequence[tuple[int, int]]) -> str:
     return f"{protocol}/{','.join(parts) if parts else 'any'}"
 
 
+def _relay_problems(ctx: RuleContext, t: Transfer, path: Any) -> list[str]:
+    """Why data of the path's origin may not ride the sender's transfer (empty: it may).
+
+    The transfer approves its sources sending its data classes. A relay (origin -> in-cluster hops -> sender ->
+    abroad) is accepted only when the origin is itself a source, or when every in-cluster hop is an egress need
+    the stack config declares and the origin's tenant holds at least one data class the transfer carries (the
+    declared flow the transfer exists for). The proof has no data-flow labels, so this is the strongest claim
+    the config supports; anything else is a way around the approval.
+    """
+    if path.source in t.source_workloads:
+        return []
+    cfg = ctx.stack.config
+    route = " -> ".join((path.source, *path.hops))
+    if cfg is None:
+        return [f"the relay {route} cannot be justified without the stack config (declared egress needs, "
+                f"tenant data classes)"]
+    problems = []
+    hops = (path.source, *path.hops)
+    for a, b in zip(hops, hops[1:], strict=False):
+        w = cfg.workload(a)
+        if w is None or not any(need.workload == b for need in w.egress):
+            problems.append(f"the hop {a} -> {b} is not an egress need the stack config declares")
+    tenant = cfg.tenant(path.source.split("/", 1)[0])
+    held = tenant.data_classes if tenant else ()
+    if not set(held) & set(t.data_classes):
+        problems.append(f"{path.source} holds {', '.join(held) or 'no declared data classes'}, none of which "
+                        f"transfer {t.id} carries ({', '.join(t.data_classes)}): its data would be relayed "
+                        f"abroad through {path.hops[-1]}")
+    return problems
+
+
 def _why_not(ctx: RuleContext, t: Transfer, sender: str, path: Any, chain_claims: list[Claim]) -> list[str]:
     reasons = []
     window = window_problem(t, ctx.at)
@@ -98,6 +131,8 @@ def _why_not(ctx: RuleContext, t: Transfer, sender: str, path: Any, chain_claims
         reasons.append(f"{_fmt_ports(path.protocol, path.ports)} exceeds its approved ports")
     if not any(c.approval == t.approval_reference for c in chain_claims):
         reasons.append(f"no policy on the path carries its approval {t.approval_reference}")
+    if path.hops:
+        reasons.extend(_relay_problems(ctx, t, path))
     return reasons
 
 

@@ -46,6 +46,8 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
         return
     jur = ctx.jurisdiction.id
     for where, endpoint in _endpoints(obj.spec):
+        if endpoint.startswith("/"):
+            continue  # a path on the server (e.g. csi-driver-nfs `share`), not a location
         host = host_of(endpoint.split(":/", 1)[0] if "://" not in endpoint else endpoint)
         inside, place = place_host(host, ctx.jurisdiction, ctx.catalog, ctx.stack.cluster.cidrs)
         if not inside:
