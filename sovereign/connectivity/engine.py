@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sovereign.catalog.model import Catalog, IPNetwork
 from sovereign.connectivity import adminpol, cilium, netpol
 from sovereign.connectivity.evaluate import Outcome, evaluate
+from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import iter_bits
 from sovereign.connectivity.inventory import (
     POLICY_KINDS,
@@ -83,15 +83,8 @@ def analyze(
     ``sources`` (optional, parallel to ``objects``): (file, key-path prefix) of each object, so bad input is
     reported against the file it came from (``sovereign.connectivity.manifests.load`` returns both).
     """
-    # The engine allocates many short-lived tuples and big ints but builds no reference cycles; the cyclic
-    # collector's passes are pure overhead that grows with heap size, so pause it for the run.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _analyze(objects, cni, catalog, jurisdiction, cluster_cidrs, sources)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _analyze(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sovereign.catalog.model import Catalog
 from sovereign.connectivity.evaluate import Chain, Entry, Outcome
+from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import Atoms, Range, format_address_range, format_ports, iter_bits
 from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach, RuleRef
 from sovereign.connectivity.rules import Policy
@@ -350,6 +351,10 @@ class ConnectivityReport:
     def cross_border(self) -> list[CrossBorderPath]:
         """Direct paths out of each workload's jurisdiction, and relay paths (A -> in-cluster B -> abroad)
         where A does not already reach the same destinations directly."""
+        with paused_gc():
+            return self._cross_border()
+
+    def _cross_border(self) -> list[CrossBorderPath]:
         u = self._u
         rows = self.reach_rows()
         rev = [0] * u.n
