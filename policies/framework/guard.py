@@ -51,7 +51,7 @@ def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterab
         return
     except Exception as exc:  # noqa: BLE001 - any failure inside a rule must fail closed, never open
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        at = f" at {where.filename.rsplit('/', 2)[-2:]!s}:{where.lineno}" if where else ""
+        at = f" at {'/'.join(where.filename.rsplit('/', 2)[-2:])}:{where.lineno}" if where else ""
         report(f"{FAIL_CLOSED} rule {rule.id} failed on {subject} with {type(exc).__name__}: {exc}{at}. "
                f"Nothing is accepted unchecked; fix the input or report the rule defect.")
         return

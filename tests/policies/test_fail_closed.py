@@ -127,7 +127,7 @@ def test_exception_inside_a_rule_is_a_violation() -> None:
                         report)
     [m] = messages
     assert m.startswith(f"{FAIL_CLOSED} rule always-broken failed on Deployment fleet-ingest/ingest-gateway "
-                        "with ZeroDivisionError: division by zero")
+                        "with ZeroDivisionError: division by zero at policies/test_fail_closed.py:")
 
 
 def test_no_jurisdiction_fails_every_rule_closed(packs: PackPool) -> None:
