@@ -174,3 +174,34 @@ def test_partial_config_jurisdiction_only(packs: PackPool) -> None:
     stack = pack.analyze_stack([resource_from_manifest(annotated, stack="manifests")])
     [expired] = _by_policy(stack, "transfer-valid")
     assert "opens transfer weights-to-eu, but it expired on 2027-02-28" in expired.message
+
+
+UNGUARDED_PACK = '''
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+def read_region(args, report):
+    if args.props["spec"]["region"] != "cn-north-1":
+        report("foreign region")
+
+PolicyPack("unguarded", [
+    ResourceValidationPolicy("read-region", "reads spec.region", read_region, EnforcementLevel.MANDATORY),
+])
+'''
+
+
+def test_the_sdk_alone_fails_open_on_unknowns(tmp_path: Any) -> None:
+    """Evidence for the guard: an unguarded mandatory policy that reads an unknown yields only an advisory
+    "can't run policy" note, so a preview would pass."""
+    from sovereign.analyzer import PolicyPackProcess
+    from sovereign.paths import project_root
+
+    (tmp_path / "PulumiPolicy.yaml").write_text(
+        f"runtime:\n  name: python\n  options:\n    virtualenv: {project_root() / '.venv'}\n")
+    (tmp_path / "__main__.py").write_text(UNGUARDED_PACK)
+    obj = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "t"},
+           "spec": {"region": UNKNOWN_STRING}}
+    with PolicyPackProcess.start(tmp_path, stack_config={}) as pack:
+        pack.configure({})
+        [d] = pack.analyze(resource_from_manifest(obj, stack="s"))
+    assert d.enforcement_level == "advisory" and not d.mandatory
+    assert "can't run policy 'read-region'" in d.message and "during preview" in d.message
