@@ -66,6 +66,7 @@ class ConnectivityReport:
         self._rows: list[int] | None = None
         self._atom_jur: dict[int, str | None] = {}
         self._segments: dict[int, tuple[list[int], list[str | None]]] | None = None
+        self._foreign: dict[str | None, int] = {}
 
     # ------------------------------------------------------------------ lookups
 
@@ -87,6 +88,17 @@ class ConnectivityReport:
 
     def jurisdiction_of(self, ref: str) -> str | None:
         return self._class_jurisdiction(self._class(ref))
+
+    def _foreign_classes(self, home: str | None) -> int:
+        """Classes whose jurisdiction differs from ``home`` (cached: one mask per home)."""
+        mask = self._foreign.get(home)
+        if mask is None:
+            mask = 0
+            for c in range(self._u.n):
+                if self._class_jurisdiction(c) != home:
+                    mask |= 1 << c
+            self._foreign[home] = mask
+        return mask
 
     def _class_jurisdiction(self, c: int) -> str | None:
         ns = self._u.namespaces.get(self._u.classes[c].namespace)
@@ -286,10 +298,8 @@ class ConnectivityReport:
                 for pm, chain in allowed:
                     for proto, ranges in u.port_ranges(pm):
                         out.append(("fqdn:" + pattern, jur, proto, ranges, chain, 1 << bit, pm))
-            for d in iter_bits(mask & u.classes_mask):
+            for d in iter_bits(mask & self._foreign_classes(home)):
                 djur = self._class_jurisdiction(d)
-                if djur == home:
-                    continue
                 i_allowed, _ = self._ingress(d).at(c)
                 for pm, chain in _pair(allowed, i_allowed):
                     for proto, ranges in u.port_ranges(pm):
