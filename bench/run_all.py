@@ -189,9 +189,20 @@ def bench_render(work: Path, workloads: Sequence[int], times: int) -> list[dict[
             lambda n=resources: run_measured([PYTHON, str(BENCH / "mock_floor.py"), str(n)], env=floor_env),
             lambda m: m.returncode == 0,
         )
+        kinds = repeat(
+            f"mock floor {resources} parented Deployments",
+            times,
+            lambda n=resources: run_measured(
+                [PYTHON, str(BENCH / "mock_floor.py"), str(n), "--kind", "deployment", "--parented"], env=floor_env
+            ),
+            lambda m: m.returncode == 0,
+        )
         rows.append(
             {
                 "stack": stack,
+                "floor_deployments": kinds.summary(),
+                "floor_deployments_ms_per_resource": round(1000 * kinds.wall / resources, 2),
+                "ratio_wall_vs_deployments": round(series.wall / kinds.wall, 2),
                 "workloads": shape.workloads_per_stack,
                 "resources": resources,
                 "manifests": int(match["manifests"]),
@@ -409,6 +420,10 @@ def print_summary(results: dict[str, Any]) -> None:
                 f"  {r['resources']:>6} resources: render {r['render_ms_per_resource']:>6} ms | "
                 f"{r['render_cpu_ms_per_resource']:>6} ms   floor {r['floor_ms_per_resource']:>6} ms | "
                 f"{r['floor_cpu_ms_per_resource']:>6} ms   ratio {r['ratio_wall']}x wall, {r['ratio_cpu']}x CPU"
+            )
+            p(
+                f"  {'':>6}            same count of parented Deployments (SDK alias work): "
+                f"{r['floor_deployments_ms_per_resource']} ms -> render is {r['ratio_wall_vs_deployments']}x that"
             )
     if results.get("check"):
         p("\ncheck (policy pack + connectivity proof) vs Checkov on the same manifests")
