@@ -13,7 +13,7 @@ from sovereign.cli import exitcodes
 from sovereign.errors import InputError, InputErrors
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
         help="validate the jurisdiction catalog and stack files against their schemas and each other",
