@@ -119,15 +119,24 @@ def target_from_manifests(
             continue
         seen.add(res.urn)
         resources.append(res)
-        locations[res.urn] = (file, line)
+        locations[res.urn] = (repository_path(file), line)
     return PackTarget(
         stack=stack,
         project=project,
         config={"sovereign-clusters:jurisdiction": jurisdiction},
         resources=resources,
-        source=documents[0][0] if documents else "",
+        source=repository_path(documents[0][0]) if documents else "",
         locations=locations,
     )
+
+
+def repository_path(file: str) -> str:
+    """A manifest path as code scanning wants it: relative (POSIX) when under the working directory."""
+    path = Path(file)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _describe(info: AnalyzerInfo) -> list[PolicyDescription]:
