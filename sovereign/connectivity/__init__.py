@@ -9,14 +9,21 @@ API::
 
     cni = CniParams.from_cni_config(stack.cluster.cni)          # or CniParams(...) / CniParams.upstream()
     report = analyze(objects, cni=cni, catalog=catalog, jurisdiction="eu",
-                     cluster_cidrs=stack.cluster.pod_cidrs + stack.cluster.service_cidrs)
+                     cluster_cidrs=stack.cluster.pod_cidrs + stack.cluster.service_cidrs,
+                     sources=None)       # optional (file, key prefix) per object, for error messages
     report.workloads                     # tuple of "ns/name" (workloads and bare pods), sorted
     report.reach("ns/app")               # list[Reach(destination, protocol, ports, rules)]
-    report.query("ns/app", "ns/db", 5432, "TCP")      # Answer(allowed, rules, reason)
+    report.query("ns/app", "ns/db", 5432, "TCP")      # Answer(allowed, rules, reason); dst may be a Service
     report.query("ns/app", "203.0.113.7", 443, "TCP") # external address; port None = any port
-    report.cross_border()                # list[CrossBorderPath(source, ..., hops, destination_range, ...)]
+    report.cross_border()                # list[CrossBorderPath(source, source_jurisdiction, hops,
+                                         #   destination_range, destination_jurisdiction, protocol, ports, rules)]
     report.ignored_policies              # list[IgnoredPolicy(kind, namespace, name, reason)]
+    report.notes                         # parts of policies that are not modelled
+    report.jurisdiction_of("ns/app")     # namespace label, else the cluster's jurisdiction
     report.to_json()                     # deterministic JSON-able dict
+
+``sovereign.connectivity.manifests.load(path)`` reads a file or directory of YAML/JSON manifests and returns
+``(objects, sources)`` ready for ``analyze``.
 
 Rule chains are tuples of ``RuleRef(kind, namespace, name, rule)``: egress side first, then the destination's
 ingress side. A workload's jurisdiction is its namespace label ``sovereign-clusters.dev/jurisdiction`` when

@@ -147,7 +147,10 @@ def evaluate(
         g.undecided = 0
 
     # 2. NetworkPolicy tier: union of allows; isolation denies the rest.
-    isolating = tuple(p.isolation_ref for _, p in middle if section(p).isolates)
+    direction = "egress" if egress else "ingress"
+    isolating = tuple(
+        RuleRef(p.kind, p.namespace, p.name, f"isolates {direction}") for _, p in middle if section(p).isolates
+    )
     for idx, p in middle:
         for rid, r in rules_of(idx, p):
             for dmask, pm in u.pieces(rid, r, p, egress, subject_ports, portmap_id):

@@ -117,6 +117,3 @@ class Policy:
     host_network_rule: str = "cni"
     """``cni``: hostNetwork pods selected only if the CNI says so; ``never``: never (ANP/CNP/Cilium)."""
 
-    @property
-    def isolation_ref(self) -> RuleRef:
-        return RuleRef(self.kind, self.namespace, self.name, "isolates")
