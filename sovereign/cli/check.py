@@ -130,9 +130,7 @@ def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tupl
 
 def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
     if args.stacks or args.all:
-        raise InputError(
-            "command line", ("--manifests",), "either --manifests or stacks, not both", args.stacks
-        )
+        raise InputError("command line", ("--manifests",), "either --manifests or stacks, not both", args.stacks)
     groups = group_by_jurisdiction(load_manifests(args.manifests), args.jurisdiction)
     single = len(groups) == 1
     return [
@@ -144,13 +142,12 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
 def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     at = validated_at(args.at)
     if args.catalog is not None and not args.catalog.exists():
-        raise InputError(
-            args.catalog, (), "an existing catalog directory", found_text="no such file or directory"
-        )
+        raise InputError(args.catalog, (), "an existing catalog directory", found_text="no such file or directory")
     pack_dir: Path = args.policy_pack or (project_root() / "policies")
     if not (pack_dir / "__main__.py").is_file():
         raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
     extra: dict[str, list[Violation]] = {}
+    notes: list[str] = []
     if args.manifests is not None:
         targets = _manifest_targets(args)
     else:
@@ -158,6 +155,9 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         targets = [t for t, _ in pairs]
         for target, rendered in pairs:
             extra[target.stack] = _schema_violations(rendered, target.source)
+            notes += [
+                f"{rendered.stack}: {d.get('message', '')}" for d in rendered.diagnostics if d.get("prefix") == "mock"
+            ]
     progress.start("check", len(targets))
 
     def one(target: PackTarget) -> PackRun:
@@ -183,6 +183,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         stacks=stacks,
         policies=merge_policies([r.policies for r in runs]),
         at=at,
+        notes=tuple(sorted(notes)),
     )
 
 
