@@ -288,13 +288,13 @@ def _checkov_counts(stdout: str) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------ connectivity
 
 
-def bench_connectivity(sizes: Sequence[int]) -> list[dict[str, Any]]:
+def bench_connectivity(sizes: Sequence[int], times: int) -> list[dict[str, Any]]:
     """Run the connectivity helper's benchmark (it owns the cluster generator and the NCA comparison)."""
     script = BENCH / "connectivity_bench.py"
     if not script.is_file():
         log("connectivity: bench/connectivity_bench.py not present; skipped")
         return []
-    argv = [PYTHON, str(script), "--sizes", ",".join(str(s) for s in sizes)]
+    argv = [PYTHON, str(script), "--sizes", ",".join(str(s) for s in sizes), "--repeat", str(times)]
     log(f"connectivity: {' '.join(argv[1:])}")
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: S603
     if proc.returncode != 0:
@@ -493,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "check" in sections:
             results["check"] = bench_check(work, check_sizes, times)
         if "connectivity" in sections:
-            results["connectivity"] = bench_connectivity(conn_sizes)
+            results["connectivity"] = bench_connectivity(conn_sizes, times)
         if "fleet" in sections:
             results["fleet"] = bench_fleet(work, shape, args.jobs)
     finally:

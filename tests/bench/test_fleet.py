@@ -92,7 +92,5 @@ def test_generation_is_deterministic(tmp_path: Path, generated: fleet.GeneratedF
 
 def test_shape_for_objects_lands_near_the_target() -> None:
     shape = fleet.shape_for_objects(250)
-    count = len(
-        fleet.plain_manifests(*fleet.stack_config(0, shape, default_catalog(), at=AT), default_catalog())
-    )
+    count = len(fleet.plain_manifests(*fleet.stack_config(0, shape, default_catalog(), at=AT), default_catalog()))
     assert abs(count - 250) <= 25
