@@ -166,3 +166,19 @@ def test_progress_goes_to_stderr_only(session_project: Path, tmp_path: Path) -> 
     assert result.returncode == 0
     assert "render [1/1] fixture-cn" in result.stderr
     assert "render [" not in result.stdout
+
+
+def test_the_example_estate_renders_with_valid_manifests(tmp_path: Path) -> None:
+    """Integration with the project's program and stacks: every example stack renders, every manifest valid."""
+    from conftest import REPO
+
+    from sovereign.stackconfig import list_stacks
+
+    out = tmp_path / "out"
+    result = run_cli("render", "--all", "--out", out, root=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for stack in list_stacks():
+        doc = json.loads((out / stack / "preview.json").read_text())
+        assert [d for d in doc.get("diagnostics", []) if d["severity"] == "error"] == []
+        assert doc["steps"][0]["newState"]["type"] == "pulumi:pulumi:Stack"
+        assert any((out / stack / "manifests" / "1-manifest").iterdir())
