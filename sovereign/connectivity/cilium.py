@@ -15,7 +15,6 @@ from sovereign.connectivity.model import RuleRef
 from sovereign.connectivity.parsing import address_peer, mapping, port_number, seq
 from sovereign.connectivity.rules import (
     Action,
-    AddressPeer,
     EntityPeer,
     FqdnPeer,
     Peer,
@@ -254,4 +253,4 @@ def parse(m: Manifest, ipblock_matches_pod_ips: bool, notes: list[str]) -> list[
     return out
 
 
-__all__ = ["AddressPeer", "CCNP", "CNP", "NAMESPACE_LABEL", "NAMESPACE_LABELS_PREFIX", "parse"]
+__all__ = ["CCNP", "CNP", "NAMESPACE_LABEL", "NAMESPACE_LABELS_PREFIX", "parse"]

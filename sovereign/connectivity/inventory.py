@@ -27,13 +27,6 @@ POLICY_KINDS = (
     "CiliumNetworkPolicy",
     "CiliumClusterwideNetworkPolicy",
 )
-CLUSTER_SCOPED = (
-    "Namespace",
-    "AdminNetworkPolicy",
-    "BaselineAdminNetworkPolicy",
-    "ClusterNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy",
-)
 
 NamedPorts = tuple[tuple[str, str, int], ...]
 """(name, protocol, containerPort), sorted."""

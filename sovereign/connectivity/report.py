@@ -22,7 +22,6 @@ from sovereign.errors import InputError
 from sovereign.labels import JURISDICTION
 
 QUERY_SOURCE = "<query>"
-IN_CLUSTER = "in-cluster"
 
 
 def _pair(e_allowed: Iterable[Entry], i_allowed: Iterable[Entry]) -> list[Entry]:
@@ -483,4 +482,4 @@ def _path_json(p: CrossBorderPath) -> dict[str, Any]:
     }
 
 
-__all__ = ["Atoms", "ConnectivityReport", "IN_CLUSTER"]
+__all__ = ["ConnectivityReport", "reach_json", "rules_json"]
