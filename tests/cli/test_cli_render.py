@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import AT, FIXTURE_STACK, GOLDEN, run_cli
+from conftest import AT, FIXTURE_STACK, GOLDEN, REPO, run_cli
+
+from sovereign.stackconfig import list_stacks
 
 GOLDEN_RENDER = GOLDEN / "render" / FIXTURE_STACK
 UPDATE = os.environ.get("SOVEREIGN_UPDATE_GOLDEN") == "1"
@@ -170,10 +172,6 @@ def test_progress_goes_to_stderr_only(session_project: Path, tmp_path: Path) -> 
 
 def test_the_example_estate_renders_with_valid_manifests(tmp_path: Path) -> None:
     """Integration with the project's program and stacks: every example stack renders, every manifest valid."""
-    from conftest import REPO
-
-    from sovereign.stackconfig import list_stacks
-
     out = tmp_path / "out"
     result = run_cli("render", "--all", "--out", out, root=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
