@@ -22,6 +22,7 @@ from typing import Any
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.model import AnalyzerInfo
 from sovereign.clock import AT_ENV
+from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
 from sovereign.yamlio import load_yaml_file
@@ -93,8 +94,9 @@ def resources_from_render(rendered: RenderedStack) -> list[AnalyzerResource]:
 
 def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
     """The pack's config is the rendered config (``"[secret]"`` for secret values: only set/unset matters)."""
-    stack_file = root / "stacks" / f"Pulumi.{rendered.stack.replace('/', '-')}.yaml"
-    source = f"stacks/{stack_file.name}"
+    project = load_project(root)
+    stack_file = project.stack_file(rendered.stack)
+    source = stack_file.relative_to(project.root).as_posix()
     text = stack_file.read_text(encoding="utf-8") if stack_file.is_file() else ""
     return PackTarget(
         stack=rendered.stack,
