@@ -15,7 +15,7 @@ Differences from the engine, on purpose and documented:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime import mocks as pulumi_mocks
@@ -49,7 +49,6 @@ class Registration:
     """Order in which the monitor received it; informational only (threads make it nondeterministic)."""
     synthesised: bool = False
     """True for the engine's default provider, which the mock runtime never registers."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class RenderMocks(pulumi_mocks.Mocks):

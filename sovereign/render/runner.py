@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class _Outcome:
     result: dict[str, Any]
     stderr: str
     seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def stack_dir_name(stack: str) -> str:
