@@ -1,0 +1,32 @@
+"""Wording shared by the error messages of every validation pass, so the same thing reads the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_PYTHON_TYPE_TEXT: dict[type, str] = {
+    dict: "a mapping",
+    list: "a list",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def type_name(value: object) -> str:
+    """What a parsed YAML value is, in the user's words rather than Python's."""
+    if value is None:
+        return "nothing (null)"
+    return _PYTHON_TYPE_TEXT.get(type(value), type(value).__name__)
+
+
+def short_repr(value: object) -> str:
+    """A found value, cut so one huge value cannot flood the report."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def listing(items: Iterable[str]) -> str:
+    """Comma-separated choices; "none" rather than an empty expectation."""
+    return ", ".join(items) or "none"
