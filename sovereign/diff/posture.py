@@ -86,6 +86,12 @@ class Posture:
     notes: tuple[str, ...] = ()
 
 
+def camel(name: str) -> str:
+    """``valid_until`` -> ``validUntil``: the spelling of the stack file and of every JSON we write."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def format_ports(ports: Sequence[tuple[int, int]]) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports) or "any"
 
@@ -356,7 +362,7 @@ def compare(
             if a != b:
                 text_a = ", ".join(a) if isinstance(a, tuple) else str(a)
                 text_b = ", ".join(b) if isinstance(b, tuple) else str(b)
-                out.transfers_changed.append((k, name, text_a, text_b))
+                out.transfers_changed.append((k, camel(name), text_a, text_b))
     if head:
         window = timedelta(days=expiring_days)
         for k in sorted(head.transfers):

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from sovereign.diff.compare import DiffResult, StackDiff
-from sovereign.diff.posture import PostureDiff
+from sovereign.diff.posture import PostureDiff, camel
 from sovereign.report.formats import md_cell
 
 OP_SIGNS = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
@@ -180,6 +180,11 @@ def to_markdown(result: DiffResult) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _record(obj: Any) -> dict[str, Any]:
+    """A posture record (dataclass) with camelCase keys; values (e.g. Kubernetes label maps) untouched."""
+    return {camel(k): v for k, v in asdict(obj).items()}
+
+
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, tuple | list):
         return [_jsonable(x) for x in obj]
@@ -198,18 +203,18 @@ def to_json(result: DiffResult) -> str:
                 "status": s.status,
                 "jurisdiction": p.jurisdiction,
                 "posture": {
-                    "egressOpened": [asdict(e) for e in p.egress_opened],
-                    "egressClosed": [asdict(e) for e in p.egress_closed],
-                    "crossBorderFlowsAdded": [asdict(f) for f in p.flows_added],
-                    "crossBorderFlowsRemoved": [asdict(f) for f in p.flows_removed],
-                    "storageAndBackupsMoved": [asdict(c) for c in p.placements],
-                    "transfersAdded": [asdict(t) for t in p.transfers_added],
-                    "transfersRemoved": [asdict(t) for t in p.transfers_removed],
+                    "egressOpened": [_record(e) for e in p.egress_opened],
+                    "egressClosed": [_record(e) for e in p.egress_closed],
+                    "crossBorderFlowsAdded": [_record(f) for f in p.flows_added],
+                    "crossBorderFlowsRemoved": [_record(f) for f in p.flows_removed],
+                    "storageAndBackupsMoved": [_record(c) for c in p.placements],
+                    "transfersAdded": [_record(t) for t in p.transfers_added],
+                    "transfersRemoved": [_record(t) for t in p.transfers_removed],
                     "transfersChanged": [
                         {"id": t[0], "field": t[1], "old": t[2], "new": t[3]} for t in p.transfers_changed
                     ],
-                    "transfersExpiring": [{**asdict(t), "daysLeft": d} for t, d in p.transfers_expiring],
-                    "transfersExpired": [asdict(t) for t in p.transfers_expired],
+                    "transfersExpiring": [{**_record(t), "daysLeft": d} for t, d in p.transfers_expiring],
+                    "transfersExpired": [_record(t) for t in p.transfers_expired],
                     "policyAdded": [v.to_json() for v in p.policy_added],
                     "policyResolved": [v.to_json() for v in p.policy_resolved],
                 },

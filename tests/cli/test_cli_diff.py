@@ -66,7 +66,7 @@ def test_diff_json_posture(before_after: tuple[Path, Path], session_project: Pat
     assert ("model-registry/registry", "10.30.0.0/16", "us", "TCP", "443") in opened
     assert ("model-registry/registry", "10.10.20.0/24", "cn") in closed
     (flow,) = posture["crossBorderFlowsAdded"]
-    assert (flow["source"], flow["destination"], flow["destination_jurisdiction"], flow["approval"]) == (
+    assert (flow["source"], flow["destination"], flow["destinationJurisdiction"], flow["approval"]) == (
         "model-registry/registry", "10.30.0.0/16", "us", "")
     assert posture["crossBorderFlowsRemoved"] == []  # the approved EU transfer path is unchanged
     assert posture["storageAndBackupsMoved"] == [{
@@ -75,7 +75,7 @@ def test_diff_json_posture(before_after: tuple[Path, Path], session_project: Pat
     (expiring,) = posture["transfersExpiring"]
     assert expiring["id"] == "weights-to-eu" and expiring["daysLeft"] == 15
     assert [(c["field"], c["new"]) for c in posture["transfersChanged"]] == [
-        ("valid_until", "2026-12-10T00:00:00+00:00")]
+        ("validUntil", "2026-12-10T00:00:00+00:00")]
     ops = {(r["op"], r["name"]) for r in stack["resources"]}
     assert ops == {("create", "settings"), ("delete", "registry-token"), ("update", "egress-registry"),
                    ("update", "backup-primary")}
