@@ -1,0 +1,20 @@
+"""Hypothesis profiles for the hostile-input suite.
+
+The tests here take their example counts from ``hostile_support.examples()`` (per-test ``@settings``), so loading
+a profile globally is not needed and other suites' settings are left alone. ``long`` is registered for the
+documented command ``HYPOTHESIS_PROFILE=long pytest tests/hostile`` (>= 10,000 generated inputs in total;
+see docs/red-team.md); if another conftest registered ``long`` first, its definition is kept.
+"""
+
+from __future__ import annotations
+
+from hostile_support import LONG_EXAMPLES
+from hypothesis import HealthCheck, settings
+from hypothesis.errors import InvalidArgument
+
+try:
+    settings.get_profile("long")
+except InvalidArgument:
+    settings.register_profile(
+        "long", max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
+    )

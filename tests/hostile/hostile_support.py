@@ -1,0 +1,227 @@
+"""Helpers of the hostile-input suite: run the CLI in-process, build throw-away project roots, mutate YAML.
+
+Every hostile input must end in exit status 2 with one clear ``sovereign <cmd>: error: <file>: <key path>:
+expected ...`` message, no traceback, and nothing written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_EXAMPLES = 60
+LONG_EXAMPLES = 1500
+LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+
+
+def examples(default: int = DEFAULT_EXAMPLES, long: int = LONG_EXAMPLES) -> int:
+    return long if LONG else default
+
+
+def fuzz(default: int = DEFAULT_EXAMPLES, long: int = LONG_EXAMPLES) -> settings:
+    """Per-test settings: fast by default, ``long`` under ``HYPOTHESIS_PROFILE=long``."""
+    return settings(max_examples=examples(default, long), deadline=None, derandomize=False,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_main(argv: Sequence[str], *, root: Path | None = None) -> CliResult:
+    """``sovereign <argv>`` in-process; an exception escaping ``main`` fails the test (it would be a traceback)."""
+    from sovereign.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+            environ({"SOVEREIGN_ROOT": str(root) if root else None}):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code) if isinstance(exc.code, int) else 2
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+def assert_bad_input(result: CliResult, command: str, *, not_written: Sequence[Path] = ()) -> None:
+    """Exit 2, a one-line-per-problem error naming the command, no traceback, no output files."""
+    assert result.code == 2, f"expected exit 2, got {result.code}\nstdout: {result.stdout[-2000:]}\n" \
+                             f"stderr: {result.stderr[-2000:]}"
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+    assert result.stderr.strip(), "no error message"
+    assert f"sovereign {command}" in result.stderr or "usage:" in result.stderr, result.stderr[-2000:]
+    assert "expected" in result.stderr or "usage:" in result.stderr, result.stderr[-2000:]
+    for path in not_written:
+        assert not path.exists(), f"{path} was written despite bad input"
+
+
+def assert_no_traceback(result: CliResult) -> None:
+    assert result.code in (0, 1, 2), result.code
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+
+
+# ------------------------------------------------------------------------------------------ project roots
+@contextlib.contextmanager
+def project_copy(*, catalog: bool = False) -> Iterator[Path]:
+    """A throw-away project root (``SOVEREIGN_ROOT``): Pulumi.yaml, stacks/ copied; policies linked (or the
+    catalog copied when it will be mutated)."""
+    with tempfile.TemporaryDirectory(prefix="hostile-root-") as tmp:
+        root = Path(tmp)
+        shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+        shutil.copytree(ROOT / "stacks", root / "stacks")
+        if catalog:
+            (root / "policies").mkdir()
+            shutil.copytree(ROOT / "policies" / "catalog", root / "policies" / "catalog")
+        else:
+            (root / "policies").symlink_to(ROOT / "policies", target_is_directory=True)
+        for name in ("infra", "sovereign"):
+            (root / name).symlink_to(ROOT / name, target_is_directory=True)
+        yield root
+
+
+# ------------------------------------------------------------------------------------------ mutations
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
+    st.sampled_from(["", " ", "0.0.0.0/0", "::/0", "eu-central-1", "NVIDIA-H100-80GB-HBM3", "\u202e\U0001f4a3",
+                     "\x00", "~", "yes", "no", "2027-02-30", "1e9999", "-", "*", "[secret]"]),
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                      max_leaves=12)
+
+
+def _containers(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path to a mapping entry or list element (iteratively; hostile nesting is bounded by yamlio)."""
+    out: list[tuple[Any, ...]] = []
+    stack = [(data, path)]
+    while stack:
+        node, p = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                out.append((*p, k))
+                stack.append((v, (*p, k)))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                out.append((*p, i))
+                stack.append((v, (*p, i)))
+    return sorted(out, key=repr)
+
+
+def _parent(data: Any, path: tuple[Any, ...]) -> Any:
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    return node
+
+
+@st.composite
+def mutated_document(draw: st.DrawFn, data: Any) -> Any:
+    """``data`` with one or more structural mutations: replace a value (any type), delete or rename a key,
+    bury a value in deep nesting, or empty the document."""
+    import copy
+
+    doc = copy.deepcopy(data)
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        paths = _containers(doc)
+        if not paths:
+            return draw(VALUES)
+        path = draw(st.sampled_from(paths))
+        parent = _parent(doc, path)
+        op = draw(st.sampled_from(["replace", "delete", "rename", "nest"]))
+        key = path[-1]
+        if op == "replace":
+            parent[key] = draw(VALUES)
+        elif op == "delete":
+            del parent[key]
+        elif op == "rename" and isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=20))] = parent.pop(key)
+        else:
+            value = parent[key]
+            for _ in range(draw(st.integers(min_value=1, max_value=90))):
+                value = [value]
+            parent[key] = value
+    return doc
+
+
+def dump(doc: Any) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+@st.composite
+def text_mutation(draw: st.DrawFn, text: str) -> str:
+    """Byte-level damage to valid YAML: insert junk, duplicate a line (duplicate key), truncate, re-indent."""
+    lines = text.splitlines(keepends=True)
+    op = draw(st.sampled_from(["insert", "duplicate", "truncate", "indent", "tab"]))
+    i = draw(st.integers(min_value=0, max_value=max(0, len(lines) - 1)))
+    if op == "insert":
+        pos = draw(st.integers(min_value=0, max_value=len(text)))
+        junk = draw(st.one_of(st.text(min_size=1, max_size=20),
+                              st.sampled_from([":", "- ", "{", "]", "&a", "*a", "!!python/object:os.system", "\t",
+                                               "\"", "'", "%YAML 9.9\n", "---\n", "? ", "|\n", "<<: *x"])))
+        return text[:pos] + junk + text[pos:]
+    if op == "duplicate" and lines:
+        return "".join(lines[: i + 1] + [lines[i]] + lines[i + 1:])
+    if op == "truncate":
+        return text[: draw(st.integers(min_value=0, max_value=len(text)))]
+    if op == "indent" and lines:
+        lines[i] = " " * draw(st.integers(min_value=1, max_value=7)) + lines[i]
+        return "".join(lines)
+    if lines:
+        lines[i] = "\t" + lines[i]
+    return "".join(lines)
+
+
+def deep(depth: int) -> str:
+    return "a: " + "[" * depth + "1" + "]" * depth + "\n"
+
+
+def alias_bomb(levels: int, width: int = 10) -> str:
+    """A few hundred bytes that expand to width**(levels+1) scalars (the 'billion laughs')."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol, namespace: default}", "lol:"]
+    lines.append("  a0: &a0 [" + ",".join(['"lol"'] * width) + "]")
+    for i in range(1, levels + 1):
+        lines.append(f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def write_bytes(path: Path, data: bytes | str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
