@@ -24,6 +24,10 @@ from sovereign.labels import JURISDICTION
 QUERY_SOURCE = "<query>"
 
 
+Exit = tuple[str, str | None, str, tuple[Range, ...], Chain, int, int]
+"""(destination, its jurisdiction, protocol, ports, rules, destination bits, port mask)."""
+
+
 def _pair(e_allowed: Iterable[Entry], i_allowed: Iterable[Entry]) -> list[Entry]:
     out = []
     i_list = list(i_allowed)
@@ -66,6 +70,7 @@ class ConnectivityReport:
         self._atom_jur: dict[int, str | None] = {}
         self._segments: dict[int, tuple[list[int], list[str | None]]] | None = None
         self._foreign: dict[str | None, int] = {}
+        self._external_exits: dict[tuple[int, str | None], list[Exit]] = {}
 
     # ------------------------------------------------------------------ lookups
 
@@ -269,24 +274,46 @@ class ConnectivityReport:
                 runs.append((version, (cur[0], cur[1]), cur[2]))
         return runs
 
-    def _direct(
-        self, c: int, home: str | None
-    ) -> list[tuple[str, str | None, str, tuple[Range, ...], Chain, int, int]]:
+    def _direct(self, c: int, home: str | None) -> list[Exit]:
         """(destination, its jurisdiction, protocol, ports, rules, destination bits, port mask) that leave
-        ``home`` directly from class c."""
+        ``home`` directly from class c. The address/FQDN part depends only on the egress outcome, so it is
+        computed once per (egress signature, home) and shared (strings and tuples included)."""
         u = self._u
-        out = []
+        key = (self._sig["egress"][c], home)
+        external = self._external_exits.get(key)
+        if external is None:
+            external = self._external(c, home)
+            self._external_exits[key] = external
+        foreign = self._foreign_classes(home)
+        inside: list[Exit] = []
+        for mask, allowed, _ in self._egress(c).groups:
+            if not allowed or not mask & foreign:
+                continue
+            for d in iter_bits(mask & foreign):
+                djur = self._class_jurisdiction(d)
+                i_allowed, _ = self._ingress(d).at(c)
+                for pm, chain in _pair(allowed, i_allowed):
+                    for proto, ranges in u.port_ranges(pm):
+                        inside.append((u.classes[d].refs[0], djur, proto, ranges, chain, 1 << d, pm))
+        if not inside:
+            return external
+        return sorted([*external, *inside], key=lambda x: (x[0], x[2], x[3], x[4]))
+
+    def _external(self, c: int, home: str | None) -> list[Exit]:
+        u = self._u
+        out: list[Exit] = []
         for mask, allowed, _ in self._egress(c).groups:
             if not allowed:
                 continue
+            ports = [(pm, chain, u.port_ranges(pm)) for pm, chain in allowed]
             for version, (lo, hi), jur in self._atom_runs(mask):
                 if jur is not None and jur == home:
                     continue
                 dest = format_address_range(version, lo, hi)
                 atoms = u.v4 if version == 4 else u.v6
                 dbits = atoms.mask([(lo, hi)])
-                for pm, chain in allowed:
-                    for proto, ranges in u.port_ranges(pm):
+                for pm, chain, by_proto in ports:
+                    for proto, ranges in by_proto:
                         out.append((dest, jur, proto, ranges, chain, dbits, pm))
             for pattern, bit in u.fqdn_bit.items():
                 if not mask >> bit & 1:
@@ -294,15 +321,9 @@ class ConnectivityReport:
                 jur = self._fqdn_jurisdiction(pattern)
                 if jur is not None and jur == home:
                     continue
-                for pm, chain in allowed:
-                    for proto, ranges in u.port_ranges(pm):
+                for pm, chain, by_proto in ports:
+                    for proto, ranges in by_proto:
                         out.append(("fqdn:" + pattern, jur, proto, ranges, chain, 1 << bit, pm))
-            for d in iter_bits(mask & self._foreign_classes(home)):
-                djur = self._class_jurisdiction(d)
-                i_allowed, _ = self._ingress(d).at(c)
-                for pm, chain in _pair(allowed, i_allowed):
-                    for proto, ranges in u.port_ranges(pm):
-                        out.append((u.classes[d].refs[0], djur, proto, ranges, chain, 1 << d, pm))
         return sorted(out, key=lambda x: (x[0], x[2], x[3], x[4]))
 
     def _covers(self, a: int, dbits: int, pm: int) -> bool:
@@ -366,30 +387,35 @@ class ConnectivityReport:
     def _cross_border(self) -> list[CrossBorderPath]:
         u = self._u
         rows = self.reach_rows()
-        rev = [0] * u.n
-        for s, row in enumerate(rows):
-            for d in iter_bits(row):
-                rev[d] |= 1 << s
-        paths: list[CrossBorderPath] = []
-        homes = {c: self._class_jurisdiction(c) for c in range(u.n)}
-        direct_cache: dict[tuple[int, str | None], list[Any]] = {}
+        rev = _transpose(rows)
+        homes = [self._class_jurisdiction(c) for c in range(u.n)]
+        direct_cache: dict[tuple[int, str | None], list[Exit]] = {}
         covers_cache: dict[tuple[int, int, int], bool] = {}
 
-        def direct(c: int, home: str | None) -> list[Any]:
+        def direct(c: int, home: str | None) -> list[Exit]:
             key = (c, home)
-            if key not in direct_cache:
-                direct_cache[key] = self._direct(c, home)
-            return direct_cache[key]
+            hit = direct_cache.get(key)
+            if hit is None:
+                hit = direct_cache[key] = self._direct(c, home)
+            return hit
 
-        for c in range(u.n):
-            for dest, jur, proto, ports, chain, _, _ in direct(c, homes[c]):
-                for ref in u.classes[c].refs:
-                    paths.append(CrossBorderPath(ref, homes[c], (), dest, jur, proto, ports, chain))
+        def covers(a: int, dbits: int, pm: int) -> bool:
+            key = (a, dbits, pm)
+            hit = covers_cache.get(key)
+            if hit is None:
+                hit = covers_cache[key] = self._covers(a, dbits, pm)
+            return hit
 
-        for home in sorted({h for h in homes.values()}, key=lambda h: (h is None, h or "")):
-            groups: dict[frozenset[Any], int] = {}
+        relays: dict[int, list[tuple[tuple[str, ...], int]]] = {}
+        """source class -> (hops, exit class) of relay paths worth reporting."""
+        for home in sorted(set(homes), key=lambda h: (h is None, h or "")):
+            groups: dict[frozenset[tuple[int, int]], int] = {}
+            sig_of_list: dict[int, frozenset[tuple[int, int]]] = {}
             for b in range(u.n):
-                sig = frozenset((x[5], x[6]) for x in direct(b, home))
+                exits = direct(b, home)
+                sig = sig_of_list.get(id(exits))
+                if sig is None:  # classes sharing an egress outcome share the very same exits list
+                    sig = sig_of_list[id(exits)] = frozenset((x[5], x[6]) for x in exits)
                 if sig:
                     groups[sig] = groups.get(sig, 0) | (1 << b)
             for sig, members in sorted(groups.items(), key=lambda kv: kv[1]):
@@ -397,20 +423,29 @@ class ConnectivityReport:
                 for a in sorted(next_hop):
                     if homes[a] != home or members >> a & 1:
                         continue
-                    if all(covers_cache.setdefault((a, dbits, pm), self._covers(a, dbits, pm)) for dbits, pm in sig):
-                        continue
+                    if all(covers(a, dbits, pm) for dbits, pm in sig):
+                        continue  # a already leaves to the same places on the same ports by itself
                     hops = []
                     x = a
                     while not members >> x & 1:
                         x = next_hop[x]
                         hops.append(u.classes[x].refs[0])
-                    for dest, jur, proto, ports, chain, _, _ in direct(x, home):
-                        for ref in u.classes[a].refs:
-                            paths.append(CrossBorderPath(ref, home, tuple(hops), dest, jur, proto, ports, chain))
-        return sorted(
-            paths,
-            key=lambda p: (p.source, len(p.hops), p.hops, p.destination_range, p.protocol, p.ports, p.rules),
-        )
+                    relays.setdefault(a, []).append((tuple(hops), x))
+
+        by_ref: list[tuple[str, int]] = sorted((ref, c.index) for c in u.classes for ref in c.refs)
+        paths: list[CrossBorderPath] = []
+        for ref, c in by_ref:
+            home = homes[c]
+            for dest, jur, proto, ports, chain, _, _ in direct(c, home):
+                paths.append(CrossBorderPath(ref, home, (), dest, jur, proto, ports, chain))
+            via = [
+                CrossBorderPath(ref, home, hops, dest, jur, proto, ports, chain)
+                for hops, x in relays.get(c, ())
+                for dest, jur, proto, ports, chain, _, _ in direct(x, home)
+            ]
+            via.sort(key=lambda p: (len(p.hops), p.hops, p.destination_range, p.protocol, p.ports, p.rules))
+            paths.extend(via)
+        return paths
 
     # ------------------------------------------------------------------ JSON
 
@@ -436,6 +471,20 @@ def _total(entries: Iterable[Entry]) -> int:
     for pm, _ in entries:
         t |= pm
     return t
+
+
+def _transpose(rows: list[int]) -> list[int]:
+    """Reverse adjacency. Rows are grouped by value first: in permissive clusters most rows are identical,
+    and one OR per (distinct row, destination) replaces one per edge."""
+    by_value: dict[int, int] = {}
+    for s, row in enumerate(rows):
+        if row:
+            by_value[row] = by_value.get(row, 0) | (1 << s)
+    rev = [0] * len(rows)
+    for row, sources in by_value.items():
+        for d in iter_bits(row):
+            rev[d] |= sources
+    return rev
 
 
 def _backward_bfs(targets: int, rows: list[int], rev: list[int]) -> dict[int, int]:
