@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 Range = tuple[int, int]
 
@@ -127,6 +128,26 @@ def format_ports(ranges: Sequence[Range]) -> str:
     if tuple(ranges) == ((PORT_MIN, PORT_MAX),):
         return "all"
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def mask_of(indices: Iterable[int]) -> int:
+    """Bitmask with the given bit indices set, built in one pass (OR-ing bits into a growing int one at a
+    time costs O(width) each, O(n x width) in all)."""
+    idx = list(indices)
+    if not idx:
+        return 0
+    buf = bytearray(max(idx) // 8 + 1)
+    for i in idx:
+        buf[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buf, "little")
+
+
+def group_masks(pairs: Iterable[tuple[object, int]]) -> dict[Any, int]:
+    """``{key: mask of indices}`` from (key, index) pairs, each mask built once."""
+    lists: dict[Any, list[int]] = {}
+    for key, i in pairs:
+        lists.setdefault(key, []).append(i)
+    return {k: mask_of(v) for k, v in lists.items()}
 
 
 def iter_bits(mask: int) -> Iterable[int]:

@@ -14,7 +14,15 @@ from typing import Any
 from sovereign.catalog.model import Catalog
 from sovereign.connectivity.evaluate import Chain, Entry, Outcome
 from sovereign.connectivity.gcpause import paused_gc
-from sovereign.connectivity.intervals import Atoms, Range, format_address_range, format_ports, iter_bits
+from sovereign.connectivity.intervals import (
+    Atoms,
+    Range,
+    format_address_range,
+    format_ports,
+    group_masks,
+    iter_bits,
+    mask_of,
+)
 from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach, RuleRef
 from sovereign.connectivity.rules import Policy
 from sovereign.connectivity.universe import Universe
@@ -97,11 +105,7 @@ class ConnectivityReport:
         """Classes whose jurisdiction differs from ``home`` (cached: one mask per home)."""
         mask = self._foreign.get(home)
         if mask is None:
-            mask = 0
-            for c in range(self._u.n):
-                if self._class_jurisdiction(c) != home:
-                    mask |= 1 << c
-            self._foreign[home] = mask
+            mask = self._foreign[home] = mask_of(c for c in range(self._u.n) if self._class_jurisdiction(c) != home)
         return mask
 
     def _class_jurisdiction(self, c: int) -> str | None:
@@ -231,8 +235,9 @@ class ConnectivityReport:
             self._segments = {}
             for ver in (4, 6):
                 space = 2**32 - 1 if ver == 4 else 2**128 - 1
-                nets = [net for jur in self._catalog.jurisdictions.values() for net in jur.networks
-                        if net.version == ver]
+                nets = [
+                    net for jur in self._catalog.jurisdictions.values() for net in jur.networks if net.version == ver
+                ]
                 starts = Atoms(0, space, [(int(n.network_address), int(n.broadcast_address)) for n in nets], 0).starts
                 cls = ipaddress.IPv4Address if ver == 4 else ipaddress.IPv6Address
                 owners = []
@@ -348,11 +353,8 @@ class ConnectivityReport:
             return self._rows
         u = self._u
         rows = [0] * u.n
-        e_members: dict[int, int] = {}
-        i_members: dict[int, int] = {}
-        for c in range(u.n):
-            e_members[self._sig["egress"][c]] = e_members.get(self._sig["egress"][c], 0) | (1 << c)
-            i_members[self._sig["ingress"][c]] = i_members.get(self._sig["ingress"][c], 0) | (1 << c)
+        e_members: dict[int, int] = group_masks((self._sig["egress"][c], c) for c in range(u.n))
+        i_members: dict[int, int] = group_masks((self._sig["ingress"][c], c) for c in range(u.n))
         isigs = list(i_members)
         i_totals = {
             key: [(smask, _total(allowed)) for smask, allowed, _ in self._outcomes["ingress"][key].groups if allowed]
@@ -409,15 +411,16 @@ class ConnectivityReport:
         relays: dict[int, list[tuple[tuple[str, ...], int]]] = {}
         """source class -> (hops, exit class) of relay paths worth reporting."""
         for home in sorted(set(homes), key=lambda h: (h is None, h or "")):
-            groups: dict[frozenset[tuple[int, int]], int] = {}
             sig_of_list: dict[int, frozenset[tuple[int, int]]] = {}
+            exit_sigs: list[tuple[frozenset[tuple[int, int]], int]] = []
             for b in range(u.n):
                 exits = direct(b, home)
                 sig = sig_of_list.get(id(exits))
                 if sig is None:  # classes sharing an egress outcome share the very same exits list
                     sig = sig_of_list[id(exits)] = frozenset((x[5], x[6]) for x in exits)
                 if sig:
-                    groups[sig] = groups.get(sig, 0) | (1 << b)
+                    exit_sigs.append((sig, b))
+            groups = group_masks(exit_sigs)
             for sig, members in sorted(groups.items(), key=lambda kv: kv[1]):
                 next_hop = _backward_bfs(members, rows, rev)
                 for a in sorted(next_hop):
@@ -476,10 +479,7 @@ def _total(entries: Iterable[Entry]) -> int:
 def _transpose(rows: list[int]) -> list[int]:
     """Reverse adjacency. Rows are grouped by value first: in permissive clusters most rows are identical,
     and one OR per (distinct row, destination) replaces one per edge."""
-    by_value: dict[int, int] = {}
-    for s, row in enumerate(rows):
-        if row:
-            by_value[row] = by_value.get(row, 0) | (1 << s)
+    by_value = group_masks((row, s) for s, row in enumerate(rows) if row)
     rev = [0] * len(rows)
     for row, sources in by_value.items():
         for d in iter_bits(row):

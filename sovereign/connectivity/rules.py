@@ -116,4 +116,3 @@ class Policy:
     egress: Section | None
     host_network_rule: str = "cni"
     """``cni``: hostNetwork pods selected only if the CNI says so; ``never``: never (ANP/CNP/Cilium)."""
-

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sovereign.connectivity.intervals import group_masks
 from sovereign.errors import InputError
 
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -87,13 +88,10 @@ class LabelIndex:
 
     def __init__(self, items: Sequence[Mapping[str, str]]) -> None:
         self.all = (1 << len(items)) - 1
-        self.by_pair: dict[tuple[str, str], int] = {}
-        self.by_key: dict[str, int] = {}
-        for i, labels in enumerate(items):
-            bit = 1 << i
-            for k, v in labels.items():
-                self.by_pair[(k, v)] = self.by_pair.get((k, v), 0) | bit
-                self.by_key[k] = self.by_key.get(k, 0) | bit
+        self.by_pair: dict[tuple[str, str], int] = group_masks(
+            ((k, v), i) for i, labels in enumerate(items) for k, v in labels.items()
+        )
+        self.by_key: dict[str, int] = group_masks((k, i) for i, labels in enumerate(items) for k in labels)
         self._cache: dict[LabelSelector, int] = {}
 
     def select(self, sel: LabelSelector) -> int:

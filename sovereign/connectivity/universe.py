@@ -20,7 +20,9 @@ from sovereign.connectivity.intervals import (
     PROTOCOLS,
     Atoms,
     Range,
+    group_masks,
     iter_bits,
+    mask_of,
     network_range,
 )
 from sovereign.connectivity.inventory import NamedPorts, Namespace, PodTemplate, Service
@@ -115,7 +117,7 @@ class Universe:
         self.addr_mask = self.v4.all_mask | self.v6.all_mask
         self.fqdn_mask = ((1 << len(self.fqdns)) - 1) << fq_off
         self.universe = self.classes_mask | self.addr_mask | self.fqdn_mask
-        for i, key in enumerate(sorted(keyed, key=repr)):
+        for i, key in enumerate(sorted(keyed)):
             members = sorted(keyed[key], key=lambda t: t.ref)
             t0 = members[0]
             atom_bits = tuple(
@@ -144,10 +146,7 @@ class Universe:
             if c.named_ports:
                 c.portmap_id = portmap_ids.setdefault(c.named_ports, len(portmap_ids))
         self.ip_classes = [c for c in self.classes if c.ip_atoms]
-        self.no_ip_mask = 0
-        for c in self.classes:
-            if not c.ip_atoms:
-                self.no_ip_mask |= 1 << c.index
+        self.no_ip_mask = mask_of(c.index for c in self.classes if not c.ip_atoms)
         for c in self.classes:
             if c.namespace not in namespaces:
                 namespaces[c.namespace] = Namespace(c.namespace, {"kubernetes.io/metadata.name": c.namespace})
@@ -157,13 +156,8 @@ class Universe:
         self.cilium_index = LabelIndex([self._cilium_labels(c) for c in self.classes])
         self.ns_names = sorted(namespaces)
         self.ns_index = LabelIndex([namespaces[n].labels for n in self.ns_names])
-        self.ns_classes: dict[str, int] = {}
-        for c in self.classes:
-            self.ns_classes[c.namespace] = self.ns_classes.get(c.namespace, 0) | (1 << c.index)
-        self.hostnet_mask = 0
-        for c in self.classes:
-            if c.host_network:
-                self.hostnet_mask |= 1 << c.index
+        self.ns_classes: dict[str, int] = group_masks((c.namespace, c.index) for c in self.classes)
+        self.hostnet_mask = mask_of(c.index for c in self.classes if c.host_network)
         self.world_mask = self.addr_mask & ~self._address_mask(
             [network_range(n) for n in cluster_cidrs if n.version == 4],
             [network_range(n) for n in cluster_cidrs if n.version == 6],
@@ -192,10 +186,9 @@ class Universe:
             self.port_atoms[proto] = Atoms(PORT_MIN, PORT_MAX, port_ranges[proto], off)
             off += self.port_atoms[proto].count
         self.all_ports = (1 << off) - 1
-        self.portmap_groups: dict[NamedPorts, int] = {}
-        for c in self.classes:
-            if c.named_ports:
-                self.portmap_groups[c.named_ports] = self.portmap_groups.get(c.named_ports, 0) | (1 << c.index)
+        self.portmap_groups: dict[NamedPorts, int] = group_masks(
+            (c.named_ports, c.index) for c in self.classes if c.named_ports
+        )
         self._peer_cache: dict[tuple[int, str], int] = {}
         self._ns_class_cache: dict[LabelSelector, int] = {}
         self._pieces_cache: dict[tuple[int, bool, int], tuple[tuple[int, int], ...]] = {}
