@@ -271,13 +271,19 @@ def bench_check(work: Path, sizes: Sequence[int], times: int) -> list[dict[str, 
     return rows
 
 
-def _sovereign_findings(report: Path) -> int | None:
+def _report_summary(report: Path) -> dict[str, Any]:
+    """``summary`` of a ``sovereign check --format json`` report (violations, resources, per stack)."""
     try:
         doc = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    stacks = doc.get("stacks", [])
-    return sum(len(s.get("violations", [])) for s in stacks) if isinstance(stacks, list) else None
+        return {}
+    summary = doc.get("summary") if isinstance(doc, dict) else None
+    return summary if isinstance(summary, dict) else {}
+
+
+def _sovereign_findings(report: Path) -> int | None:
+    value = _report_summary(report).get("violations")
+    return value if isinstance(value, int) else None
 
 
 def _checkov_counts(stdout: str) -> dict[str, int]:
@@ -341,12 +347,7 @@ def bench_fleet(work: Path, shape: fleet.FleetShape, jobs: int) -> dict[str, Any
     if m.returncode not in (0, 1):
         raise RuntimeError(f"fleet check failed ({m.returncode}):\n{m.stderr[-3000:]}")
     log(f"  fleet: {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s cpu, {m.tree_peak_mb:.0f} MB")
-    resources = 0
-    try:
-        doc = json.loads(report.read_text(encoding="utf-8"))
-        resources = sum(int(s.get("resources", 0)) for s in doc.get("stacks", []))
-    except (OSError, ValueError, TypeError):
-        pass
+    resources = _report_summary(report).get("resources", 0)
     return {
         "stacks": shape.stacks,
         "workloads_per_stack": shape.workloads_per_stack,
@@ -449,17 +450,83 @@ def print_summary(results: dict[str, Any]) -> None:
         p(f"  {'PASS' if v['pass'] else 'FAIL'}  {v['target']}: {v['measured']}")
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """The figures as Markdown tables (pasted into docs/benchmarks.md between its FIGURES markers)."""
+    mach = results["machine"]
+    lines = [
+        f"Measured {results['started']} to {results['finished']} UTC on {mach['nproc']} cores ({mach['cpu']}), "
+        f"{mach['memory_gib']} GiB, Python {mach['python']}, Checkov {mach['checkov']}; load average "
+        f"{results['load_start']} at the start, {results['load_end']} at the end; medians of "
+        f"{results['repeat']} run(s) unless noted.",
+        "",
+    ]
+    if results.get("render"):
+        lines += [
+            "| resources | render ms/res (wall, CPU) | ConfigMap floor ms/res (wall, CPU) | ratio wall, CPU "
+            "| parented-Deployment floor ms/res | render / that |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results["render"]:
+            lines.append(
+                f"| {r['resources']:,} | {r['render_ms_per_resource']}, {r['render_cpu_ms_per_resource']} "
+                f"| {r['floor_ms_per_resource']}, {r['floor_cpu_ms_per_resource']} "
+                f"| {r['ratio_wall']}x, {r['ratio_cpu']}x | {r['floor_deployments_ms_per_resource']} "
+                f"| {r['ratio_wall_vs_deployments']}x |"
+            )
+        lines.append("")
+    if results.get("check"):
+        lines += [
+            "| objects | sovereign check s (CPU s) | peak MB (tree) | Checkov s (CPU s) | peak MB (tree) "
+            "| Checkov / sovereign | findings (sovereign; Checkov failed/passed) |",
+            "|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in results["check"]:
+            s_, c = r["sovereign"], r["checkov"]
+            ck = r.get("checkov_results") or {}
+            lines.append(
+                f"| {r['objects']:,} | {s_['wall_s']} ({s_['cpu_s']}) | {s_['tree_peak_mb']:.0f} "
+                f"| {c['wall_s']} ({c['cpu_s']}) | {c['tree_peak_mb']:.0f} | {r['speedup_wall']}x "
+                f"| {r['sovereign_violations']}; {ck.get('failed', '?')}/{ck.get('passed', '?')} |"
+            )
+        lines.append("")
+    if results.get("connectivity"):
+        lines += [
+            "| pods | policies | proof s (CPU s) | peak MiB | NCA s | NCA / proof |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in results["connectivity"]:
+            lines.append(
+                f"| {r['pods']:,} | {r.get('policies', '')} | {r['total_s']} ({r.get('total_cpu_s', '')}) "
+                f"| {r.get('peak_rss_mib', '')} | {r.get('nca_s', 'not run')} | {r.get('nca_over_ours', '')} |"
+            )
+        lines.append("")
+    if results.get("fleet"):
+        f = results["fleet"]
+        lines += [
+            f"Fleet: {f['stacks']} stacks x {f['workloads_per_stack']} workloads = {f['resources']:,} resources, "
+            f"`sovereign check --all --jobs {f['jobs']}` (render + pack + proof): **{f['wall_s']} s** wall, "
+            f"{f['cpu_s']} s CPU, peak {f['tree_peak_mb']:.0f} MB (process tree), {f['violations']} violations.",
+            "",
+        ]
+    lines += ["| target | measured | verdict |", "|---|---|---|"]
+    for v in results["verdicts"]:
+        lines.append(f"| {v['target']} | {v['measured']} | **{'PASS' if v['pass'] else 'FAIL'}** |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run_all.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each (smoke test)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per measurement (default 3; quick 1)")
     parser.add_argument("--only", default="render,check,connectivity,fleet", help="comma-separated sections")
+    parser.add_argument("--render-workloads", help="workloads per namespace of the render series, e.g. 10,20,40")
     parser.add_argument("--check-sizes", help="objects per check run, e.g. 250,1250,5000")
     parser.add_argument("--connectivity-sizes", help="pods, e.g. 1000,3000")
     parser.add_argument("--fleet-stacks", type=int, help="stacks in the fleet run (default 50)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel stacks in the fleet run")
     parser.add_argument("--work", type=Path, help="keep generated files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write all figures to this JSON file")
+    parser.add_argument("--markdown", type=Path, help="also write the figures as Markdown tables")
     args = parser.parse_args(argv)
     times = args.repeat or (1 if args.quick else 3)
     sections = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -489,7 +556,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if "render" in sections:
-            results["render"] = bench_render(work, QUICK_RENDER_WORKLOADS if args.quick else RENDER_WORKLOADS, times)
+            render_sizes = (
+                tuple(int(k) for k in args.render_workloads.split(","))
+                if args.render_workloads
+                else (QUICK_RENDER_WORKLOADS if args.quick else RENDER_WORKLOADS)
+            )
+            results["render"] = bench_render(work, render_sizes, times)
         if "check" in sections:
             results["check"] = bench_check(work, check_sizes, times)
         if "connectivity" in sections:
@@ -507,6 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown(results), encoding="utf-8")
     return 0
 
 
