@@ -44,7 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "mandatory violation, 1 otherwise, 2 on bad input.",
     )
     add_stack_selection(parser, required=False)
-    parser.add_argument("--manifests", type=Path, help="check plain manifests (file or directory) instead")
+    parser.add_argument(
+        "--manifests",
+        type=Path,
+        help="check plain manifests (file or directory) instead; with one STACK, under that stack's config "
+        "(CNI, tenants, transfers)",
+    )
     parser.add_argument(
         "--render-dir",
         "--out",
@@ -129,14 +134,44 @@ def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tupl
 
 
 def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
-    if args.stacks or args.all:
-        raise InputError("command line", ("--manifests",), "either --manifests or stacks, not both", args.stacks)
+    if args.all or len(args.stacks) > 1:
+        raise InputError(
+            "command line",
+            ("--manifests",),
+            "at most one stack name with --manifests (the cluster whose config the manifests are checked under)",
+            found_text="--all" if args.all else " ".join(args.stacks),
+        )
+    if args.stacks:
+        return [_manifests_under_stack(args, args.stacks[0])]
     groups = group_by_jurisdiction(load_manifests(args.manifests), args.jurisdiction)
     single = len(groups) == 1
     return [
         target_from_manifests("manifests" if single else f"manifests-{jur}", PROJECT, jur, docs)
         for jur, docs in sorted(groups.items())
     ]
+
+
+def _manifests_under_stack(args: argparse.Namespace, stack: str) -> PackTarget:
+    """Plain manifests judged as the stack's cluster would judge them: its CNI, tenants and transfers.
+
+    The pack gets the stack file's config exactly as for a render (secret values as ``"[secret]"``), so the
+    connectivity proof knows which policy APIs the CNI enforces and which transfers are declared.
+    """
+    from sovereign.paths import stack_file
+    from sovereign.render.stackfile import read_stack_config
+    from sovereign.stackconfig import load_stack
+
+    config = load_stack(stack)
+    if args.jurisdiction and args.jurisdiction != config.jurisdiction:
+        raise InputError(
+            "command line",
+            ("--jurisdiction",),
+            f"the jurisdiction of stack {stack} ({config.jurisdiction}) or no --jurisdiction",
+            args.jurisdiction,
+        )
+    target = target_from_manifests(stack, PROJECT, config.jurisdiction, load_manifests(args.manifests))
+    target.config = read_stack_config(stack_file(stack)).display()
+    return target
 
 
 def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
