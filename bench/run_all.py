@@ -203,6 +203,8 @@ def bench_render(work: Path, workloads: Sequence[int], times: int) -> list[dict[
                 "floor_deployments": kinds.summary(),
                 "floor_deployments_ms_per_resource": round(1000 * kinds.wall / resources, 2),
                 "ratio_wall_vs_deployments": round(series.wall / kinds.wall, 2),
+                "floor_deployments_cpu_ms_per_resource": round(1000 * kinds.cpu / resources, 2),
+                "ratio_cpu_vs_deployments": round(series.cpu / kinds.cpu, 2),
                 "workloads": shape.workloads_per_stack,
                 "resources": resources,
                 "manifests": int(match["manifests"]),
@@ -424,7 +426,8 @@ def print_summary(results: dict[str, Any]) -> None:
             )
             p(
                 f"  {'':>6}            same count of parented Deployments (SDK alias work): "
-                f"{r['floor_deployments_ms_per_resource']} ms -> render is {r['ratio_wall_vs_deployments']}x that"
+                f"{r['floor_deployments_ms_per_resource']} ms | {r.get('floor_deployments_cpu_ms_per_resource')} ms "
+                f"-> render is {r['ratio_wall_vs_deployments']}x wall, {r.get('ratio_cpu_vs_deployments')}x CPU"
             )
     if results.get("check"):
         p("\ncheck (policy pack + connectivity proof) vs Checkov on the same manifests")
@@ -463,15 +466,16 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("render"):
         lines += [
             "| resources | render ms/res (wall, CPU) | ConfigMap floor ms/res (wall, CPU) | ratio wall, CPU "
-            "| parented-Deployment floor ms/res | render / that |",
+            "| parented-Deployment floor ms/res (wall, CPU) | render / that (wall, CPU) |",
             "|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results["render"]:
             lines.append(
                 f"| {r['resources']:,} | {r['render_ms_per_resource']}, {r['render_cpu_ms_per_resource']} "
                 f"| {r['floor_ms_per_resource']}, {r['floor_cpu_ms_per_resource']} "
-                f"| {r['ratio_wall']}x, {r['ratio_cpu']}x | {r['floor_deployments_ms_per_resource']} "
-                f"| {r['ratio_wall_vs_deployments']}x |"
+                f"| {r['ratio_wall']}x, {r['ratio_cpu']}x | {r['floor_deployments_ms_per_resource']}, "
+                f"{r.get('floor_deployments_cpu_ms_per_resource', '?')} | {r['ratio_wall_vs_deployments']}x, "
+                f"{r.get('ratio_cpu_vs_deployments', '?')}x |"
             )
         lines.append("")
     if results.get("check"):
@@ -508,6 +512,20 @@ def markdown(results: dict[str, Any]) -> str:
             f"{f['cpu_s']} s CPU, peak {f['tree_peak_mb']:.0f} MB (process tree), {f['violations']} violations.",
             "",
         ]
+    if len(results.get("check") or []) > 1:
+        lines += [
+            "Growth of the check with size (CPU per object; peak memory of the process tree):",
+            "",
+            "| objects | sovereign ms/object | MB | Checkov ms/object | MB |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for r in results["check"]:
+            s_, c = r["sovereign"], r["checkov"]
+            lines.append(
+                f"| {r['objects']:,} | {1000 * s_['cpu_s'] / r['objects']:.1f} | {s_['tree_peak_mb']:.0f} "
+                f"| {1000 * c['cpu_s'] / r['objects']:.1f} | {c['tree_peak_mb']:.0f} |"
+            )
+        lines.append("")
     lines += ["| target | measured | verdict |", "|---|---|---|"]
     for v in results["verdicts"]:
         lines.append(f"| {v['target']} | {v['measured']} | **{'PASS' if v['pass'] else 'FAIL'}** |")
