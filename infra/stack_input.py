@@ -17,8 +17,7 @@ from pulumi.runtime.config import is_config_secret
 from sovereign.catalog.model import Catalog
 from sovereign.paths import project_root
 from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, config_keys, load_stack, parse_stack_config
-
-KUBECONFIG_KEY = "kubeconfig"
+from sovereign.stackconfig.namespace import KUBECONFIG_KEY
 
 
 def root_directory() -> Path:

@@ -20,7 +20,8 @@ def format_key_path(path: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
-def _short(value: object, limit: int = 80) -> str:
+def short_repr(value: object, limit: int = 80) -> str:
+    """A found value, cut so one huge value cannot flood the report."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -40,7 +41,7 @@ class InputError(Exception):
         self.file = str(file)
         self.key_path = tuple(key_path)
         self.expected = expected
-        self.found = found_text if found_text is not None else _short(found)
+        self.found = found_text if found_text is not None else short_repr(found)
         super().__init__(self.message)
 
     @property

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sovereign.errors import short_repr
+
+__all__ = ["listing", "short_repr", "type_name"]
+
 _PYTHON_TYPE_TEXT: dict[type, str] = {
     dict: "a mapping",
     list: "a list",
@@ -19,12 +23,6 @@ def type_name(value: object) -> str:
     if value is None:
         return "nothing (null)"
     return _PYTHON_TYPE_TEXT.get(type(value), type(value).__name__)
-
-
-def short_repr(value: object) -> str:
-    """A found value, cut so one huge value cannot flood the report."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def listing(items: Iterable[str]) -> str:
