@@ -60,13 +60,65 @@ def _api_defaults(policy: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _pod_label_values(objects: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    values: dict[str, set[str]] = {}
+    for o in objects:
+        if o.get("kind") == "Pod":
+            labels = (o.get("metadata") or {}).get("labels") or {}
+        elif o.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
+            labels = (((o.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+        else:
+            continue
+        for k, v in labels.items():
+            values.setdefault(k, set()).add(v)
+    return values
+
+
+def _without_key_operators(selector: Any, values: Mapping[str, set[str]]) -> Any:
+    """NCA evaluates ``Exists``/``DoesNotExist`` pod-selector requirements in the policy's namespace only,
+    even inside a peer that also has a namespaceSelector (PeerContainer.get_peers_with_key is called with
+    the policy namespace). Over a given cluster, ``Exists k`` is exactly ``In [values of k]`` and
+    ``DoesNotExist k`` exactly ``NotIn [values of k]``, which NCA handles correctly."""
+    if not isinstance(selector, dict) or not selector.get("matchExpressions"):
+        return selector
+    exprs = []
+    for e in selector["matchExpressions"]:
+        if e.get("operator") in ("Exists", "DoesNotExist"):
+            present = sorted(values.get(e["key"], set())) or ["nca-oracle-no-such-value"]
+            e = {"key": e["key"], "operator": "In" if e["operator"] == "Exists" else "NotIn", "values": present}
+        exprs.append(e)
+    return {**selector, "matchExpressions": exprs}
+
+
+def _rewrite_peers(policy: dict[str, Any], values: Mapping[str, set[str]]) -> dict[str, Any]:
+    spec = dict(policy["spec"])
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        rules = spec.get(direction)
+        if not rules:
+            continue
+        new_rules = []
+        for rule in rules:
+            rule = dict(rule)
+            if rule.get(key):
+                rule[key] = [
+                    {**peer, "podSelector": _without_key_operators(peer["podSelector"], values)}
+                    if isinstance(peer, dict) and "podSelector" in peer
+                    else peer
+                    for peer in rule[key]
+                ]
+            new_rules.append(rule)
+        spec[direction] = new_rules
+    return {**policy, "spec": spec}
+
+
 def connectivity(objects: Sequence[Mapping[str, Any]], workdir: Path) -> Flat:
     """Allowed TCP/UDP/SCTP connections per source workload, as NCA computes them."""
     from nca.CoreDS.Peer import BasePeerSet, IpBlock, Pod
     from nca.NetworkConfig.ResourcesHandler import ResourcesHandler
     from nca.Resources.PolicyResources.NetworkPolicy import PolicyConnectionsFilter
 
-    policies = [_api_defaults(o) for o in objects if o.get("kind") == "NetworkPolicy"]
+    values = _pod_label_values(objects)
+    policies = [_rewrite_peers(_api_defaults(o), values) for o in objects if o.get("kind") == "NetworkPolicy"]
     resources = [o for o in objects if o.get("kind") != "NetworkPolicy"]
     pol_file, res_file = workdir / "policies.yaml", workdir / "resources.yaml"
     _write(pol_file, policies)
