@@ -32,7 +32,7 @@ CNI = CniParams(
 )
 
 EXAMPLES = {"count": 0}
-MAX_EXAMPLES = 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 40
+MAX_EXAMPLES = 1000 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 150
 """Default stays well under a minute; ``HYPOTHESIS_PROFILE=long`` for the long run. Set per test, not as a
 global profile, so other suites' hypothesis settings are untouched."""
 

@@ -388,3 +388,22 @@ def test_reach_lists_destinations_with_ports_and_chains() -> None:
 
 def test_upstream_params_enforce_everything() -> None:
     assert UPSTREAM.enforces == frozenset(PolicyApi)
+
+
+def test_exists_and_does_not_exist_span_the_selected_namespaces() -> None:
+    objs = [ns("a"), ns("b"), pod("a", "web"), pod("b", "tagged", {"app": "x"}), pod("b", "bare", {"w": "1"})]
+    for op, reachable, unreachable in (("Exists", "b/tagged", "b/bare"), ("DoesNotExist", "b/bare", "b/tagged")):
+        spec = {
+            "podSelector": {"matchLabels": {"app": "web"}},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {"namespaceSelector": {}, "podSelector": {"matchExpressions": [{"key": "app", "operator": op}]}}
+                    ]
+                }
+            ],
+        }
+        r = run([*objs, netpol("a", "p", spec)])
+        assert allowed(r, "a/web", reachable), op
+        assert not allowed(r, "a/web", unreachable), op
