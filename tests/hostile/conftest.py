@@ -18,3 +18,12 @@ except InvalidArgument:
     settings.register_profile(
         "long", max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
     )
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    from hostile_support import GENERATED, LONG
+
+    if GENERATED["inputs"]:
+        profile = "long" if LONG else "default"
+        terminalreporter.write_line(  # type: ignore[attr-defined]
+            f"hostile inputs generated: {GENERATED['inputs']} (profile {profile})")

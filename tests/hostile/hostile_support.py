@@ -7,11 +7,12 @@ expected ...`` message, no traceback, and nothing written.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,21 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLES = 60
 LONG_EXAMPLES = 1500
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+
+
+GENERATED = {"inputs": 0}
+"""Generated inputs run in this process (printed in the terminal summary by conftest.py)."""
+
+
+def counted(test: Callable[..., None]) -> Callable[..., None]:
+    """Innermost decorator of a @given test: counts every generated input it runs."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        GENERATED["inputs"] += 1
+        test(*args, **kwargs)
+
+    return wrapper
 
 
 def examples(default: int = DEFAULT_EXAMPLES, long: int = LONG_EXAMPLES) -> int:
@@ -84,6 +100,10 @@ def assert_bad_input(result: CliResult, command: str, *, not_written: Sequence[P
     assert result.stderr.strip(), "no error message"
     assert f"sovereign {command}" in result.stderr or "usage:" in result.stderr, result.stderr[-2000:]
     assert "expected" in result.stderr or "usage:" in result.stderr, result.stderr[-2000:]
+    if "usage:" not in result.stderr:
+        for line in result.stderr.strip().splitlines():
+            assert line.startswith("sovereign ") or ": expected " in line, (
+                f"not one clear line per problem (RT-11): {line!r}\n{result.stderr[-2000:]}")
     for path in not_written:
         assert not path.exists(), f"{path} was written despite bad input"
 

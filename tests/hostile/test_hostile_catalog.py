@@ -15,6 +15,7 @@ from hostile_support import (
     ROOT,
     assert_bad_input,
     assert_no_traceback,
+    counted,
     deep,
     dump,
     fuzz,
@@ -62,6 +63,7 @@ def _load_or_error(directory: Path) -> Catalog | InputError:
 
 @fuzz()
 @given(name=st.sampled_from(FILES), data=st.data())
+@counted
 def test_mutated_catalog_document(name: str, data: st.DataObject) -> None:
     doc = data.draw(mutated_document(original(name)))
     with tempfile.TemporaryDirectory(prefix="hostile-catalog-") as tmp:
@@ -72,6 +74,7 @@ def test_mutated_catalog_document(name: str, data: st.DataObject) -> None:
 
 @fuzz()
 @given(name=st.sampled_from(FILES), data=st.data())
+@counted
 def test_damaged_catalog_text(name: str, data: st.DataObject) -> None:
     text = data.draw(text_mutation(original_text(name)))
     with tempfile.TemporaryDirectory(prefix="hostile-catalog-") as tmp:
@@ -82,6 +85,7 @@ def test_damaged_catalog_text(name: str, data: st.DataObject) -> None:
 
 @fuzz(default=25, long=600)
 @given(name=st.sampled_from(FILES), data=st.data())
+@counted
 def test_validate_cli_on_damaged_catalog(name: str, data: st.DataObject) -> None:
     text = data.draw(st.one_of(text_mutation(original_text(name)), mutated_document(original(name)).map(dump)))
     with tempfile.TemporaryDirectory(prefix="hostile-catalog-") as tmp:

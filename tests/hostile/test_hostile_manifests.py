@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -20,6 +21,7 @@ from hostile_support import (
     CliResult,
     alias_bomb,
     assert_bad_input,
+    counted,
     deep,
     fuzz,
     run_main,
@@ -96,6 +98,7 @@ def bad_object(draw: st.DrawFn) -> Any:
                                bad_object()), min_size=1, max_size=4).filter(
     lambda ds: any(not (isinstance(d, dict) and d.get("kind") == "ConfigMap" and d.get("apiVersion") == "v1")
                    for d in ds)))
+@counted
 def test_wrong_types_are_bad_input(docs: list[Any]) -> None:
     text = "---\n".join(yaml.safe_dump(d, allow_unicode=True) for d in docs)
     if not text.strip():
@@ -105,6 +108,7 @@ def test_wrong_types_are_bad_input(docs: list[Any]) -> None:
 
 @fuzz()
 @given(depth=st.integers(min_value=65, max_value=3000), style=st.sampled_from(["flow", "block", "map"]))
+@counted
 def test_deep_nesting_is_bad_input(depth: int, style: str) -> None:
     if style == "flow":
         text = deep(depth)
@@ -117,16 +121,24 @@ def test_deep_nesting_is_bad_input(depth: int, style: str) -> None:
 
 @fuzz()
 @given(data=st.data())
+@counted
 def test_duplicate_keys_are_bad_input(data: st.DataObject) -> None:
+    """A key line repeated (same or a different value, same indentation) anywhere in a valid document."""
     lines = VALID.splitlines(keepends=True)
     keyed = [i for i, line in enumerate(lines) if ":" in line and not line.strip().startswith(("-", "---"))
              and not line.rstrip().endswith(":")]
     i = data.draw(st.sampled_from(keyed))
-    _expect_bad("".join(lines[: i + 1] + [lines[i]] + lines[i + 1:]))
+    key, _, value = lines[i].partition(":")
+    if data.draw(st.booleans()):
+        replacement = data.draw(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20))
+        value = " " + json.dumps(replacement) + "\n"
+    duplicate = key + ":" + value
+    _expect_bad("".join(lines[: i + 1] + [duplicate] + lines[i + 1:]))
 
 
 @fuzz()
 @given(blob=st.binary(min_size=1, max_size=200).filter(lambda b: _not_utf8(b)))
+@counted
 def test_undecodable_bytes_are_bad_input(blob: bytes) -> None:
     _expect_bad(VALID.encode() + blob)
 
@@ -141,6 +153,7 @@ def _not_utf8(b: bytes) -> bool:
 
 @fuzz()
 @given(data=st.data())
+@counted
 def test_damaged_manifest_text(data: st.DataObject) -> None:
     """Damaged text either still loads (then it is not hostile: the loader returned objects) or the CLI refuses
     it with exit 2 and writes nothing."""

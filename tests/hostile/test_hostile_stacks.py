@@ -15,6 +15,7 @@ from hostile_support import (
     CliResult,
     assert_bad_input,
     assert_no_traceback,
+    counted,
     dump,
     fuzz,
     mutated_document,
@@ -51,6 +52,7 @@ def _validate(root: Path) -> CliResult:
 
 @fuzz()
 @given(data=st.data())
+@counted
 def test_mutated_stack_config(data: st.DataObject) -> None:
     doc = data.draw(mutated_document(original()))
     with project_copy() as root:
@@ -60,6 +62,7 @@ def test_mutated_stack_config(data: st.DataObject) -> None:
 
 @fuzz()
 @given(data=st.data())
+@counted
 def test_damaged_stack_text(data: st.DataObject) -> None:
     text = data.draw(text_mutation(original_text()))
     with project_copy() as root:
@@ -73,6 +76,7 @@ def test_damaged_stack_text(data: st.DataObject) -> None:
                                                                                         max_size=3), max_leaves=8),
        key=st.sampled_from(["jurisdiction", "cluster", "tenants", "workloads", "storage", "backups", "transfers",
                             "kubeconfig", "renderDir", "unknownKey"]))
+@counted
 def test_config_key_of_any_type(value: Any, key: str) -> None:
     doc = yaml.safe_load(original_text())
     doc["config"][f"sovereign-clusters:{key}"] = value
@@ -133,6 +137,7 @@ def test_render_unknown_stack_writes_nothing(tmp_path: Path) -> None:
 
 @fuzz(default=4, long=60)
 @given(data=st.data())
+@counted
 def test_render_on_damaged_stack(data: st.DataObject) -> None:
     """Only inputs ``validate`` rejects: render must reject them too, and write nothing."""
     import tempfile
