@@ -3,16 +3,13 @@
 A vector is a directory ``vectors/<id>/`` with ``leak/*.yaml`` (must be rejected by the named rule(s)),
 ``twin/*.yaml`` (the near-miss that must pass: a false positive is a failure too) and ``vector.yaml``.
 
-Two modes, because ``sovereign check --manifests`` passes only ``--jurisdiction`` to the pack:
+Two modes, both exactly the command a CI job runs (through ``sovereign.cli.main.main`` in-process, report via
+``--output``):
 
-* ``manifests`` (default): exactly ``sovereign check --manifests <dir> --jurisdiction <j> --format json`` as a
-  subprocess; the exit code and the JSON report are what a CI job sees.
-* ``stack`` (vector.yaml ``stack: <name>``): the vector needs the cluster's CNI, tenants and declared transfers
-  (relays through an approved transfer, a policy kind the CNI does not enforce). ``check --manifests`` has no flag
-  for that (reported in docs/red-team.md), so the same manifests run through the same pack over the same analyzer
-  protocol (``sovereign.report.policy_run.run_pack``) with ``PULUMI_CONFIG`` = that stack file's config, which
-  is what ``sovereign check <stack>`` hands the pack for a rendered stack. The report is rendered with the same
-  JSON renderer and the exit code comes from the same ``CheckReport``.
+* ``manifests`` (default): ``sovereign check --manifests <dir> --jurisdiction <j> --format json``.
+* ``stack`` (vector.yaml ``stack: <name>``): ``sovereign check <stack> --manifests <dir> --format json`` — the
+  manifests judged under that stack's CNI, tenants and declared transfers (relays through an approved transfer,
+  a policy kind the CNI does not enforce). Before RT-4 was fixed this mode drove ``run_pack`` directly.
 
 Runs are independent processes, so the suite runs them in parallel once per session (see ``run_all``).
 """
@@ -21,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -114,78 +109,31 @@ def load_vectors() -> list[Vector]:
 
 
 # ------------------------------------------------------------------------------------------------ running
-def cli_argv(*args: str) -> list[str]:
-    """``sovereign <args>`` as a subprocess of this interpreter (the venv's), from the project root."""
-    return [sys.executable, "-m", "sovereign", *args]
-
-
-def run_cli(args: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 300) -> Outcome:
-    argv = cli_argv(*args)
-    child_env = dict(os.environ)
-    child_env.update(env or {})
-    proc = subprocess.run(  # noqa: S603 - fixed argv
-        argv, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    try:
-        report = json.loads(proc.stdout) if proc.stdout.strip() else None
-    except json.JSONDecodeError:
-        report = None
-    return Outcome(proc.returncode, report, proc.stdout, proc.stderr, "cli", tuple(args))
-
-
-def check_manifests(directory: Path, jurisdiction: str, at: str | None = None) -> Outcome:
-    """``sovereign check --manifests DIR --jurisdiction J --format json`` through ``sovereign.cli.main.main``
-    in-process (thread-safe: the report goes to ``--output``, not stdout; the pack is its own process)."""
+def check_manifests(directory: Path, jurisdiction: str | None, at: str | None = None, *,
+                    stack: str | None = None) -> Outcome:
+    """``sovereign check [STACK] --manifests DIR [--jurisdiction J] --format json`` through
+    ``sovereign.cli.main.main`` in-process (thread-safe: the report goes to ``--output``, not stdout; the pack
+    is its own process)."""
     import tempfile
 
     from sovereign.cli.main import main
 
     with tempfile.TemporaryDirectory(prefix="redteam-") as tmp:
         output = Path(tmp) / "report.json"
-        args = ["check", "--manifests", str(directory), "--jurisdiction", jurisdiction, "--format", "json",
-                "--output", str(output)]
+        args = ["check", *([stack] if stack else []), "--manifests", str(directory)]
+        if jurisdiction and not stack:
+            args += ["--jurisdiction", jurisdiction]
+        args += ["--format", "json"]
         if at:
             args += ["--at", at]
-        code = main(args)
+        code = main([*args, "--output", str(output)])
         text = output.read_text(encoding="utf-8") if output.exists() else ""
     report = json.loads(text) if text.strip() else None
-    return Outcome(code, report, text, "", "cli-in-process", tuple(args[:-2]))
-
-
-def stack_pack_config(stack: str) -> dict[str, Any]:
-    """The stack file's ``config:`` as the language host puts it in ``PULUMI_CONFIG`` (namespaced keys)."""
-    data = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
-    config = dict(data["config"])
-    if any(isinstance(v, Mapping) and "secure" in v for v in config.values()):
-        raise ValueError(f"stack {stack} has secure values; the red-team stack mode does not decrypt them")
-    return config
-
-
-def check_with_stack_config(directory: Path, stack: str, at: str | None) -> Outcome:
-    """The pack over ``directory``'s manifests with ``stack``'s full config (see module docstring)."""
-    from sovereign.analyzer.resource import PROJECT
-    from sovereign.report.formats import RENDERERS
-    from sovereign.report.manifest_input import load_manifests
-    from sovereign.report.model import CheckReport
-    from sovereign.report.policy_run import run_pack, target_from_manifests
-
-    docs = load_manifests(directory)
-    config = stack_pack_config(stack)
-    target = target_from_manifests(stack, PROJECT, str(config["sovereign-clusters:jurisdiction"]), docs)
-    target.config = config
-    run = run_pack(target, ROOT / "policies", at=at, catalog=None)
-    report = CheckReport(pack_name=run.pack_name, pack_version=run.pack_version, stacks=(run.result,),
-                         policies=run.policies, at=at)
-    text = RENDERERS["json"](report)
-    return Outcome(report.exit_code, json.loads(text), text, "", f"stack:{stack}",
-                   ("pack", "--stack-config", stack, "--manifests", str(directory), "--at", str(at)))
+    return Outcome(code, report, text, "", f"stack:{stack}" if stack else "manifests", tuple(args))
 
 
 def run_side(vector: Vector, side: str) -> Outcome:
-    directory = vector.side(side)
-    if vector.stack:
-        return check_with_stack_config(directory, vector.stack, vector.at)
-    return check_manifests(directory, vector.jurisdiction, vector.at)
+    return check_manifests(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack)
 
 
 def run_all(vectors: Sequence[Vector]) -> dict[tuple[str, str], Outcome]:
