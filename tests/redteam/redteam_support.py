@@ -31,6 +31,8 @@ VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
 VECTOR_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin", "stack", "at"})
 REQUIRED_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin"})
 SIDES = ("leak", "twin")
+FROM_LABELS = "labels"
+"""vector.yaml ``jurisdiction: labels``: run without ``--jurisdiction`` (each Namespace's label decides)."""
 PARALLEL = int(os.environ.get("REDTEAM_JOBS", "4"))
 
 
@@ -121,7 +123,7 @@ def check_manifests(directory: Path, jurisdiction: str | None, at: str | None = 
     with tempfile.TemporaryDirectory(prefix="redteam-") as tmp:
         output = Path(tmp) / "report.json"
         args = ["check", *([stack] if stack else []), "--manifests", str(directory)]
-        if jurisdiction and not stack:
+        if jurisdiction and jurisdiction != FROM_LABELS and not stack:
             args += ["--jurisdiction", jurisdiction]
         args += ["--format", "json"]
         if at:
