@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EXAMPLES = 60
-LONG_EXAMPLES = 1500
+LONG_EXAMPLES = 2000
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 
 
