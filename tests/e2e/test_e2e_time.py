@@ -27,7 +27,7 @@ def renders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         run = run_cli(args + ["--at", at] if how == "flag" else args, env={"SOVEREIGN_AT": at} if how == "env" else {})
         assert run.code == 0, run.stderr
         out[label] = target / "cn-prod"
-        out[label + "-log"] = Path(run.stdout + "\n" + run.stderr)  # type: ignore[assignment]
+        (target / "render.log").write_text(run.stdout + "\n" + run.stderr, encoding="utf-8")
     return out
 
 
@@ -54,7 +54,7 @@ def test_program_reports_the_expired_transfer(renders: dict[str, Path]) -> None:
     """Not rendered AND reported: the render (preview.json diagnostics/outputs or the command's output) says
     that weights-to-eu expired (the program logs it and exports ``expiredTransfers``)."""
     preview = (renders["expired"] / "preview.json").read_text(encoding="utf-8")
-    said = str(renders["expired-log"])
+    said = (renders["expired"].parent / "render.log").read_text(encoding="utf-8")
     doc = json.loads(preview)
     reported = [d for d in doc.get("diagnostics") or [] if TRANSFER in json.dumps(d)]
     outputs = [s for s in doc.get("steps", []) if "expiredTransfers" in json.dumps(s)]
