@@ -46,37 +46,99 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _depth(value: Any, limit: int) -> int:
-    """Iterative depth measure (no recursion, so hostile nesting cannot blow the stack)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
+MAX_ALIAS_EXPANSION = 100_000
+"""How many nodes aliases may add beyond the document's own: YAML anchors let a few hundred bytes expand into
+millions of nodes ("billion laughs"); real manifests and stack files stay far below this."""
+
+
+class _NodeBudgetExceeded(Exception):
+    def __init__(self, expected: str, found: str) -> None:
+        super().__init__(found)
+        self.expected = expected
+        self.found = found
+
+
+def _measure(root: yaml.Node) -> None:
+    """Depth and expanded size of a composed node graph, without expanding it.
+
+    Aliases make the graph a DAG (or a cycle); sizes are memoised per node, so a hostile document costs time
+    proportional to its distinct nodes, and the expansion it would cause downstream is known before anything
+    is constructed. Iterative, so deep nesting cannot exhaust the Python stack.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
-    return deepest
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            if depth[key] > MAX_DEPTH:
+                raise _NodeBudgetExceeded(f"nesting of at most {MAX_DEPTH} levels", "deeper nesting")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise _NodeBudgetExceeded("no recursive aliases", "an alias that contains itself")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+    distinct = len(size)
+    if size[id(root)] - distinct > MAX_ALIAS_EXPANSION:
+        raise _NodeBudgetExceeded(
+            f"aliases that add at most {MAX_ALIAS_EXPANSION} nodes",
+            f"aliases expanding {distinct} nodes into {size[id(root)]}",
+        )
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> str:
+    """PyYAML's two-line reader message as one line with line and column."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    char = exc.character
+    code = f"U+{ord(char) if isinstance(char, str) else char:04X}"
+    return f"control or non-printable character {code} at line {line}, column {column}"
 
 
 def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
     """Parse every document of a YAML stream, raising ``InputError`` on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise InputError(source, (), f"a YAML file of at most {MAX_INPUT_BYTES} bytes", found_text="a larger file")
+    docs: list[Any] = []
+    loader: _StrictLoader | None = None
     try:
-        docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
+        loader = _StrictLoader(text)  # the reader checks for non-printable characters here
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                docs.append(None)
+                continue
+            _measure(node)
+            docs.append(loader.construct_document(node))
+    except _NodeBudgetExceeded as exc:
+        raise InputError(source, (), exc.expected, found_text=exc.found) from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(source, (), "well-formed YAML", found_text=_reader_problem(exc, text)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise InputError(source, (), "well-formed YAML", found_text=f"{exc.problem or exc} at {where}") from None
+        problem = " ".join(str(exc.problem or exc).split())
+        raise InputError(source, (), "well-formed YAML", found_text=f"{problem} at {where}") from None
     except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
-        raise InputError(source, (), "well-formed YAML", found_text=str(exc) or type(exc).__name__) from None
-    for doc in docs:
-        if _depth(doc, MAX_DEPTH) > MAX_DEPTH:
-            raise InputError(source, (), f"nesting of at most {MAX_DEPTH} levels", found_text="deeper nesting")
+        found = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(source, (), "well-formed YAML", found_text=found) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     return docs
 
 
