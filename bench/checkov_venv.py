@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 CHECKOV_VERSION = "3.3.30"
@@ -21,7 +22,7 @@ def checkov_bin() -> Path:
     return VENV_DIR / "bin" / "checkov"
 
 
-def ensure_checkov(*, log=print) -> Path:  # type: ignore[no-untyped-def]
+def ensure_checkov(*, log: Callable[[str], object] = print) -> Path:
     """Path of the ``checkov`` executable, installing it first when missing or pinned differently."""
     if checkov_bin().is_file() and STAMP.is_file() and STAMP.read_text().strip() == CHECKOV_VERSION:
         return checkov_bin()

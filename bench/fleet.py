@@ -211,19 +211,20 @@ def stack_config(
         ns = f"s{index:03d}-t{m:02d}-{_role(m)}"  # unique across stacks
         classes = _tenant_classes(jur, m)
         gpu_jobs = sum(1 for k in range(shape.workloads) if _kind(k) == "Job") if accelerators else 0
+        quota: dict[str, Any] = {
+            "cpu": str(8 * shape.workloads),
+            "memory": f"{32 * shape.workloads}Gi",
+            "pods": 10 * shape.workloads,
+            "storage": f"{shape.workloads}Ti",
+        }
+        if gpu_jobs:
+            quota["gpu"] = 8 * gpu_jobs
         tenant = {
             "namespace": ns,
             "description": f"Fleet tenant {m} ({_role(m)}): holds {', '.join(classes)}.",
             "dataClasses": classes,
-            "quota": {
-                "cpu": str(8 * shape.workloads),
-                "memory": f"{32 * shape.workloads}Gi",
-                "pods": 10 * shape.workloads,
-                "storage": f"{shape.workloads}Ti",
-            },
+            "quota": quota,
         }
-        if gpu_jobs:
-            tenant["quota"]["gpu"] = 8 * gpu_jobs
         tenants.append(tenant)
         for k in range(shape.workloads):
             kind = _kind(k)
@@ -301,13 +302,16 @@ def stack_config(
         }
     ]
 
+    tenant_classes = {t["namespace"]: t["dataClasses"] for t in tenants}
     transfers = []
     when = (at or evaluation_time()).replace(hour=0, minute=0, second=0, microsecond=0)
     for t, (dc, dest) in enumerate(_exportable(jur, catalog)[:MAX_TRANSFERS]):
+        # Senders: workloads of a tenant holding the class that no other workload calls. A workload others can
+        # reach would relay their data across the border too, which the connectivity proof rightly reports.
         sources = [
             r
             for r in refs
-            if dc.id in next(x for x in tenants if x["namespace"] == by_ref[r]["namespace"])["dataClasses"]
+            if dc.id in tenant_classes[by_ref[r]["namespace"]] and not by_ref[r].get("ingressFrom")
         ]
         if not sources:
             continue

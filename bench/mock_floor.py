@@ -34,8 +34,8 @@ class EchoMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return f"{args.name}-id", dict(args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
 
 
 def register(count: int, kind: str, parented: bool) -> None:
@@ -43,11 +43,14 @@ def register(count: int, kind: str, parented: bool) -> None:
     opts = pulumi.ResourceOptions(parent=parent) if parent is not None else None
     labels = {"app": "floor"}
     for i in range(count):
-        meta = {"name": f"{kind}-{i}", "namespace": "bench", "labels": labels}
+        meta: Any = {"name": f"{kind}-{i}", "namespace": "bench", "labels": labels}
         if kind == "configmap":
             k8s.core.v1.ConfigMap(f"cm-{i}", metadata=meta, data={"key": f"value-{i}"}, opts=opts)
         else:
-            template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": "r/app:1"}]}}
+            template: Any = {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": "r/app:1"}]},
+            }
             k8s.apps.v1.Deployment(
                 f"deploy-{i}",
                 metadata=meta,

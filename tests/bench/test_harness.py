@@ -38,11 +38,22 @@ def test_verdicts_pass_and_fail_against_the_targets() -> None:
             {"objects": 250, "speedup_wall": 20.0, "sovereign": {"wall_s": 0.2}, "checkov": {"wall_s": 4.0}},
             {"objects": 1251, "speedup_wall": 3.0, "sovereign": {"wall_s": 5.0}, "checkov": {"wall_s": 15.0}},
         ],
-        "fleet": {"stacks": 50, "jobs": 2, "wall_s": 301.0, "resources": 50000},
+        "fleet": {
+            "stacks": 50,
+            "jobs": 2,
+            "wall_s": 301.0,
+            "render_wall_s": 250.0,
+            "check_wall_s": 51.0,
+            "resources": 50000,
+        },
     }
     verdicts = run_all.verdicts(results)
     assert [v["pass"] for v in verdicts] == [True, False, False]
     assert "1251 objects" in verdicts[1]["measured"]  # the row nearest to 1,250 is judged
+    results["fleet"].update(wall_s=200.0, check_error="exit 1: OSError: [Errno 7] Argument list too long")
+    fleet_verdict = run_all.verdicts(results)[2]
+    assert not fleet_verdict["pass"]  # fast, but the check never finished
+    assert "Argument list too long" in fleet_verdict["measured"]
 
 
 def test_checkov_summary_line_is_parsed() -> None:
