@@ -10,6 +10,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sovereign import labels
 from sovereign.analyzer import AnalyzerError
 from sovereign.analyzer.resource import PROJECT
 from sovereign.cli import exitcodes
@@ -144,11 +145,33 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
     if args.stacks:
         return [_manifests_under_stack(args, args.stacks[0])]
     groups = group_by_jurisdiction(load_manifests(args.manifests), args.jurisdiction)
-    single = len(groups) == 1
-    return [
-        target_from_manifests("manifests" if single else f"manifests-{jur}", PROJECT, jur, docs)
-        for jur, docs in sorted(groups.items())
-    ]
+    if len(groups) > 1:
+        # Checked apart, each half of an in-cluster path between them would look harmless (RT-14).
+        raise InputError(
+            args.manifests,
+            ("metadata", "labels", labels.JURISDICTION),
+            "namespaces of one jurisdiction (a cluster belongs to one): check each cluster's manifests "
+            "separately, or pass --jurisdiction to judge everything as one cluster of that jurisdiction",
+            found_text=", ".join(sorted(groups)),
+        )
+    ((jurisdiction, docs),) = groups.items()
+    _require_known_jurisdiction(args, jurisdiction)
+    return [target_from_manifests("manifests", PROJECT, jurisdiction, docs)]
+
+
+def _require_known_jurisdiction(args: argparse.Namespace, jurisdiction: str) -> None:
+    """An unknown id is a usage error before the pack starts, not a report full of fail-closed findings."""
+    from sovereign.catalog import default_catalog, load_catalog
+
+    catalog = load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+    if catalog.jurisdiction(jurisdiction) is None:
+        where = ("--jurisdiction",) if args.jurisdiction else ("metadata", "labels", labels.JURISDICTION)
+        raise InputError(
+            "command line" if args.jurisdiction else args.manifests,
+            where,
+            f"a jurisdiction of the catalog ({', '.join(sorted(catalog.jurisdictions))})",
+            jurisdiction,
+        )
 
 
 def _manifests_under_stack(args: argparse.Namespace, stack: str) -> PackTarget:
