@@ -101,9 +101,12 @@ def run(args: argparse.Namespace) -> int:
     for r in renders:
         invalid += r.schema_errors
         print(
-            f"{r.stack}: {r.resources} resources, {r.manifests} manifests, {r.schema_errors} schema errors "
-            f"-> {r.directory}/"
+            f"{r.stack}: {r.resources} resources, {r.manifests} manifests, {r.schema_errors} schema errors, "
+            f"{len(r.program_messages)} program warning(s) -> {r.directory}/"
         )
+        # What the program reported (pulumi.log.warn/error), as `pulumi preview` prints its diagnostics.
+        for severity, message in r.program_messages:
+            print(f"{r.stack}: program {severity}: {message}", file=sys.stderr)
     if invalid:
         print(f"{invalid} schema error(s): see 'diagnostics' in preview.json", file=sys.stderr)
         return exitcodes.VIOLATIONS

@@ -12,6 +12,8 @@ from sovereign.report.formats import md_cell
 
 OP_SIGNS = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
 MAX_VALUE = 120
+SECRET_CHANGE = {"add": "[secret] (added)", "delete": "[secret] (removed)", "update": "changed (secret)"}
+"""What a secret property change reads as: that it changed, never to what."""
 
 
 def _value(value: Any) -> str:
@@ -139,7 +141,10 @@ def _resources_md(s: StackDiff) -> list[str]:
         for r in s.resources:
             lines.append(f"{OP_SIGNS[r.op]} {r.type}::{r.name}")
             for c in r.properties:
-                if c.kind == "add":
+                if c.secret:
+                    sign = {"add": "+", "delete": "-"}.get(c.kind, "~")
+                    lines.append(f"{sign}     {c.path}: {SECRET_CHANGE.get(c.kind, 'changed (secret)')}")
+                elif c.kind == "add":
                     lines.append(f"+     {c.path}: {_value(c.new)}")
                 elif c.kind == "delete":
                     lines.append(f"-     {c.path}: {_value(c.old)}")
@@ -225,7 +230,8 @@ def to_json(result: DiffResult) -> str:
                         "type": r.type,
                         "name": r.name,
                         "properties": [
-                            {"path": c.path, "kind": c.kind, "old": c.old, "new": c.new} for c in r.properties
+                            {"path": c.path, "kind": c.kind, "old": c.old, "new": c.new, "secret": c.secret}
+                            for c in r.properties
                         ],
                     }
                     for r in s.resources

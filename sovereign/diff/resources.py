@@ -1,11 +1,19 @@
-"""Resource changes between two renders of a stack: create, delete, update (with property paths)."""
+"""Resource changes between two renders of a stack: create, delete, update (with property paths).
+
+A render marks a Secret's ``data``/``stringData`` secret at capture time, but a render directory may come from
+elsewhere (an older render, a hand-made preview.json, rendered manifests) with the values in plain text; here
+they are marked secret again, per key, so the diff can say which key changed but never to what.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sovereign.diff.properties import PropertyChange, diff_values
+from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.rendered import RenderedStack, Step
+from sovereign.render.wire import is_secret, secret
 
 
 @dataclass(frozen=True, order=True)
@@ -18,8 +26,25 @@ class ResourceChange:
     properties: tuple[PropertyChange, ...] = ()
 
 
-def _comparable(step: Step) -> dict[str, object]:
-    return {"inputs": step.inputs}
+def _secret_leaves(value: Any) -> Any:
+    if is_secret(value):
+        return value
+    if isinstance(value, dict):
+        return {k: _secret_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secret_leaves(v) for v in value]
+    return secret(value)
+
+
+def comparable_inputs(step: Step) -> dict[str, Any]:
+    """The step's inputs with a Secret's data/stringData leaves marked secret (keys stay comparable)."""
+    if not is_secret_object(step.inputs):
+        return step.inputs
+    out = dict(step.inputs)
+    for field in SECRET_DATA_FIELDS:
+        if field in out:
+            out[field] = _secret_leaves(out[field])
+    return out
 
 
 def diff_resources(base: RenderedStack | None, head: RenderedStack | None) -> list[ResourceChange]:
@@ -33,7 +58,7 @@ def diff_resources(base: RenderedStack | None, head: RenderedStack | None) -> li
         elif b is None and a is not None:
             out.append(ResourceChange("delete", urn, a.type, a.name))
         elif a is not None and b is not None:
-            changes = diff_values(a.inputs, b.inputs)
+            changes = diff_values(comparable_inputs(a), comparable_inputs(b))
             provider_moved = a.provider_urn != b.provider_urn
             if changes or provider_moved:
                 op = "replace" if provider_moved else "update"

@@ -13,18 +13,17 @@ under ``pulumi``.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import runpy
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi.runtime
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import Settings, configure
 
 from sovereign.render.project import Project
-from sovereign.render.recorder import RecordingMonitor, Registration, RenderMocks
+from sovereign.render.recorder import LogEntry, RecordingEngine, RecordingMonitor, Registration, RenderMocks
 from sovereign.render.stackfile import StackFileConfig
 
 ORGANIZATION = "organization"
@@ -35,6 +34,10 @@ ORGANIZATION = "organization"
 class Capture:
     registrations: list[Registration]
     invokes: list[str]
+    logs: list[LogEntry]
+    """The program's ``pulumi.log`` messages, sorted (arrival order depends on threads)."""
+    outputs: dict[str, dict[str, Any]]
+    """URN -> registered outputs; the root Stack's are the program's exports."""
 
 
 def emulate_shim_sys_path() -> None:
@@ -49,6 +52,7 @@ def _run_entry(entry: str) -> None:
 def run_program(project: Project, stack: str, config: StackFileConfig) -> Capture:
     """Run the program once in this process and return what it registered."""
     mocks = RenderMocks()
+    engine = RecordingEngine()
     monitor = RecordingMonitor(
         mocks,
         stack=stack,
@@ -61,7 +65,7 @@ def run_program(project: Project, stack: str, config: StackFileConfig) -> Captur
         project=project.name,
         stack=stack,
         monitor=monitor,
-        engine=pulumi_mocks.MockEngine(logging.getLogger("pulumi-program")),
+        engine=engine,
         parallel=4,
         dry_run=True,  # a preview: values the provider would compute stay unknown
         organization=ORGANIZATION,
@@ -76,4 +80,9 @@ def run_program(project: Project, stack: str, config: StackFileConfig) -> Captur
         loop.run_until_complete(pulumi.runtime.run_in_stack(lambda: _run_entry(project.entry)))
     finally:
         loop.close()
-    return Capture(registrations=list(monitor.registrations), invokes=sorted(set(mocks.calls)))
+    return Capture(
+        registrations=list(monitor.registrations),
+        invokes=sorted(set(mocks.calls)),
+        logs=sorted(engine.entries),
+        outputs=dict(monitor.outputs),
+    )

@@ -1,7 +1,11 @@
-"""The one part of the Kubernetes provider's ``Check()`` the offline render emulates: autonaming.
+"""The parts of the Kubernetes provider's ``Check()`` the offline render emulates: autonaming, and marking a
+Secret's ``data``/``stringData`` secret.
 
 Why only this: ``Analyze`` and ``preview.json`` see the *checked* inputs (pulumi-runtime.md §2), and
-policies key on ``metadata.name``; without it, half the objects would be nameless. Everything else
+policies key on ``metadata.name``; without it, half the objects would be nameless. A core/v1 Secret's ``data``
+and ``stringData`` are marked secret because the provider marks them (pulumi-kubernetes provider.go Check), so
+a real preview shows them as ``[secret]`` even when the program passed plain strings; marking them at capture
+time means preview.json, the manifests and everything downstream never see the values. Everything else
 ``Check()`` does is NOT emulated, and differs from a real preview:
 
 * the real suffix is random per URN (pulumi-kubernetes provider/pkg/metadata/naming.go); here it is the first
@@ -17,10 +21,29 @@ import copy
 import hashlib
 from typing import Any
 
-from sovereign.render.wire import is_secret
+from sovereign.render.wire import is_secret, reveal_secrets, secret
 
 AUTONAMED_ANNOTATION = "pulumi.com/autonamed"
 KUBERNETES_PACKAGE = "kubernetes"
+SECRET_DATA_FIELDS = ("data", "stringData")
+"""Fields of a core/v1 Secret whose values the provider treats as secret."""
+
+
+def is_secret_object(obj: Any) -> bool:
+    """A core/v1 Secret (by its own apiVersion/kind, so objects from yaml/CustomResource count too)."""
+    return isinstance(obj, dict) and obj.get("apiVersion") == "v1" and obj.get("kind") == "Secret"
+
+
+def mark_secret_data(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A Secret's ``data``/``stringData`` wrapped as secrets (whole values, as the provider wraps them)."""
+    if not is_secret_object(inputs):
+        return inputs
+    marked = dict(inputs)
+    for field in SECRET_DATA_FIELDS:
+        value = marked.get(field)
+        if value is not None and not is_secret(value):
+            marked[field] = secret(reveal_secrets(value))
+    return marked
 
 
 def is_kubernetes_object(type_: str, custom: bool, inputs: dict[str, Any]) -> bool:
@@ -38,10 +61,12 @@ def autoname_suffix(urn: str) -> str:
 
 
 def check_inputs(type_: str, custom: bool, urn: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inputs after the emulated ``Check()``: ``metadata.name = <name>-<8 hex>`` plus the autonamed annotation
-    when the program gave no ``metadata.name`` (and no ``generateName``, which the provider keeps)."""
+    """Inputs after the emulated ``Check()``: a Secret's data marked secret; ``metadata.name = <name>-<8 hex>``
+    plus the autonamed annotation when the program gave no ``metadata.name`` (and no ``generateName``, which
+    the provider keeps)."""
     if not is_kubernetes_object(type_, custom, inputs):
         return inputs
+    inputs = mark_secret_data(inputs)
     metadata = inputs.get("metadata")
     if is_secret(metadata):
         return inputs  # cannot look inside without revealing it; the real provider would see it

@@ -6,7 +6,8 @@ urn, custom, inputs, parent, provider, dependencies, propertyDependencies}}], "d
 ``"[secret]"``.
 
 Differences from a real preview, on purpose: no ``duration`` (it would break byte-identical renders), no
-``id`` or ``outputs`` in ``newState`` (a preview of a create has none worth showing), and the step order is a
+``id`` in ``newState`` and ``outputs`` only for the root Stack (its exports; a preview of a Kubernetes create
+only echoes the inputs), and the step order is a
 deterministic topological order of the registrations (parents, providers and dependencies first, ties broken
 by URN, the root Stack first) because the SDK registers resources from several threads and arrival order
 varies between runs; the real engine's order varies for the same reason.
@@ -86,7 +87,10 @@ def build_preview(
     registrations: Sequence[Registration],
     config: Mapping[str, str],
     diagnostics: Sequence[Mapping[str, str]] = (),
+    outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """``outputs``: URN -> registered outputs; only the root Stack's (the program's exports) are shown, in its
+    step's ``newState.outputs`` as a real preview's Stack resource carries them."""
     steps: list[dict[str, Any]] = []
     summary: dict[str, int] = {}
     for reg in registration_order(registrations):
@@ -94,12 +98,16 @@ def build_preview(
         if reg.provider:
             step["provider"] = reg.provider
         step["newState"] = new_state(reg)
+        exported = (outputs or {}).get(reg.urn)
+        if reg.type == ROOT_STACK_TYPE and exported:
+            step["newState"]["outputs"] = wire.redact_secrets(dict(exported))
         steps.append(step)
         summary[reg.op] = summary.get(reg.op, 0) + 1
     doc: dict[str, Any] = {"config": dict(sorted(config.items())), "steps": steps}
     if diagnostics:
         doc["diagnostics"] = sorted(
-            (dict(d) for d in diagnostics), key=lambda d: (d.get("urn", ""), d.get("message", ""))
+            (dict(d) for d in diagnostics),
+            key=lambda d: (d.get("urn", ""), d.get("prefix", ""), d.get("severity", ""), d.get("message", "")),
         )
     doc["changeSummary"] = dict(sorted(summary.items()))
     return doc

@@ -7,6 +7,8 @@ Differences from the engine, on purpose and documented:
 * URNs are minted in engine form (see ``sovereign.render.urns``), not the mock form;
 * ids are deterministic UUIDv5 values of the URN (the engine/provider would assign random/unknown ones);
 * outputs = the checked inputs (a real preview of a Kubernetes create echoes the checked inputs too);
+* outputs a resource registers itself (``register_outputs``; for the root Stack: ``pulumi.export``) are kept per
+  URN, as the engine keeps them in the resource's state;
 * the engine's default provider (``pulumi:providers:kubernetes::default_4_34_2``), which mocks never register,
   is synthesised from the ``kubernetes:*`` stack config the first time a resource needs it
   (pkg/resource/deploy/default_providers.go).
@@ -14,12 +16,13 @@ Differences from the engine, on purpose and documented:
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import engine_pb2, resource_pb2
 
 from sovereign.render import urns, wire
 from sovereign.render.k8s_check import check_inputs
@@ -49,6 +52,39 @@ class Registration:
     """Order in which the monitor received it; informational only (threads make it nondeterministic)."""
     synthesised: bool = False
     """True for the engine's default provider, which the mock runtime never registers."""
+
+
+@dataclass(frozen=True, order=True)
+class LogEntry:
+    """One ``pulumi.log.*`` call of the program, as the engine would turn it into a diagnostic event."""
+
+    urn: str
+    """Engine-form URN of the resource the message is about; empty when the program named none."""
+    severity: str
+    """``info``, ``warning`` or ``error`` (the severities of ``pulumi preview --json`` diagnostics)."""
+    message: str
+
+
+SEVERITIES = {engine_pb2.INFO: "info", engine_pb2.WARNING: "warning", engine_pb2.ERROR: "error"}
+"""Debug messages are left out, as the CLI leaves them out of a preview unless run with ``--debug``."""
+
+
+class RecordingEngine(pulumi_mocks.MockEngine):
+    """The engine end of ``pulumi.log``: under the mock runtime ``MockEngine.Log`` only forwards to Python
+    logging (lost in the worker); here every message is kept with its severity and URN. Thread-safe: messages
+    about a resource are sent from the event loop once its URN resolves."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("pulumi-program"))
+        self.entries: list[LogEntry] = []
+        self._lock = threading.Lock()
+
+    def Log(self, request: Any) -> None:  # noqa: N802 - gRPC method name
+        severity = SEVERITIES.get(request.severity)
+        if severity is None:
+            return
+        with self._lock:
+            self.entries.append(LogEntry(urn=request.urn, severity=severity, message=request.message))
 
 
 class RenderMocks(pulumi_mocks.Mocks):
@@ -85,6 +121,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.config = config
         self.secret_keys = secret_keys
         self.registrations: list[Registration] = []
+        self.outputs: dict[str, dict[str, Any]] = {}
+        """URN -> outputs the resource registered (``register_outputs``; the root Stack's are its exports)."""
         self._default_providers: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
@@ -177,6 +215,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if is_stack:
             return resource_pb2.RegisterResourceResponse(urn=urn)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=wire.value_to_struct(checked))
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        # The mock monitor drops these; the engine stores them in the resource's state, and a preview shows the
+        # root Stack's (the program's exports). Unknown values stay the preview sentinel, secrets stay wrapped.
+        outputs = wire.struct_to_value(request.outputs)
+        with self._lock:
+            self.outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().ReadResource(request)

@@ -33,6 +33,8 @@ class StackRender:
     manifests: int
     schema_errors: int
     seconds: float
+    program_messages: tuple[tuple[str, str], ...] = ()
+    """(severity, message) of the program's own warnings and errors (``pulumi.log``), in preview.json order."""
 
 
 class RenderFailed(RuntimeError):
@@ -137,4 +139,7 @@ def _figures(outcome: _Outcome, out: Path) -> StackRender:
         manifests=int(r.get("manifests", 0)),
         schema_errors=int(r.get("schemaErrors", 0)),
         seconds=round(outcome.seconds, 2),
+        program_messages=tuple(
+            (str(m.get("severity", "")), str(m.get("message", ""))) for m in r.get("programMessages", [])
+        ),
     )

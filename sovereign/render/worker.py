@@ -21,6 +21,8 @@ from typing import Any
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_PROGRAM_FAILED = 3
+PROGRAM_PREFIX = "program"
+"""``preview.json`` diagnostic prefix of the program's own ``pulumi.log`` messages."""
 
 
 def _write_result(path: Path, result: dict[str, Any]) -> None:
@@ -103,12 +105,22 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
                 "message": f"provider function {token} got an empty result under the mock runtime",
             }
         )
-    preview = build_preview(capture.registrations, file_config.display(), diagnostics)
+    for entry in capture.logs:
+        # The program's own report (pulumi.log.*): a real preview shows it as a diagnostic event of that URN.
+        diagnostics.append(
+            {"urn": entry.urn, "prefix": PROGRAM_PREFIX, "severity": entry.severity, "message": entry.message}
+        )
+    preview = build_preview(capture.registrations, file_config.display(), diagnostics, capture.outputs)
     write_render(out_dir, preview, objects)
     return {
         "resources": len(preview["steps"]),
         "manifests": len(objects),
         "schemaErrors": sum(1 for d in diagnostics if d["prefix"] == "schema"),
+        "programMessages": [
+            {"severity": d["severity"], "message": d["message"]}
+            for d in preview.get("diagnostics", [])
+            if d["prefix"] == PROGRAM_PREFIX and d["severity"] in ("warning", "error")
+        ],
         "seconds": round(time.monotonic() - started, 3),
     }
 

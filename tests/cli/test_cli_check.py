@@ -70,7 +70,7 @@ def test_check_rendered_stack_json(rendered: Path, test_pack: Path, session_proj
     summary = doc["summary"]
     assert summary["mandatory"] == 1 and summary["violations"] == 2 and summary["result"] == "fail"
     assert summary["policyPack"] == "test-pack@9.9.9"  # PulumiPolicy.yaml's version wins, as under the CLI
-    assert summary["stacks"] == [{"resources": 11, "stack": FIXTURE_STACK, "violations": 2}]
+    assert summary["stacks"] == [{"resources": 12, "stack": FIXTURE_STACK, "violations": 2}]
     # Deterministic: the same bytes on a second run, under another hash seed.
     again = run_cli("check", "--render-dir", rendered, "--policy-pack", test_pack, "--format", "json",
                     root=session_project, env={"PYTHONHASHSEED": "4242"})
@@ -121,7 +121,7 @@ def test_junit_parses_and_counts_failures(rendered: Path, test_pack: Path, sessi
 def test_markdown_for_a_pull_request(rendered: Path, test_pack: Path, session_project: Path) -> None:
     _code, out, _err = check(rendered, test_pack, "--format", "markdown", root=session_project)
     assert out.startswith("## Residency check: ❌ 1 mandatory violation(s)")
-    assert f"| `{FIXTURE_STACK}` | 11 | 1 | 1 |" in out
+    assert f"| `{FIXTURE_STACK}` | 12 | 1 | 1 |" in out
     assert "| ❌ mandatory | `egress-in-jurisdiction` | NetworkPolicy model-registry/transfer-weights-to-eu |" in out
     assert "<details><summary>Policies checked (3)</summary>" in out
 

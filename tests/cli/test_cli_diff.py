@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURE_STACK, run_cli
@@ -81,7 +83,7 @@ def test_diff_json_posture(before_after: tuple[Path, Path], session_project: Pat
                    ("update", "backup-primary")}
     update = next(r for r in stack["resources"] if r["name"] == "egress-registry")
     assert update["properties"] == [{"path": "spec.egress[0].to[0].ipBlock.cidr", "kind": "update",
-                                     "old": "10.10.20.0/24", "new": "10.30.0.0/16"}]
+                                     "old": "10.10.20.0/24", "new": "10.30.0.0/16", "secret": False}]
 
 
 def test_diff_markdown_posture_first_with_a_flow_map(before_after: tuple[Path, Path], session_project: Path) -> None:
@@ -110,6 +112,45 @@ def test_diff_reports_policy_results_changed(before_after: tuple[Path, Path], se
     assert added == [("egress-in-jurisdiction", "egress-registry",
                       "egress[0].to[0] 10.30.0.0/16 leaves the jurisdiction")]
     assert posture["policyResolved"] == []
+
+
+def _plain_secret(value: str) -> Any:  # type: ignore[misc]
+    def edit(doc: dict) -> None:
+        """A Secret with its values in plain text, as a render made elsewhere (or an old one) may carry them."""
+        inputs = _step(doc, "Secret::registry-pull")["newState"]["inputs"]
+        inputs["stringData"] = {"user": f"user-{value}", "same": "unchanged-plain-value"}
+        inputs["data"] = {"key": base64.b64encode(f"key-{value}".encode()).decode()}
+        if value == "new":
+            inputs["data"]["extra"] = base64.b64encode(b"added-plain-value").decode()
+    return edit
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_diff_of_a_rotated_secret_says_changed_never_to_what(fmt: str, rendered: Path, session_project: Path,
+                                                            tmp_path: Path) -> None:
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(rendered, base)
+    shutil.copytree(rendered, head)
+    _edit(base / FIXTURE_STACK / "preview.json", _plain_secret("old"))
+    _edit(head / FIXTURE_STACK / "preview.json", _plain_secret("new"))
+    result = run_cli("diff", base, head, "--format", fmt, "--no-policy", "--at", AT, root=session_project)
+    assert result.returncode == 0, result.stderr
+    for value in ("user-old", "user-new", "key-old", "key-new", "unchanged-plain-value", "added-plain-value"):
+        for needle in (value, base64.b64encode(value.encode()).decode()):
+            assert needle not in result.stdout + result.stderr, f"diff shows {value}"
+    if fmt == "markdown":
+        assert "~     data.key: changed (secret)" in result.stdout
+        assert "~     stringData.user: changed (secret)" in result.stdout
+        assert "+     data.extra: [secret] (added)" in result.stdout
+        assert "stringData.same" not in result.stdout
+    else:
+        (change,) = [r for r in json.loads(result.stdout)["stacks"][0]["resources"] if r["name"] == "registry-pull"]
+        assert change["op"] == "update"
+        assert change["properties"] == [
+            {"path": "data.extra", "kind": "add", "old": None, "new": "[secret]", "secret": True},
+            {"path": "data.key", "kind": "update", "old": "[secret]", "new": "[secret]", "secret": True},
+            {"path": "stringData.user", "kind": "update", "old": "[secret]", "new": "[secret]", "secret": True},
+        ]
 
 
 def test_identical_renders_show_no_change(rendered: Path, session_project: Path) -> None:

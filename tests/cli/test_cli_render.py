@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -39,6 +40,27 @@ def test_render_is_byte_identical_across_runs_and_hash_seeds(session_project: Pa
                      env={"PYTHONHASHSEED": "12345"})
     assert result.returncode == 0, result.stderr
     assert tree(out / FIXTURE_STACK) == tree(rendered / FIXTURE_STACK)
+    # The program's warnings are printed with the summary; info and debug messages only land in preview.json.
+    assert "fixture-cn: 12 resources, 9 manifests, 0 schema errors, 1 program warning(s)" in result.stdout
+    assert result.stderr.splitlines() == [
+        "fixture-cn: program warning: tenant model-registry: fixture warning about this tenant"]
+
+
+def test_program_log_messages_and_exports_are_in_the_preview(rendered: Path) -> None:
+    """What `pulumi preview --json` carries besides steps: the program's diagnostics and the Stack's outputs."""
+    doc = json.loads((rendered / FIXTURE_STACK / "preview.json").read_text())
+    prefix = f"urn:pulumi:{FIXTURE_STACK}::sovereign-clusters::"
+    program = [d for d in doc["diagnostics"] if d["prefix"] == "program"]
+    assert program == [
+        {"urn": "", "prefix": "program", "severity": "info", "message": "fixture: program ran"},
+        {"urn": prefix + "fixture:index:Tenant::model-registry", "prefix": "program", "severity": "warning",
+         "message": "tenant model-registry: fixture warning about this tenant"},
+    ]
+    assert not any("debug" in d["message"] for d in doc["diagnostics"])
+    stack = doc["steps"][0]["newState"]
+    assert stack["type"] == "pulumi:pulumi:Stack"
+    assert stack["outputs"] == {"namespace": "model-registry", "exportedToken": "[secret]"}
+    assert all("outputs" not in s["newState"] for s in doc["steps"][1:])
 
 
 def test_preview_has_engine_form_urns_providers_and_dependencies(rendered: Path) -> None:
@@ -100,9 +122,18 @@ def test_secrets_never_reach_disk(rendered: Path) -> None:
         (rendered / FIXTURE_STACK / "manifests" / "1-manifest" / "v1-secret-model-registry-registry-token.yaml")
         .read_text())
     assert secret["stringData"] == {"token": "[secret]"}
+    # Plain values in a Secret's data/stringData are secret too (the provider's Check() marks them).
+    pull = yaml.safe_load(
+        (rendered / FIXTURE_STACK / "manifests" / "1-manifest" / "v1-secret-model-registry-registry-pull.yaml")
+        .read_text())
+    assert (pull["data"], pull["stringData"]) == ({"key": "[secret]"}, {"user": "[secret]"})
+    pull_step = next(s for s in doc["steps"] if s["urn"].endswith("Secret::registry-pull"))
+    assert pull_step["newState"]["inputs"]["data"] == pull_step["newState"]["inputs"]["stringData"] == "[secret]"
     for content in tree(rendered / FIXTURE_STACK).values():
-        assert b"not-a-real-token" not in content
-        assert b"ZmFrZS1jaXBoZXJ0ZXh0" not in content
+        for needle in (b"not-a-real-token", b"ZmFrZS1jaXBoZXJ0ZXh0", b"fixture-plain-data-value",
+                       base64.b64encode(b"fixture-plain-data-value"), b"fixture-plain-user-value",
+                       b"fixture-exported-secret-value"):
+            assert needle not in content
 
 
 def test_invalid_manifest_fails_render_with_exit_1(project: Path, tmp_path: Path) -> None:

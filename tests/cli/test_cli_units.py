@@ -10,7 +10,8 @@ from google.protobuf import struct_pb2
 from sovereign.diff.properties import diff_values
 from sovereign.errors import InputError
 from sovereign.render import urns, wire
-from sovereign.render.k8s_check import check_inputs
+from sovereign.render.k8s_check import check_inputs, mark_secret_data
+from sovereign.render.recorder import LogEntry, RecordingEngine
 from sovereign.render.schemas import crd_scope, validate_object
 from sovereign.render.stackfile import SECRET_PLACEHOLDER, read_stack_config
 
@@ -144,6 +145,46 @@ def test_property_paths_quote_non_identifier_keys() -> None:
     changes = diff_values(old, new)
     assert [(c.path, c.kind) for c in changes] == [
         ('metadata.labels["sovereign-clusters.dev/jurisdiction"]', "update"), ("spec.egress[1]", "add")]
+
+
+def test_secret_values_are_compared_but_never_shown() -> None:
+    old = {"kubeconfig": wire.secret("a"), "same": wire.secret("s"), "placeholder": "[secret]",
+           "nested": {"x": wire.secret("gone")}}
+    new = {"kubeconfig": wire.secret("b"), "same": wire.secret("s"), "placeholder": "[secret]",
+           "nested": {"y": {"z": wire.secret("new-value")}}, "added": "[secret]"}
+    changes = diff_values(old, new)
+    assert [(c.path, c.kind, c.old, c.new, c.secret) for c in changes] == [
+        ("added", "add", None, "[secret]", True),
+        ("kubeconfig", "update", "[secret]", "[secret]", True),
+        ("nested.x", "delete", "[secret]", None, True),
+        ("nested.y", "add", None, {"z": "[secret]"}, False),
+    ]
+    assert diff_values("[secret]", "plain-now") == [diff_values("[secret]", "plain-now")[0]]
+    assert diff_values("[secret]", "plain-now")[0].new == "[secret]"
+
+
+def test_check_emulation_marks_secret_data_secret() -> None:
+    urn = "urn:pulumi:s::p::kubernetes:core/v1:Secret::s"
+    inputs = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "Opaque",
+              "stringData": {"token": "t", "other": wire.secret("o")}, "data": {"k": "dg=="}}
+    checked = check_inputs("kubernetes:core/v1:Secret", True, urn, "s", inputs)
+    assert checked["stringData"] == wire.secret({"token": "t", "other": "o"})
+    assert checked["data"] == wire.secret({"k": "dg=="}) and checked["type"] == "Opaque"
+    assert wire.redact_secrets(checked)["stringData"] == "[secret]"
+    assert mark_secret_data(checked) == checked  # idempotent
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
+    assert mark_secret_data(config_map) is config_map
+
+
+def test_engine_records_program_log_messages_with_severity_and_urn() -> None:
+    from pulumi.runtime.proto import engine_pb2
+
+    engine = RecordingEngine()
+    for severity, message, urn in ((engine_pb2.WARNING, "w", "urn:x"), (engine_pb2.DEBUG, "d", ""),
+                                   (engine_pb2.ERROR, "e", ""), (engine_pb2.INFO, "i", "")):
+        engine.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn))
+    assert sorted(engine.entries) == [LogEntry("", "error", "e"), LogEntry("", "info", "i"),
+                                      LogEntry("urn:x", "warning", "w")]
 
 
 def test_stack_file_config_as_the_language_host_passes_it(tmp_path: Path) -> None:
