@@ -10,7 +10,16 @@ from policies.framework.values import as_list, as_map, text
 
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
                             "ReplicationController"})
+BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch")
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+TEMPLATE_PATH = "spec.template.spec"
+JOB_TEMPLATE_PATH = "spec.jobTemplate.spec.template.spec"
+GENERIC_POD_SPEC_PLACES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (TEMPLATE_PATH, ("template", "spec")),
+    (JOB_TEMPLATE_PATH, ("jobTemplate", "spec", "template", "spec")),
+    ("spec", ()),
+)
+"""Where any kind may carry a pod spec (RT-8); checked in this order, the first with ``containers`` wins."""
 
 
 def split_type_token(token: str) -> tuple[str, str, str] | None:
@@ -70,21 +79,50 @@ class K8sObject:
 
     # -- workloads ------------------------------------------------------------------------------------------
     @property
+    def is_builtin_workload(self) -> bool:
+        return self.kind in WORKLOAD_KINDS and self.group in BUILTIN_WORKLOAD_GROUPS
+
+    @property
     def is_workload(self) -> bool:
-        return self.kind in WORKLOAD_KINDS and self.group in ("", "apps", "batch")
+        """A built-in workload kind, or any object that carries a pod template (RT-8: an Argo Rollout, a
+        Knative Service or an operator's custom kind runs pods as a Deployment does)."""
+        return self._pod_spec_location() is not None
+
+    def _pod_spec_location(self) -> tuple[str, Mapping[str, Any]] | None:
+        """(path, pod spec) of the pods this object makes, or None when it makes none we can see.
+
+        Built-in kinds keep their documented places. Any other kind counts when a pod spec with ``containers``
+        sits at ``spec.template.spec`` (Deployment shape), ``spec.jobTemplate.spec.template.spec`` (CronJob
+        shape) or ``spec`` itself (Pod shape): the pod template is the same type whatever the owner, so the
+        rules read it the same way. Reading goes through the SDK proxy, so an unknown value on the way fails
+        the rule closed.
+        """
+        if self.is_builtin_workload:
+            if self.kind == "Pod":
+                return "spec", self.spec
+            if self.kind == "CronJob":
+                return JOB_TEMPLATE_PATH, _dig(self.spec, "jobTemplate", "spec", "template", "spec")
+            return TEMPLATE_PATH, _dig(self.spec, "template", "spec")
+        for path, keys in GENERIC_POD_SPEC_PLACES:
+            spec = _dig(self.spec, *keys)
+            if spec.get("containers") is not None:
+                return path, spec
+        return None
 
     def pod_spec(self) -> Mapping[str, Any] | None:
         """The pod spec of a workload (CronJob: ``spec.jobTemplate.spec.template.spec``)."""
-        if not self.is_workload:
-            return None
-        if self.kind == "Pod":
-            return self.spec
-        if self.kind == "CronJob":
-            return as_map(as_map(as_map(as_map(self.spec.get("jobTemplate")).get("spec")).get("template")).get("spec"))
-        return as_map(as_map(self.spec.get("template")).get("spec"))
+        location = self._pod_spec_location()
+        return None if location is None else location[1]
 
     def pod_spec_path(self) -> str:
-        return {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(self.kind, "spec.template.spec")
+        location = self._pod_spec_location()
+        return TEMPLATE_PATH if location is None else location[0]
+
+
+def _dig(value: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    for key in keys:
+        value = as_map(value.get(key))
+    return value
 
 
 def containers(pod_spec: Mapping[str, Any]) -> Iterator[tuple[str, int, Mapping[str, Any]]]:

@@ -13,12 +13,12 @@ from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import iter_bits
 from sovereign.connectivity.inventory import (
     POLICY_KINDS,
-    WORKLOAD_KINDS,
     Manifest,
     Namespace,
     PodTemplate,
     Service,
     endpoint_slice,
+    makes_pods,
     name_of,
     namespace_object,
     namespace_of,
@@ -105,7 +105,7 @@ def _analyze(
         if kind == "Namespace":
             ns = namespace_object(m)
             namespaces[ns.name] = ns
-        elif kind == "Pod" or kind in WORKLOAD_KINDS:
+        elif makes_pods(m):
             templates.append(pod_template(m))
         elif kind == "Service":
             svc = service_object(m)

@@ -19,6 +19,8 @@ DEFAULT_NAMESPACE = "default"
 """Where a namespaced object without metadata.namespace lands (the usual apply-time default)."""
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+GENERIC_TEMPLATE_KEYS: tuple[tuple[str, ...], ...] = (("spec", "template"), ("spec", "jobTemplate", "spec", "template"))
+"""Where any other kind may carry a pod template (RT-8: Argo Rollout, Knative Service, operators' kinds)."""
 POLICY_KINDS = (
     "NetworkPolicy",
     "AdminNetworkPolicy",
@@ -170,6 +172,34 @@ def _pod_spec_parts(m: Manifest, spec: Any, *keys: str | int) -> tuple[NamedPort
     return tuple(sorted(named)), host
 
 
+def _get(value: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def generic_template_keys(obj: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """Where an object of a kind the engine does not know carries its pods (RT-8).
+
+    A pod spec with ``containers`` at ``spec.template.spec`` or ``spec.jobTemplate.spec.template.spec`` makes
+    pods exactly as a Deployment or CronJob does; one at ``spec`` itself (``("spec",)``) is a bare pod spec.
+    None: the object carries no pods we can see.
+    """
+    for keys in GENERIC_TEMPLATE_KEYS:
+        if _get(obj, *keys, "spec", "containers") is not None:
+            return keys
+    if _get(obj, "spec", "containers") is not None:
+        return ("spec",)
+    return None
+
+
+def makes_pods(m: Manifest) -> bool:
+    """A Pod, a built-in workload, or any other kind with a pod template (see ``generic_template_keys``)."""
+    return m.kind == "Pod" or m.kind in WORKLOAD_KINDS or generic_template_keys(m.obj) is not None
+
+
 def pod_template(m: Manifest) -> PodTemplate:
     """The pod(s) an object stands for: a Pod itself or a workload's pod template."""
     kind = m.kind
@@ -188,11 +218,20 @@ def pod_template(m: Manifest) -> PodTemplate:
             ips.append(parse_ip(m, status.get("podIP"), "status", "podIP"))
         return PodTemplate(f"{ns}/{name}", kind, ns, labels, named, host, tuple(sorted(set(ips), key=str)), 1)
     keys: tuple[str, ...] = ("spec", "template")
-    template: Any = spec.get("template")
     if kind == "CronJob":
-        job = _mapping(m, spec.get("jobTemplate"), "spec", "jobTemplate")
-        template = _mapping(m, job.get("spec"), "spec", "jobTemplate", "spec").get("template")
         keys = ("spec", "jobTemplate", "spec", "template")
+    elif kind not in WORKLOAD_KINDS:
+        keys = generic_template_keys(m.obj) or keys
+    if keys == ("spec",):
+        # A bare pod spec on a kind we do not know: its pods' labels are not in the manifest; the object's own
+        # labels are the best guess (a policy selecting by other labels is not credited to it).
+        meta = _mapping(m, m.obj.get("metadata"), "metadata")
+        labels = _str_map(m, meta.get("labels"), "metadata", "labels")
+        named, host = _pod_spec_parts(m, spec, "spec")
+        return PodTemplate(f"{ns}/{name}", kind, ns, labels, named, host, (), 1)
+    template: Any = m.obj
+    for i, key in enumerate(keys):
+        template = _mapping(m, template, *keys[:i]).get(key)
     template = _mapping(m, template, *keys)
     tmeta = _mapping(m, template.get("metadata"), *keys, "metadata")
     labels = _str_map(m, tmeta.get("labels"), *keys, "metadata", "labels")

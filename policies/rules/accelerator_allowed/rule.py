@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.framework.context import RuleContext
-from policies.framework.k8s import WORKLOAD_KINDS, K8sObject, containers, required_node_terms, term_values
+from policies.framework.k8s import K8sObject, containers, required_node_terms, term_values
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_map, text
 from sovereign.labels import GPU_PRODUCT, GPU_RESOURCE
@@ -46,10 +46,8 @@ def _verdict(ctx: RuleContext, product: str) -> tuple[bool, str]:
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    if not ctx.governed(obj.namespace):
-        return
-    spec = obj.pod_spec()
-    if spec is None:
+    spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
+    if spec is None or not ctx.governed(obj.namespace):
         return
     path = obj.pod_spec_path()
     jur = ctx.jurisdiction.id
@@ -92,7 +90,6 @@ RULE = ResourceRule(
     remediation="pin nodeSelector nvidia.com/gpu.product (or required node affinity on it) to a product the "
     "catalog allows for the jurisdiction",
     severity="high",
-    kinds=WORKLOAD_KINDS,
     check=check,
     config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.framework.context import RuleContext
-from policies.framework.k8s import WORKLOAD_KINDS, K8sObject, containers
+from policies.framework.k8s import K8sObject, containers
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_list, text
 
@@ -36,10 +36,8 @@ def _allowed(ctx: RuleContext, host: str) -> bool:
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    if not ctx.governed(obj.namespace):
-        return
-    spec = obj.pod_spec()
-    if spec is None:
+    spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
+    if spec is None or not ctx.governed(obj.namespace):
         return
     path = obj.pod_spec_path()
     jur = ctx.jurisdiction
@@ -61,7 +59,6 @@ RULE = ResourceRule(
     "implicit default of short names).",
     remediation="mirror the image into an allowed registry and reference it by its full registry host",
     severity="medium",
-    kinds=WORKLOAD_KINDS,
     check=check,
     config={
         "extraRegistries": {

@@ -139,7 +139,8 @@ def _why_not(ctx: RuleContext, t: Transfer, sender: str, path: Any, chain_claims
 def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
     from sovereign.connectivity import analyze
 
-    relevant = [o for o in objects if o.kind in ENGINE_KINDS]
+    # Any kind with a pod template makes pods that send traffic like a Deployment's (RT-8).
+    relevant = [o for o in objects if o.kind in ENGINE_KINDS or o.is_workload]
     manifests = [plain(o.props, skip=IRRELEVANT_KEYS) for o in relevant]
     try:
         report = analyze(manifests, cni=_cni(ctx), catalog=ctx.catalog, jurisdiction=ctx.jurisdiction.id,

@@ -9,17 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.framework.context import RuleContext
-from policies.framework.k8s import WORKLOAD_KINDS, K8sObject, required_node_terms, term_values
+from policies.framework.k8s import K8sObject, required_node_terms, term_values
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_map, text
 from sovereign.labels import REGION
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    if not ctx.governed(obj.namespace):
-        return
-    spec = obj.pod_spec()
-    if spec is None:
+    spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
+    if spec is None or not ctx.governed(obj.namespace):
         return
     allowed = ctx.stack.allowed_regions()
     jur = ctx.jurisdiction.id
@@ -64,7 +62,6 @@ RULE = ResourceRule(
     remediation="add spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution with, in every "
     "nodeSelectorTerm, a matchExpression topology.kubernetes.io/region In <the stack's regions>",
     severity="critical",
-    kinds=WORKLOAD_KINDS,
     check=check,
     config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},
 )
