@@ -13,6 +13,14 @@ from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject, containers, required_node_terms, term_values
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_map, text
+from policies.rules.accelerator_allowed.dra import (
+    DRA_GROUP,
+    DRA_KINDS,
+    catalog_product,
+    device_requests,
+    is_gpu_class,
+    pinned_products,
+)
 from sovereign.labels import GPU_PRODUCT, GPU_RESOURCE
 
 
@@ -45,7 +53,39 @@ def _verdict(ctx: RuleContext, product: str) -> tuple[bool, str]:
     )
 
 
+def _dra(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    """Claims, claim templates and DeviceClasses: the product named in CEL selectors (RT-13, see dra.py)."""
+    if obj.namespace and not ctx.governed(obj.namespace):
+        return
+    jur = ctx.jurisdiction.id
+    allowed_names = ", ".join(ctx.jurisdiction.accelerators.allowed_products()) or "(none)"
+    for req in device_requests(obj.kind, obj.spec):
+        products, undeterminable = pinned_products(req.expressions)
+        cls = f"deviceClassName {req.device_class}" if req.device_class else "its selectors"
+        if undeterminable:
+            yield (f"{obj.ref} requests devices through DRA ({req.where}, {cls}) but {undeterminable}, so the GPU "
+                   f"product cannot be determined and may be one denied in {jur}; name it with "
+                   f"device.attributes[...].productName == '<product>' (allowed: {allowed_names})")
+            continue
+        if products is None:
+            if obj.kind != "DeviceClass" and is_gpu_class(req.device_class):
+                yield (f"{obj.ref} requests GPUs through DRA ({req.where}, {cls}) without a CEL selector on "
+                       f"productName: any GPU model of the class may be allocated, including products denied in "
+                       f"{jur}; add device.attributes['{req.device_class}'].productName == '<product>' "
+                       f"(allowed: {allowed_names})")
+            continue
+        for product in sorted(products):
+            ok, why = _verdict(ctx, catalog_product(product))
+            if not ok:
+                yield (f"{obj.ref} requests GPU product {product} ({catalog_product(product)}) through DRA "
+                       f"({req.where}, {cls}), which is not allowed in {jur} ({why}); allowed products: "
+                       f"{allowed_names}")
+
+
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    if obj.group == DRA_GROUP and obj.kind in DRA_KINDS:
+        yield from _dra(ctx, obj)
+        return
     spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
     if spec is None or not ctx.governed(obj.namespace):
         return
@@ -85,10 +125,10 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
 
 RULE = ResourceRule(
     id="accelerator-allowed",
-    protects="Accelerators (GPU products) requested or selected by workloads are allowed in the jurisdiction "
-    "by the dated catalog rules.",
-    remediation="pin nodeSelector nvidia.com/gpu.product (or required node affinity on it) to a product the "
-    "catalog allows for the jurisdiction",
+    protects="Accelerators (GPU products) requested or selected by workloads, or claimed through Dynamic "
+    "Resource Allocation, are allowed in the jurisdiction by the dated catalog rules.",
+    remediation="pin nodeSelector nvidia.com/gpu.product (or required node affinity on it), or the DRA claim's "
+    "CEL selector on productName, to a product the catalog allows for the jurisdiction",
     severity="high",
     check=check,
     config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},

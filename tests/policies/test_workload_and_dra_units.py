@@ -1,0 +1,105 @@
+"""Units for RT-8 (pod templates on any kind) and RT-13 (GPU products in DRA CEL selectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies.framework.k8s import K8sObject
+from policies.framework.values import UnknownValueError, proxied
+from policies.rules.accelerator_allowed.dra import catalog_product, device_requests, is_gpu_class, pinned_products
+
+ATTR = "device.attributes['gpu.nvidia.com'].productName"
+POD = {"containers": [{"name": "a", "image": "x"}]}
+
+
+def _obj(token: str, spec: Any) -> K8sObject:
+    obj = K8sObject.from_resource(token, proxied({"metadata": {"name": "n", "namespace": "ns"}, "spec": spec}),
+                                  "urn", "ns/n")
+    assert obj is not None
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("token", "spec", "path"),
+    [
+        ("kubernetes:argoproj.io/v1alpha1:Rollout", {"template": {"spec": POD}}, "spec.template.spec"),
+        ("kubernetes:ex.com/v1:Nightly", {"jobTemplate": {"spec": {"template": {"spec": POD}}}},
+         "spec.jobTemplate.spec.template.spec"),
+        ("kubernetes:ex.com/v1:Worker", POD, "spec"),
+        ("kubernetes:apps/v1:Deployment", {"template": {"spec": POD}}, "spec.template.spec"),
+        ("kubernetes:core/v1:Pod", POD, "spec"),
+    ],
+)
+def test_pod_templates_of_any_kind(token: str, spec: Any, path: str) -> None:
+    obj = _obj(token, spec)
+    assert obj.is_workload
+    assert obj.pod_spec_path() == path
+    assert obj.pod_spec() is not None and obj.pod_spec()["containers"][0]["image"] == "x"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("spec", [{}, {"template": {"name": "x"}}, {"template": {"spec": {"volumes": []}}}])
+def test_objects_without_pods_are_not_workloads(spec: Any) -> None:
+    obj = _obj("kubernetes:ex.com/v1:Widget", spec)
+    assert not obj.is_workload and obj.pod_spec() is None
+
+
+def test_an_unknown_pod_template_fails_closed() -> None:
+    obj = _obj("kubernetes:ex.com/v1:Worker", {"template": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"})
+    with pytest.raises(UnknownValueError):
+        obj.pod_spec()
+
+
+@pytest.mark.parametrize(
+    ("expressions", "products"),
+    [
+        ((f"{ATTR} == 'NVIDIA H20'",), {"NVIDIA H20"}),
+        ((f"'NVIDIA H20' == {ATTR}",), {"NVIDIA H20"}),
+        (("device.attributes[\"gpu.nvidia.com\"][\"productName\"] == \"NVIDIA L20\"",), {"NVIDIA L20"}),
+        ((f"{ATTR} in ['NVIDIA H20', \"NVIDIA L20\"]",), {"NVIDIA H20", "NVIDIA L20"}),
+        ((f"{ATTR} in ['NVIDIA H20', 'NVIDIA L20']", f"{ATTR} == 'NVIDIA L20'"), {"NVIDIA L20"}),
+        ((f"device.driver == 'gpu.nvidia.com' && {ATTR} == 'NVIDIA H20'",), {"NVIDIA H20"}),
+        (("device.driver == 'gpu.nvidia.com'",), None),
+        ((), None),
+    ],
+)
+def test_products_pinned_by_cel(expressions: tuple[str, ...], products: set[str] | None) -> None:
+    assert pinned_products(expressions) == (products, None)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        f"{ATTR} != 'NVIDIA H20'",
+        f"{ATTR}.startsWith('NVIDIA H')",
+        f"true || device.driver == 'x' && {ATTR} == 'NVIDIA H20'",
+        f"!({ATTR} == 'NVIDIA H20')",
+        f"{ATTR}.matches('H20')",
+    ],
+)
+def test_unreadable_product_selectors_are_undeterminable(expression: str) -> None:
+    products, reason = pinned_products((expression,))
+    assert products is None
+    assert reason is not None and reason.startswith("the CEL")
+
+
+def test_catalog_form_and_gpu_classes() -> None:
+    assert catalog_product("NVIDIA H100 80GB HBM3") == "NVIDIA-H100-80GB-HBM3"
+    assert catalog_product("  NVIDIA   H20 ") == "NVIDIA-H20"
+    assert is_gpu_class("gpu.nvidia.com") and is_gpu_class("mig.nvidia.com") and is_gpu_class("gpu.amd.com")
+    assert not is_gpu_class("rdma.example.com")
+
+
+def test_device_requests_of_each_shape() -> None:
+    sel = [{"cel": {"expression": "e"}}]
+    v1 = {"spec": {"devices": {"requests": [{"name": "g", "exactly": {"deviceClassName": "c", "selectors": sel}},
+                                            {"name": "f", "firstAvailable": [{"name": "a", "deviceClassName": "d"}]}]}}}
+    found = list(device_requests("ResourceClaimTemplate", v1))
+    assert [(r.where, r.device_class, r.expressions) for r in found] == [
+        ("spec.spec.devices.requests[0].exactly", "c", ("e",)),
+        ("spec.spec.devices.requests[1].firstAvailable[0]", "d", ()),
+    ]
+    beta = {"devices": {"requests": [{"name": "g", "deviceClassName": "c", "selectors": sel}]}}
+    assert [(r.where, r.device_class) for r in device_requests("ResourceClaim", beta)] == \
+        [("spec.devices.requests[0]", "c")]
