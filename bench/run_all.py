@@ -564,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check-sizes", help="objects per check run, e.g. 250,1250,5000")
     parser.add_argument("--connectivity-sizes", help="pods, e.g. 1000,3000")
     parser.add_argument("--fleet-stacks", type=int, help="stacks in the fleet run (default 50)")
+    parser.add_argument("--fleet-workloads", type=int, help="workloads per namespace in the fleet (default 20, x10)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel stacks in the fleet run")
     parser.add_argument("--work", type=Path, help="keep generated files here (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write all figures to this JSON file")
@@ -582,8 +583,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else ((1000,) if args.quick else (1000, 3000))
     )
     shape = QUICK_FLEET_SHAPE if args.quick else FLEET_SHAPE
-    if args.fleet_stacks:
-        shape = fleet.FleetShape(args.fleet_stacks, shape.namespaces, shape.workloads)
+    if args.fleet_stacks or args.fleet_workloads:
+        shape = fleet.FleetShape(
+            args.fleet_stacks or shape.stacks, shape.namespaces, args.fleet_workloads or shape.workloads
+        )
 
     work = args.work or Path(tempfile.mkdtemp(prefix="sovereign-bench-"))
     work.mkdir(parents=True, exist_ok=True)
