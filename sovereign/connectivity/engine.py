@@ -41,6 +41,26 @@ API_OF_KIND = {
     "CiliumClusterwideNetworkPolicy": PolicyApi.CILIUM,
 }
 
+GROUP_OF_KIND = {
+    "NetworkPolicy": "networking.k8s.io",
+    "AdminNetworkPolicy": "policy.networking.k8s.io",
+    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io",
+    "ClusterNetworkPolicy": "policy.networking.k8s.io",
+    "CiliumNetworkPolicy": "cilium.io",
+    "CiliumClusterwideNetworkPolicy": "cilium.io",
+}
+"""The API group each modelled kind belongs to. Another API's object of the same kind name (Calico's
+``projectcalico.org/v3`` NetworkPolicy, Antrea's ``crd.antrea.io`` ClusterNetworkPolicy) has other semantics and
+is reported as ignored, never read as if it were the modelled one (RT-15)."""
+
+
+def _group(m: Manifest) -> str | None:
+    """The object's API group; None when apiVersion is absent (hand-built objects: taken as the modelled one)."""
+    api = m.obj.get("apiVersion")
+    if not isinstance(api, str) or not api:
+        return None
+    return api.rsplit("/", 1)[0] if "/" in api else ""
+
 
 def _policies(manifests: Sequence[Manifest], cni: CniParams) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
     policies: list[Policy] = []
@@ -52,6 +72,11 @@ def _policies(manifests: Sequence[Manifest], cni: CniParams) -> tuple[list[Polic
             continue
         api = API_OF_KIND[kind]
         ns = namespace_of(m) if kind in ("NetworkPolicy", "CiliumNetworkPolicy") else ""
+        group = _group(m)
+        if group is not None and group != GROUP_OF_KIND[kind]:
+            ignored.append(IgnoredPolicy(kind, ns, name_of(m), f"{m.obj.get('apiVersion')} {kind} is not a modelled "
+                                         f"API (only {GROUP_OF_KIND[kind]} {kind} is)"))
+            continue
         if api not in cni.enforces:
             ignored.append(IgnoredPolicy(kind, ns, name_of(m), f"the CNI does not enforce {api.value}"))
             continue

@@ -5,6 +5,19 @@ or ``{}``) allows every destination; an ipBlock's ``except`` list can leave fore
 ``world`` entity is 0.0.0.0/0 and an L4-only Cilium rule allows every peer on its ports; ANP/BANP ``Allow`` and
 ClusterNetworkPolicy ``Accept`` rules open their ``networks`` and ``domainNames``.
 
+Calico's own policies (``projectcalico.org/v3`` and ``crd.projectcalico.org/v1`` NetworkPolicy and
+GlobalNetworkPolicy, RT-15) are read too: Calico evaluates them by ``order`` before the Kubernetes NetworkPolicies
+it runs at order 1000, so one ``Allow`` beats every namespace default deny. An ``Allow`` egress rule is judged by
+its ``destination``: ``nets`` minus ``notNets``; ``notNets`` alone, ``notSelector``/``notNamespaceSelector``
+alone or no destination at all reach the world; ``domains`` are placed like FQDNs; positive ``selector``,
+``namespaceSelector``, ``serviceAccounts`` and ``services`` stay in the cluster, except through network sets,
+so (Global)NetworkSets are judged on their own ``nets`` and ``allowedEgressDomains``; a destination field the
+rule does not know fails closed. Staged policies are not enforced and are skipped.
+
+Network-policy objects of any other API the pack does not model (Antrea, OVN-Kubernetes EgressFirewall,
+OpenShift EgressNetworkPolicy, ...) are flagged as un-analysable when they carry egress rules that are not all
+deny rules: the pack cannot show where they let traffic go.
+
 Destinations inside other jurisdictions' catalogued networks, in a policy that carries transfer annotations,
 are left to the stack rules (``transfer-valid`` checks the approval, ``no-cross-border-path`` the path);
 unattributed space (the Internet) never is.
@@ -12,7 +25,7 @@ unattributed space (the Internet) never is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from policies.framework.addresses import outside, parse_network, place_host, subtract
@@ -28,8 +41,17 @@ if TYPE_CHECKING:
 WORLD_ENTITIES = frozenset({"world", "world-ipv4", "world-ipv6", "all"})
 CILIUM_L3_FIELDS = ("toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toServices", "toFQDNs", "toNodes",
                     "toGroups", "toRequires")
-KINDS = frozenset({"NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
-                   "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"})
+MODELLED_GROUPS = frozenset({"networking.k8s.io", "policy.networking.k8s.io", "cilium.io"})
+CALICO_GROUPS = frozenset({"projectcalico.org", "crd.projectcalico.org"})
+CALICO_POLICY_KINDS = frozenset({"NetworkPolicy", "GlobalNetworkPolicy"})
+CALICO_SET_KINDS = frozenset({"NetworkSet", "GlobalNetworkSet"})
+CALICO_NOT_ALLOW = frozenset({"Deny", "Log", "Pass"})
+CALICO_IN_CLUSTER = ("selector", "namespaceSelector", "serviceAccounts", "services")
+CALICO_DESTINATION_KEYS = frozenset({"nets", "notNets", "selector", "notSelector", "namespaceSelector",
+                                     "notNamespaceSelector", "ports", "notPorts", "serviceAccounts", "services",
+                                     "domains"})
+DENY_ACTIONS = frozenset({"deny", "drop", "reject"})
+WORLD_CIDRS = ("0.0.0.0/0", "::/0")
 MAX_SHOWN = 4
 
 
@@ -176,25 +198,103 @@ def _cilium(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
                 yield from _domain_findings(ctx, obj, f"{where}.toFQDNs[{k}]", name)
 
 
-def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    if obj.namespace and not ctx.governed(obj.namespace):
+def _calico_destination(ctx: RuleContext, obj: K8sObject, where: str, dest: Any) -> Iterator[str]:
+    jur = ctx.jurisdiction.id
+    d = as_map(dest)
+    unknown = sorted(k for k in d if k not in CALICO_DESTINATION_KEYS)
+    if unknown:
+        yield (f"{obj.ref} {where}.destination has fields the pack does not interpret ({', '.join(unknown)}); "
+               f"the Allow cannot be shown to stay in {jur}")
+    nets = [text(n) for n in as_list(d.get("nets"))]
+    not_nets = [text(n) for n in as_list(d.get("notNets"))]
+    for k, cidr in enumerate(nets):
+        yield from _cidr_findings(ctx, obj, f"{where}.destination.nets[{k}]", cidr, not_nets, "nets")
+    for k, name in enumerate(as_list(d.get("domains"))):
+        yield from _domain_findings(ctx, obj, f"{where}.destination.domains[{k}]", text(name))
+    if nets or d.get("domains") is not None or any(d.get(key) is not None for key in CALICO_IN_CLUSTER):
+        return  # positive matchers: those nets/domains, or endpoints and network sets (judged on their own)
+    if not_nets:
+        for cidr in WORLD_CIDRS:
+            yield from _cidr_findings(ctx, obj, f"{where}.destination.notNets", cidr, not_nets,
+                                      "implicit nets (notNets only)")
         return
+    negated = [k for k in ("notSelector", "notNamespaceSelector") if d.get(k) is not None]
+    shape = f"only {' and '.join(negated)}" if negated else ("only ports" if d else "no destination")
+    yield (f"{obj.ref} {where} is a Calico Allow with {shape}, which matches every destination address outside "
+           f"the cluster, the world outside {jur} included")
+
+
+def _calico_policy(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    spec = obj.spec
+    types = [text(t) for t in as_list(spec.get("types"))]
+    if types and "Egress" not in types:
+        return
+    for i, rule in enumerate(as_list(spec.get("egress"))):
+        r = as_map(rule)
+        if text(r.get("action")) in CALICO_NOT_ALLOW:
+            continue
+        yield from _calico_destination(ctx, obj, f"spec.egress[{i}]", r.get("destination"))
+
+
+def _calico_network_set(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    """A set with foreign nets is a path abroad for every Calico Allow whose selector matches its labels; the pack
+    does not evaluate Calico selectors against sets, so the set itself must stay in the jurisdiction."""
+    for k, cidr in enumerate(as_list(obj.spec.get("nets"))):
+        for finding in _cidr_findings(ctx, obj, f"spec.nets[{k}]", text(cidr), [], "nets"):
+            yield (f"{finding} (through any Calico Allow rule whose selector matches this set; a deny list belongs "
+                   f"in the Deny rule's destination.nets)")
+    for k, name in enumerate(as_list(obj.spec.get("allowedEgressDomains"))):
+        yield from _domain_findings(ctx, obj, f"spec.allowedEgressDomains[{k}]", text(name))
+
+
+def _unmodelled(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    """Network policy of an API the pack does not model: flagged when it has egress rules that may allow."""
+    rules = [as_map(r) for r in as_list(obj.spec.get("egress"))]
+    allowing = [i for i, r in enumerate(rules)
+                if text(r.get("action") or r.get("type")).lower() not in DENY_ACTIONS]
+    if not allowing:
+        return
+    api = f"{obj.group}/{obj.version}"
+    yield (f"{obj.ref} ({api}) is a network policy of an API the pack does not model; its egress rules "
+           f"{', '.join(f'spec.egress[{i}]' for i in allowing)} may allow traffic out of {ctx.jurisdiction.id} and "
+           f"cannot be analysed. Fix: express egress with NetworkPolicy, AdminNetworkPolicy, ClusterNetworkPolicy, "
+           f"Cilium or Calico policies the pack reads, or make these rules deny rules")
+
+
+def _judge(obj: K8sObject) -> Callable[[RuleContext, K8sObject], Iterator[str]] | None:
+    """Which reader judges this object (None: not a network policy)."""
     if obj.kind == "NetworkPolicy" and obj.group == "networking.k8s.io":
-        yield from _network_policy(ctx, obj)
-    elif obj.group == "policy.networking.k8s.io":
-        yield from _admin_policy(ctx, obj)
-    elif obj.group == "cilium.io":
-        yield from _cilium(ctx, obj)
+        return _network_policy
+    if obj.group == "policy.networking.k8s.io":
+        return _admin_policy
+    if obj.group == "cilium.io":
+        return _cilium
+    if obj.group in CALICO_GROUPS:
+        if obj.kind in CALICO_POLICY_KINDS:
+            return _calico_policy
+        if obj.kind in CALICO_SET_KINDS:
+            return _calico_network_set
+        return None  # Staged* policies are not enforced; other Calico kinds carry no egress rules
+    if obj.group not in MODELLED_GROUPS and ("NetworkPolicy" in obj.kind or "Firewall" in obj.kind):
+        return _unmodelled
+    return None
+
+
+def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    judge = _judge(obj)
+    if judge is None or (obj.namespace and not ctx.governed(obj.namespace)):
+        return
+    yield from judge(ctx, obj)
 
 
 RULE = ResourceRule(
     id="egress-not-open-world",
-    protects="Network policies (NetworkPolicy, AdminNetworkPolicy, ClusterNetworkPolicy, Cilium) never allow "
-    "egress to the world or to address space outside the jurisdiction.",
+    protects="Network policies (NetworkPolicy, AdminNetworkPolicy, ClusterNetworkPolicy, Cilium, Calico) never "
+    "allow egress to the world or to address space outside the jurisdiction; policies of APIs the pack does not "
+    "model may not allow egress.",
     remediation="allow egress only to in-jurisdiction networks (catalog) or to the exact destination of a "
     "declared transfer, carrying its transfer annotations; never 0.0.0.0/0, ::/0, world or a rule without `to`",
     severity="critical",
-    kinds=KINDS,
     check=check,
     config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},
 )
