@@ -6,13 +6,17 @@ when ``--at`` is given), then per resource in registration order ``Remediate`` +
 resource's provider, and finally one ``AnalyzeStack``.
 
 Differences from ``pulumi preview --policy-pack``, all documented in docs/cli.md: props are the rendered
-inputs (secrets arrive as ``"[secret]"``, not their plain value); AnalyzeStack receives inputs as outputs
-(a preview of a create echoes them too); plain manifests have no Check() (no autonaming, no default
-namespace).
+inputs (secrets arrive as ``"[secret]"``, not their plain value; a Secret's ``data``/``stringData`` values
+too, also from plain manifests or a render made elsewhere, so no finding can quote them, and a finding that
+still contains one of those values, e.g. because a container's env repeats it, shows ``"[secret]"``);
+AnalyzeStack receives inputs as outputs (a preview of a create echoes them too); plain manifests have no
+Check() (no autonaming, no default namespace).
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +26,10 @@ from typing import Any
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.model import AnalyzerInfo
 from sovereign.clock import AT_ENV
+from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
+from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
 from sovereign.yamlio import load_yaml_file
 
@@ -44,6 +50,8 @@ class PackTarget:
     source_text: str = ""
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
     """URN -> (file, line) when known exactly (manifests)."""
+    secret_values: frozenset[str] = frozenset()
+    """Plain values taken out of Secrets (and their base64 decoding); never printed in a finding."""
 
     def locate(self, res: AnalyzerResource | None) -> tuple[str, int]:
         if res is None:
@@ -69,8 +77,47 @@ def _line_mentioning(text: str, res: AnalyzerResource) -> int:
     return 1
 
 
-def resources_from_render(rendered: RenderedStack) -> list[AnalyzerResource]:
+MIN_SCRUBBED_LENGTH = 4
+"""Shorter secret values are not scrubbed from messages: replacing every "a" or "1" would garble them."""
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [] if value is None or value == SECRET_TEXT else [str(value)]
+
+
+def mask_secret_data(obj: Mapping[str, Any], found: set[str]) -> Mapping[str, Any]:
+    """A core/v1 Secret with every ``data``/``stringData`` value ``"[secret]"`` (keys kept), as the provider's
+    Check() would have marked them; the plain values (and base64-decoded ``data``) are added to ``found``."""
+    if not is_secret_object(obj):
+        return obj
+    masked = dict(obj)
+    for name in SECRET_DATA_FIELDS:
+        if name not in masked:
+            continue
+        for leaf in _leaves(masked[name]):
+            found.add(leaf)
+            if name == "data":
+                with contextlib.suppress(ValueError, UnicodeDecodeError):
+                    found.add(base64.b64decode(leaf, validate=True).decode("utf-8"))
+        masked[name] = redact_secret_leaves(secret(masked[name]))
+    return masked
+
+
+def scrub(message: str, secret_values: frozenset[str]) -> str:
+    """``message`` with every known secret value (longest first) replaced by ``"[secret]"``."""
+    for value in sorted(secret_values, key=lambda v: (-len(v), v)):
+        if len(value) >= MIN_SCRUBBED_LENGTH and value in message:
+            message = message.replace(value, SECRET_TEXT)
+    return message
+
+
+def resources_from_render(rendered: RenderedStack, found: set[str] | None = None) -> list[AnalyzerResource]:
     """Every step as the engine would hand it to the analyzer, in registration (step) order."""
+    found = set() if found is None else found
     by_urn = {s.urn: s for s in rendered.steps}
     out: list[AnalyzerResource] = []
     for step in rendered.steps:
@@ -80,7 +127,7 @@ def resources_from_render(rendered: RenderedStack) -> list[AnalyzerResource]:
                 type=step.type,
                 name=step.name,
                 urn=step.urn,
-                props=step.inputs,
+                props=mask_secret_data(step.inputs, found),
                 parent=step.parent,
                 dependencies=step.dependencies,
                 property_dependencies=step.property_dependencies,
@@ -98,13 +145,16 @@ def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
     stack_file = project.stack_file(rendered.stack)
     source = stack_file.relative_to(project.root).as_posix()
     text = stack_file.read_text(encoding="utf-8") if stack_file.is_file() else ""
+    found: set[str] = set()
+    resources = resources_from_render(rendered, found)
     return PackTarget(
         stack=rendered.stack,
         project=rendered.project,
         config=dict(rendered.config),
-        resources=resources_from_render(rendered),
+        resources=resources,
         source=source,
         source_text=text,
+        secret_values=frozenset(found),
     )
 
 
@@ -115,8 +165,9 @@ def target_from_manifests(
     resources: list[AnalyzerResource] = []
     locations: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
+    found: set[str] = set()
     for file, line, obj in documents:
-        res = resource_from_manifest(obj, stack=stack, project=project)
+        res = resource_from_manifest(mask_secret_data(obj, found), stack=stack, project=project)
         if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
             continue
         seen.add(res.urn)
@@ -129,6 +180,7 @@ def target_from_manifests(
         resources=resources,
         source=repository_path(documents[0][0]) if documents else "",
         locations=locations,
+        secret_values=frozenset(found),
     )
 
 
@@ -206,7 +258,7 @@ def run_pack(target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Pat
                 stack=target.stack,
                 policy=d.policy_name,
                 resource=resource_ref(d.urn, found.props if found else None),
-                message=d.detail.strip(),
+                message=scrub(d.detail.strip(), target.secret_values),
                 enforcement=d.enforcement_level,
                 severity=d.severity,
                 source=file,

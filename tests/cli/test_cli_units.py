@@ -14,6 +14,7 @@ from sovereign.render.k8s_check import check_inputs, mark_secret_data
 from sovereign.render.recorder import LogEntry, RecordingEngine
 from sovereign.render.schemas import crd_scope, validate_object
 from sovereign.render.stackfile import SECRET_PLACEHOLDER, read_stack_config
+from sovereign.report.policy_run import mask_secret_data, scrub
 
 STACK_URN = "urn:pulumi:cn-prod::proj::pulumi:pulumi:Stack::proj-cn-prod"
 
@@ -174,6 +175,20 @@ def test_check_emulation_marks_secret_data_secret() -> None:
     assert mark_secret_data(checked) == checked  # idempotent
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
     assert mark_secret_data(config_map) is config_map
+
+
+def test_pack_input_masks_secret_data_and_findings_never_quote_it() -> None:
+    found: set[str] = set()
+    obj = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+           "stringData": {"token": "plain-token"}, "data": {"key": "cGxhaW4ta2V5"}}  # base64("plain-key")
+    masked = mask_secret_data(obj, found)
+    assert masked["stringData"] == {"token": "[secret]"} and masked["data"] == {"key": "[secret]"}
+    assert obj["stringData"] == {"token": "plain-token"}  # the caller's object is left alone
+    assert found == {"plain-token", "cGxhaW4ta2V5", "plain-key"}
+    assert scrub("env TOKEN=plain-token, key plain-key", frozenset(found)) == "env TOKEN=[secret], key [secret]"
+    assert scrub("a b", frozenset({"a"})) == "a b"  # too short to scrub safely
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "data": {"x": "y"}}
+    assert mask_secret_data(deployment, found) is deployment
 
 
 def test_engine_records_program_log_messages_with_severity_and_urn() -> None:
