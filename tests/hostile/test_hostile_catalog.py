@@ -55,7 +55,7 @@ def _load_or_error(directory: Path) -> Catalog | InputError:
         return load_catalog(directory)
     except InputError as exc:
         assert exc.message.strip(), "empty error message"
-        for line in exc.message.splitlines():
+        for line in exc.message.split("\n"):
             assert line.startswith(str(directory)), f"error does not name a catalog file: {line}"
             assert ": expected " in line, line
         return exc
