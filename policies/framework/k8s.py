@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policies.framework.values import as_list, as_map, text
+from policies.framework.values import UnknownValueError, as_list, as_map, is_map, is_seq, text
 
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
                             "ReplicationController"})
@@ -20,6 +20,9 @@ GENERIC_POD_SPEC_PLACES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("spec", ()),
 )
 """Where any kind may carry a pod spec (RT-8); checked in this order, the first with ``containers`` wins."""
+MAX_NESTING = 12
+MAX_NODES = 20_000
+"""Bounds of the search for pod templates nested deeper in an unknown kind's spec."""
 
 
 def split_type_token(token: str) -> tuple[str, str, str] | None:
@@ -86,7 +89,16 @@ class K8sObject:
     def is_workload(self) -> bool:
         """A built-in workload kind, or any object that carries a pod template (RT-8: an Argo Rollout, a
         Knative Service or an operator's custom kind runs pods as a Deployment does)."""
-        return self._pod_spec_location() is not None
+        return bool(self.pod_specs())
+
+    def pod_specs(self) -> list[tuple[str, Mapping[str, Any]]]:
+        """(path, pod spec) of every pod template the object carries: the one of a built-in kind or a usual
+        place (see ``_pod_spec_location``), else every ``template.spec`` with ``containers`` nested deeper in
+        ``spec`` (Kubeflow ``replicaSpecs.Worker.template``, Ray ``workerGroupSpecs[0].template``...)."""
+        location = self._pod_spec_location()
+        if location is not None:
+            return [location]
+        return list(_nested_pod_specs(self.spec, "spec", 0, [0]))
 
     def _pod_spec_location(self) -> tuple[str, Mapping[str, Any]] | None:
         """(path, pod spec) of the pods this object makes, or None when it makes none we can see.
@@ -110,13 +122,44 @@ class K8sObject:
         return None
 
     def pod_spec(self) -> Mapping[str, Any] | None:
-        """The pod spec of a workload (CronJob: ``spec.jobTemplate.spec.template.spec``)."""
-        location = self._pod_spec_location()
-        return None if location is None else location[1]
+        """The (first) pod spec of a workload (CronJob: ``spec.jobTemplate.spec.template.spec``)."""
+        specs = self.pod_specs()
+        return specs[0][1] if specs else None
 
     def pod_spec_path(self) -> str:
-        location = self._pod_spec_location()
-        return TEMPLATE_PATH if location is None else location[0]
+        specs = self.pod_specs()
+        return specs[0][0] if specs else TEMPLATE_PATH
+
+
+def _nested_pod_specs(value: Any, path: str, depth: int, seen: list[int]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Pod specs under ``template.spec`` anywhere below ``value`` (depth and node count bounded).
+
+    Mock/preview note: a subtree whose value is unknown at preview is skipped here (the walk reads values that
+    no rule needs, such as a CRD's unrelated settings, and failing closed on those would block every preview of
+    an object with an output in its spec); pod templates at the usual places are read strictly.
+    """
+    if depth > MAX_NESTING or seen[0] > MAX_NODES:
+        return
+    seen[0] += 1
+    if is_map(value):
+        for key in list(value):
+            try:
+                item = value[key]
+                spec = as_map(as_map(item).get("spec")) if key == "template" else {}
+                has_containers = spec.get("containers") is not None
+            except UnknownValueError:
+                continue
+            if has_containers:
+                yield f"{path}.template.spec", spec
+            else:
+                yield from _nested_pod_specs(item, f"{path}.{key}", depth + 1, seen)
+    elif is_seq(value):
+        for i in range(len(value)):
+            try:
+                item = value[i]
+            except UnknownValueError:
+                continue
+            yield from _nested_pod_specs(item, f"{path}[{i}]", depth + 1, seen)
 
 
 def _dig(value: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:

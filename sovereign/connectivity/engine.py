@@ -22,7 +22,7 @@ from sovereign.connectivity.inventory import (
     name_of,
     namespace_object,
     namespace_of,
-    pod_template,
+    pod_templates,
     service_object,
     to_manifests,
 )
@@ -131,7 +131,7 @@ def _analyze(
             ns = namespace_object(m)
             namespaces[ns.name] = ns
         elif makes_pods(m):
-            templates.append(pod_template(m))
+            templates.extend(pod_templates(m))
         elif kind == "Service":
             svc = service_object(m)
             services[(svc.namespace, svc.name)] = svc

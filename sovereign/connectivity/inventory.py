@@ -21,6 +21,9 @@ DEFAULT_NAMESPACE = "default"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 GENERIC_TEMPLATE_KEYS: tuple[tuple[str, ...], ...] = (("spec", "template"), ("spec", "jobTemplate", "spec", "template"))
 """Where any other kind may carry a pod template (RT-8: Argo Rollout, Knative Service, operators' kinds)."""
+MAX_NESTING = 12
+MAX_NESTED_NODES = 20_000
+"""Bounds of the search for pod templates nested deeper in an unknown kind's spec."""
 POLICY_KINDS = (
     "NetworkPolicy",
     "AdminNetworkPolicy",
@@ -195,9 +198,49 @@ def generic_template_keys(obj: Mapping[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
+def nested_template_keys(obj: Mapping[str, Any]) -> list[tuple[str | int, ...]]:
+    """Key paths of every ``template`` (with ``spec.containers``) nested anywhere below ``spec``: operators'
+    kinds with several pod templates (Kubeflow ``replicaSpecs.Worker.template``, Ray ``workerGroupSpecs[0]
+    .template``). Depth and node count are bounded."""
+    found: list[tuple[str | int, ...]] = []
+    budget = [MAX_NESTED_NODES]
+
+    def walk(value: Any, keys: tuple[str | int, ...]) -> None:
+        if len(keys) > MAX_NESTING or budget[0] <= 0:
+            return
+        budget[0] -= 1
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if key == "template" and _get(item, "spec", "containers") is not None:
+                    found.append((*keys, key))
+                else:
+                    walk(item, (*keys, str(key)))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*keys, i))
+
+    walk(obj.get("spec"), ("spec",))
+    return found
+
+
 def makes_pods(m: Manifest) -> bool:
-    """A Pod, a built-in workload, or any other kind with a pod template (see ``generic_template_keys``)."""
-    return m.kind == "Pod" or m.kind in WORKLOAD_KINDS or generic_template_keys(m.obj) is not None
+    """A Pod, a built-in workload, or any other kind with a pod template (see ``generic_template_keys`` and
+    ``nested_template_keys``)."""
+    return (m.kind == "Pod" or m.kind in WORKLOAD_KINDS or generic_template_keys(m.obj) is not None
+            or bool(nested_template_keys(m.obj)))
+
+
+def pod_templates(m: Manifest) -> list[PodTemplate]:
+    """Every pod template of an object: one for Pods, built-in workloads and the usual places, else one per
+    nested template, each named ``ns/name/<key path>`` so that they stay apart."""
+    if m.kind == "Pod" or m.kind in WORKLOAD_KINDS or generic_template_keys(m.obj) is not None:
+        return [pod_template(m)]
+    name, ns = name_of(m), namespace_of(m)
+    out = []
+    for keys in nested_template_keys(m.obj):
+        where = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+        out.append(_template_at(m, keys, f"{ns}/{name}/{where}"))
+    return out
 
 
 def pod_template(m: Manifest) -> PodTemplate:
@@ -229,17 +272,25 @@ def pod_template(m: Manifest) -> PodTemplate:
         labels = _str_map(m, meta.get("labels"), "metadata", "labels")
         named, host = _pod_spec_parts(m, spec, "spec")
         return PodTemplate(f"{ns}/{name}", kind, ns, labels, named, host, (), 1)
+    t = _template_at(m, keys, f"{ns}/{name}")
+    replicas = spec.get("replicas", 1)
+    if kind == "DaemonSet" or not isinstance(replicas, int) or isinstance(replicas, bool):
+        replicas = 1
+    t.replicas = max(replicas, 0)
+    return t
+
+
+def _template_at(m: Manifest, keys: tuple[str | int, ...], ref: str) -> PodTemplate:
+    """The pod template at ``keys`` (its labels, named ports, hostNetwork), one replica."""
     template: Any = m.obj
-    for i, key in enumerate(keys):
-        template = _mapping(m, template, *keys[:i]).get(key)
+    for i, key in enumerate(keys):  # the keys were found by walking this object, so list indexes exist
+        parent, at = template, keys[:i]
+        template = _list(m, parent, *at)[key] if isinstance(key, int) else _mapping(m, parent, *at).get(key)
     template = _mapping(m, template, *keys)
     tmeta = _mapping(m, template.get("metadata"), *keys, "metadata")
     labels = _str_map(m, tmeta.get("labels"), *keys, "metadata", "labels")
     named, host = _pod_spec_parts(m, template.get("spec"), *keys, "spec")
-    replicas = spec.get("replicas", 1)
-    if kind == "DaemonSet" or not isinstance(replicas, int) or isinstance(replicas, bool):
-        replicas = 1
-    return PodTemplate(f"{ns}/{name}", kind, ns, labels, named, host, (), max(replicas, 0))
+    return PodTemplate(ref, m.kind, namespace_of(m), labels, named, host, (), 1)
 
 
 def namespace_object(m: Manifest) -> Namespace:

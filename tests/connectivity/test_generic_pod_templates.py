@@ -47,3 +47,18 @@ def test_policies_select_the_template_labels_of_an_unknown_kind() -> None:
     assert not report.query("fleet-ingest/rollout", "203.0.113.7", 443, "TCP").allowed
     assert report.query("fleet-ingest/bare", "203.0.113.7", 443, "TCP").allowed
     assert report.query("fleet-ingest/bare", "fleet-ingest/rollout", 8443, "TCP").allowed
+
+
+def test_nested_pod_templates_are_one_workload_each() -> None:
+    ray = _obj("RayCluster", {
+        "headGroupSpec": {"template": {"metadata": {"labels": {"role": "head"}}, "spec": POD_SPEC}},
+        "workerGroupSpecs": [{"groupName": "w", "template": {"metadata": {"labels": {"role": "worker"}},
+                                                            "spec": POD_SPEC}}]}, "ray.io/v1")
+    deny_head = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                 "metadata": {"name": "deny", "namespace": "fleet-ingest"},
+                 "spec": {"podSelector": {"matchLabels": {"role": "head"}}, "policyTypes": ["Egress"]}}
+    report = analyze([NS, ray, deny_head], cni=CniParams.upstream(), catalog=default_catalog(), jurisdiction="cn")
+    head = "fleet-ingest/raycluster/spec.headGroupSpec.template"
+    worker = "fleet-ingest/raycluster/spec.workerGroupSpecs[0].template"
+    assert report.workloads == (head, worker)
+    assert {p.source for p in report.cross_border()} == {worker}

@@ -45,6 +45,22 @@ def test_objects_without_pods_are_not_workloads(spec: Any) -> None:
     assert not obj.is_workload and obj.pod_spec() is None
 
 
+def test_nested_pod_templates_are_all_found() -> None:
+    ray = _obj("kubernetes:ray.io/v1:RayCluster", {
+        "headGroupSpec": {"template": {"spec": POD}},
+        "workerGroupSpecs": [{"template": {"spec": POD}}, {"template": {"metadata": {}}}]})
+    assert [path for path, _spec in ray.pod_specs()] == [
+        "spec.headGroupSpec.template.spec", "spec.workerGroupSpecs[0].template.spec"]
+    assert ray.is_workload and ray.pod_spec_path() == "spec.headGroupSpec.template.spec"
+
+
+def test_an_unknown_subtree_is_skipped_by_the_nested_search() -> None:
+    unknown_object = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"
+    job = _obj("kubernetes:kubeflow.org/v1:PyTorchJob", {
+        "runPolicy": unknown_object, "pytorchReplicaSpecs": {"Worker": {"template": {"spec": POD}}}})
+    assert [path for path, _spec in job.pod_specs()] == ["spec.pytorchReplicaSpecs.Worker.template.spec"]
+
+
 def test_an_unknown_pod_template_fails_closed() -> None:
     obj = _obj("kubernetes:ex.com/v1:Worker", {"template": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"})
     with pytest.raises(UnknownValueError):

@@ -7,7 +7,8 @@ violation: the scheduler could then place it on any GPU node, including a denied
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject, containers, required_node_terms, term_values
@@ -86,10 +87,14 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     if obj.group == DRA_GROUP and obj.kind in DRA_KINDS:
         yield from _dra(ctx, obj)
         return
-    spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
-    if spec is None or not ctx.governed(obj.namespace):
+    specs = obj.pod_specs()  # any kind with a pod template (RT-8), read before the context is needed
+    if not specs or not ctx.governed(obj.namespace):
         return
-    path = obj.pod_spec_path()
+    for path, spec in specs:
+        yield from _check_pod(ctx, obj, path, spec)
+
+
+def _check_pod(ctx: RuleContext, obj: K8sObject, path: str, spec: Mapping[str, Any]) -> Iterator[str]:
     jur = ctx.jurisdiction.id
     requested = []
     for list_name, i, c in containers(spec):

@@ -14,7 +14,8 @@ are enforced outside it (on the host side of the pod's interface), so they open 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject, containers
@@ -33,10 +34,14 @@ ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "ALL"})
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
-    if spec is None or not ctx.governed(obj.namespace):
+    specs = obj.pod_specs()  # any kind with a pod template (RT-8), read before the context is needed
+    if not specs or not ctx.governed(obj.namespace):
         return
-    path = obj.pod_spec_path()
+    for path, spec in specs:
+        yield from _check_pod(ctx, obj, path, spec)
+
+
+def _check_pod(ctx: RuleContext, obj: K8sObject, path: str, spec: Mapping[str, Any]) -> Iterator[str]:
     if spec.get("hostNetwork") is True:
         yield (f"{obj.ref} sets {path}.hostNetwork: true: its traffic leaves as node traffic that egress "
                f"policies do not govern, so it could reach any address outside {ctx.jurisdiction.id}")

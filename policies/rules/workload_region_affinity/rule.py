@@ -6,7 +6,8 @@ a node pool in another region or a burst pool in another country.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject, required_node_terms, term_values
@@ -16,12 +17,16 @@ from sovereign.labels import REGION
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    spec = obj.pod_spec()  # any kind with a pod template (RT-8), read before the context is needed
-    if spec is None or not ctx.governed(obj.namespace):
+    specs = obj.pod_specs()  # any kind with a pod template (RT-8), read before the context is needed
+    if not specs or not ctx.governed(obj.namespace):
         return
+    for path, spec in specs:
+        yield from _check_pod(ctx, obj, path, spec)
+
+
+def _check_pod(ctx: RuleContext, obj: K8sObject, path: str, spec: Mapping[str, Any]) -> Iterator[str]:
     allowed = ctx.stack.allowed_regions()
     jur = ctx.jurisdiction.id
-    path = obj.pod_spec_path()
     shown = ", ".join(allowed) or "(none for this provider)"
     pinned = text(as_map(spec.get("nodeSelector")).get(REGION))
     if pinned and pinned not in allowed:
