@@ -189,7 +189,7 @@ def test_bad_manifests_are_bad_input(tmp_path: Path, test_pack: Path, session_pr
                                      flag: str | None, expected: str) -> None:
     path = tmp_path / "in.yaml"
     path.write_text(text)
-    args = ["check", "--manifests", path, "--policy-pack", test_pack]
+    args: list[str | Path] = ["check", "--manifests", path, "--policy-pack", test_pack]
     if flag:
         args += ["--jurisdiction", flag]
     result = run_cli(*args, root=session_project)

@@ -6,6 +6,7 @@ import base64
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from conftest import FIXTURE_STACK, run_cli
 AT = "2026-11-25"
 
 
-def _edit(preview: Path, edit) -> None:  # type: ignore[no-untyped-def]
+def _edit(preview: Path, edit: Callable[[dict[str, Any]], None]) -> None:
     doc = json.loads(preview.read_text())
     edit(doc)
     preview.write_text(json.dumps(doc, indent=4, sort_keys=True) + "\n")
@@ -114,8 +115,8 @@ def test_diff_reports_policy_results_changed(before_after: tuple[Path, Path], se
     assert posture["policyResolved"] == []
 
 
-def _plain_secret(value: str) -> Any:  # type: ignore[misc]
-    def edit(doc: dict) -> None:
+def _plain_secret(value: str) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
         """A Secret with its values in plain text, as a render made elsewhere (or an old one) may carry them."""
         inputs = _step(doc, "Secret::registry-pull")["newState"]["inputs"]
         inputs["stringData"] = {"user": f"user-{value}", "same": "unchanged-plain-value"}

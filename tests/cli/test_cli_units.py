@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import struct_pb2
@@ -115,7 +117,8 @@ def test_vendored_crd_schemas_accept_real_objects(obj: dict) -> None:
     (4, lambda o: o["spec"]["egressDeny"][0].update(toEntities=["planet"]), "spec.egressDeny[0].toEntities[0]"),
     (5, lambda o: o["spec"]["objectStorage"].pop("bucket"), "spec.objectStorage"),
 ])
-def test_vendored_crd_schemas_reject_mistakes(index: int, mutate, where: str) -> None:  # type: ignore[no-untyped-def]
+def test_vendored_crd_schemas_reject_mistakes(index: int, mutate: Callable[[dict[str, Any]], object],
+                                              where: str) -> None:
     import copy
 
     obj = copy.deepcopy(VALID_CRS[index])
