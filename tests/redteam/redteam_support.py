@@ -28,7 +28,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
-VECTOR_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin", "stack", "at"})
+VECTOR_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin", "stack", "at",
+                         "leak_exit"})
+BAD_INPUT = "bad-input"
+"""``rules: [bad-input]`` with ``leak_exit: 2``: the leak must be refused as bad input (exit 2, message on stderr)."""
 REQUIRED_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin"})
 SIDES = ("leak", "twin")
 FROM_LABELS = "labels"
@@ -48,6 +51,7 @@ class Vector:
     path: Path
     stack: str | None = None
     at: str | None = None
+    leak_exit: int = 1
 
     def side(self, name: str) -> Path:
         return self.path / name
@@ -90,6 +94,8 @@ def load_vector(path: Path) -> Vector:
     rules = meta["rules"]
     if not isinstance(rules, list) or not rules or not all(isinstance(r, str) for r in rules):
         raise ValueError(f"{path}/vector.yaml: rules must be a non-empty list of rule ids")
+    if (BAD_INPUT in rules) != (meta.get("leak_exit", 1) == 2):
+        raise ValueError(f"{path}/vector.yaml: rules [{BAD_INPUT}] goes with leak_exit: 2 and only with it")
     if meta["id"] != path.name:
         raise ValueError(f"{path}/vector.yaml: id {meta['id']!r} differs from the directory name")
     return Vector(
@@ -103,6 +109,7 @@ def load_vector(path: Path) -> Vector:
         path=path,
         stack=str(meta["stack"]) if meta.get("stack") else None,
         at=str(meta["at"]) if meta.get("at") else None,
+        leak_exit=int(meta.get("leak_exit", 1)),
     )
 
 
@@ -135,7 +142,27 @@ def check_manifests(directory: Path, jurisdiction: str | None, at: str | None = 
 
 
 def run_side(vector: Vector, side: str) -> Outcome:
+    if side == "leak" and vector.leak_exit == 2:
+        return check_subprocess(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack)
     return check_manifests(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack)
+
+
+def check_subprocess(directory: Path, jurisdiction: str | None, at: str | None, *, stack: str | None) -> Outcome:
+    """The same command as a subprocess, for cases judged by their exit status and stderr (bad input)."""
+    import subprocess
+    import sys
+
+    args = ["check", *([stack] if stack else []), "--manifests", str(directory)]
+    if jurisdiction and jurisdiction != FROM_LABELS and not stack:
+        args += ["--jurisdiction", jurisdiction]
+    args += ["--format", "json", *(["--at", at] if at else [])]
+    proc = subprocess.run([sys.executable, "-m", "sovereign", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    try:
+        report = json.loads(proc.stdout) if proc.stdout.strip() else None
+    except json.JSONDecodeError:
+        report = None
+    return Outcome(proc.returncode, report, proc.stdout, proc.stderr, "subprocess", tuple(args))
 
 
 def run_all(vectors: Sequence[Vector]) -> dict[tuple[str, str], Outcome]:

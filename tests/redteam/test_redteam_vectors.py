@@ -66,6 +66,11 @@ def test_cases_are_self_contained() -> None:
 @pytest.mark.parametrize(("vector", "side"), _params())
 def test_vector(vector: Vector, side: str, outcomes: dict[tuple[str, str], Outcome]) -> None:
     outcome = outcomes[(vector.id, side)]
+    if side == "leak" and vector.leak_exit == 2:
+        assert outcome.code == 2, f"{vector.id}: leak not refused as bad input\n{outcome.describe()}"
+        assert vector.expect in outcome.stderr, outcome.describe()
+        assert outcome.report is None and "Traceback" not in outcome.stderr, outcome.describe()
+        return
     assert outcome.report is not None, f"no JSON report\n{outcome.describe()}"
     if side == "leak":
         assert outcome.code == 1, f"{vector.id}: leak not rejected ({vector.cls})\n{outcome.describe()}"
