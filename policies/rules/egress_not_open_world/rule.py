@@ -16,7 +16,7 @@ rule does not know fails closed. Staged policies are not enforced and are skippe
 
 Network-policy objects of any other API the pack does not model (Antrea, OVN-Kubernetes EgressFirewall,
 OpenShift EgressNetworkPolicy, ...) are flagged as un-analysable when they carry egress rules that are not all
-deny rules: the pack cannot show where they let traffic go.
+deny (or Pass) rules: the pack cannot show where they let traffic go.
 
 Destinations inside other jurisdictions' catalogued networks, in a policy that carries transfer annotations,
 are left to the stack rules (``transfer-valid`` checks the approval, ``no-cross-border-path`` the path);
@@ -50,7 +50,8 @@ CALICO_IN_CLUSTER = ("selector", "namespaceSelector", "serviceAccounts", "servic
 CALICO_DESTINATION_KEYS = frozenset({"nets", "notNets", "selector", "notSelector", "namespaceSelector",
                                      "notNamespaceSelector", "ports", "notPorts", "serviceAccounts", "services",
                                      "domains"})
-DENY_ACTIONS = frozenset({"deny", "drop", "reject"})
+NON_ALLOW_ACTIONS = frozenset({"deny", "drop", "reject", "pass"})
+"""Actions that allow nothing themselves (Pass hands the decision to the Kubernetes policies, which are read)."""
 WORLD_CIDRS = ("0.0.0.0/0", "::/0")
 MAX_SHOWN = 4
 
@@ -251,7 +252,7 @@ def _unmodelled(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     """Network policy of an API the pack does not model: flagged when it has egress rules that may allow."""
     rules = [as_map(r) for r in as_list(obj.spec.get("egress"))]
     allowing = [i for i, r in enumerate(rules)
-                if text(r.get("action") or r.get("type")).lower() not in DENY_ACTIONS]
+                if text(r.get("action") or r.get("type")).lower() not in NON_ALLOW_ACTIONS]
     if not allowing:
         return
     api = f"{obj.group}/{obj.version}"
