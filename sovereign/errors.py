@@ -5,8 +5,21 @@ Every entry point catches ``InputError`` and exits with status 2 without writing
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp")
+"""Control, format and separator characters: printed raw they can rewrite a terminal or a CI log."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or invisible formatting character shown as an escape (``\\x08``)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch == " " or unicodedata.category(ch) not in _INVISIBLE else ascii(ch)[1:-1] for ch in text
+    )
 
 
 def format_key_path(path: Iterable[str | int]) -> str:
@@ -46,7 +59,8 @@ class InputError(Exception):
 
     @property
     def message(self) -> str:
-        return f"{self.file}: {format_key_path(self.key_path)}: expected {self.expected}; found {self.found}"
+        text = f"{self.file}: {format_key_path(self.key_path)}: expected {self.expected}; found {self.found}"
+        return printable(text)
 
 
 class InputErrors(InputError):

@@ -21,7 +21,32 @@ class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that rejects duplicate mapping keys and unhashable keys."""
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+_FastLoader: Any = None
+if yaml.__with_libyaml__:
+
+    class _StrictCLoader(yaml.CSafeLoader):
+        """The same rules on libyaml's parser: about 9x faster on large manifests."""
+
+    _FastLoader = _StrictCLoader
+
+C_PARSER_MAX_NESTING_BOUND = 5_000
+"""libyaml composes recursively in C: nesting in the tens of thousands crashes the interpreter (seen:
+segmentation fault at 30,000 levels) instead of raising. Documents whose cheap nesting bound exceeds this go to
+the pure-Python parser, which fails with RecursionError, reported as bad input."""
+
+
+def _nesting_upper_bound(text: str) -> int:
+    """A bound that is never below the real nesting depth: every flow opener anywhere, plus the deepest line's
+    indentation and block indicators. Loose (quoted brackets count too), which only costs speed."""
+    flow = text.count("[") + text.count("{")
+    block = 0
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        block = max(block, len(line) - len(stripped) + stripped.count("- ") + stripped.count("? ") + 1)
+    return flow + block
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
@@ -44,6 +69,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+if _FastLoader is not None:
+    _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 MAX_ALIAS_EXPANSION = 100_000
@@ -114,9 +141,11 @@ def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise InputError(source, (), f"a YAML file of at most {MAX_INPUT_BYTES} bytes", found_text="a larger file")
     docs: list[Any] = []
-    loader: _StrictLoader | None = None
+    loader: Any = None
+    use_c = _FastLoader is not None and _nesting_upper_bound(text) <= C_PARSER_MAX_NESTING_BOUND
+    loader_class = _FastLoader if use_c and _FastLoader is not None else _StrictLoader
     try:
-        loader = _StrictLoader(text)  # the reader checks for non-printable characters here
+        loader = loader_class(text)  # the reader checks for non-printable characters here
         while loader.check_node():
             node = loader.get_node()
             if node is None:
@@ -133,7 +162,9 @@ def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = " ".join(str(exc.problem or exc).split())
         raise InputError(source, (), "well-formed YAML", found_text=f"{problem} at {where}") from None
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+    except RecursionError:
+        raise InputError(source, (), f"nesting of at most {MAX_DEPTH} levels", found_text="deeper nesting") from None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         found = " ".join(str(exc).split()) or type(exc).__name__
         raise InputError(source, (), "well-formed YAML", found_text=found) from None
     finally:
