@@ -13,22 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-
-_TYPED: Mapping[tuple[str, str], type[pulumi.CustomResource]] = {
-    ("v1", "Namespace"): k8s.core.v1.Namespace,
-    ("v1", "ResourceQuota"): k8s.core.v1.ResourceQuota,
-    ("v1", "LimitRange"): k8s.core.v1.LimitRange,
-    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
-    ("v1", "Service"): k8s.core.v1.Service,
-    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
-    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
-    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
-    ("batch/v1", "Job"): k8s.batch.v1.Job,
-    ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
-    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
-    ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
-}
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -42,20 +26,21 @@ def logical_name(manifest: Mapping[str, Any]) -> str:
     return f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else str(meta["name"])
 
 
+def type_token(api_version: str, kind: str) -> str:
+    """``kubernetes:<group>/<version>:<Kind>``, the core group written ``core``: the provider's type tokens."""
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{kind}"
+
+
 def declare(manifest: Mapping[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """Register one manifest. Nested keys stay camelCase: the SDK passes dict keys through unchanged
-    (verified under mocks), and top-level fields become the typed resource's keyword arguments."""
+    """Register one manifest as the provider's resource type, with the manifest as its inputs.
+
+    The typed classes of pulumi_kubernetes register the same type token with the same inputs, plus aliases to
+    every legacy apiVersion of the kind (``apps/v1beta1``, ``extensions/v1beta1``, ...). Those aliases only help
+    stacks that once created the object under a legacy type; this program never did, and resolving them costs
+    the SDK more than the registration itself (docs/benchmarks.md). The generic form keeps inputs byte-identical
+    and lets the explicit provider (which carries the plugin version) decide everything else.
+    """
     api_version, kind = manifest["apiVersion"], manifest["kind"]
-    name = logical_name(manifest)
-    body = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-    cls = _TYPED.get((api_version, kind))
-    if cls is None:
-        return k8s.apiextensions.CustomResource(
-            name,
-            api_version=api_version,
-            kind=kind,
-            metadata=body.pop("metadata"),
-            spec=body.pop("spec", None),
-            opts=opts,
-        )
-    return cls(name, **{_snake(k): v for k, v in body.items()}, opts=opts)
+    props = {key: manifest[key] for key in sorted(manifest)}
+    return pulumi.CustomResource(type_token(api_version, kind), logical_name(manifest), props, opts)
