@@ -103,7 +103,7 @@ def assert_bad_input(result: CliResult, command: str, *, not_written: Sequence[P
     assert f"sovereign {command}" in result.stderr or "usage:" in result.stderr, result.stderr[-2000:]
     assert "expected" in result.stderr or "usage:" in result.stderr, result.stderr[-2000:]
     raw = sorted({f"U+{ord(c):04X}" for c in result.stderr if (ord(c) < 32 and c not in "\n\t") or c == "\x7f"})
-    assert not raw, f"raw control characters {raw} in the error text (terminal escapes from hostile input; RT-11)"
+    assert not raw, f"raw control characters {raw} in the error text (terminal escapes from hostile input; RT-16)"
     if "usage:" not in result.stderr:
         for line in result.stderr.strip().split("\n"):
             assert line.startswith("sovereign ") or ": expected " in line, (
