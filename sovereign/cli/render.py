@@ -75,7 +75,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the Pulumi program under the SDK mock runtime as the language host runs it (one "
         "process per stack), and write OUT/<stack>/preview.json (the steps of `pulumi preview --json`) and "
         "OUT/<stack>/manifests/ (one YAML file per Kubernetes object, named as renderYamlToDirectory names "
-        "them, validated against the cluster's Kubernetes version). Exit 0 when every manifest is valid, "
+        "them, validated against the cluster's Kubernetes version). The program's own warnings (pulumi.log) are "
+        "printed on stderr and kept in preview.json with its exports. Exit 0 when every manifest is valid, "
         "1 when a manifest fails its schema, 2 on bad input (nothing written).",
     )
     add_stack_selection(parser, required=True)

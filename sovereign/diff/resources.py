@@ -36,12 +36,18 @@ def _secret_leaves(value: Any) -> Any:
     return secret(value)
 
 
+SECRET_PROVIDER_INPUTS = {"pulumi:providers:kubernetes": ("kubeconfig",)}
+"""Provider inputs the provider's schema declares secret (a render from elsewhere may carry them in plain text)."""
+
+
 def comparable_inputs(step: Step) -> dict[str, Any]:
-    """The step's inputs with a Secret's data/stringData leaves marked secret (keys stay comparable)."""
-    if not is_secret_object(step.inputs):
+    """The step's inputs with a Secret's data/stringData leaves (and secret provider inputs) marked secret; keys
+    stay comparable."""
+    fields = SECRET_DATA_FIELDS if is_secret_object(step.inputs) else SECRET_PROVIDER_INPUTS.get(step.type, ())
+    if not fields:
         return step.inputs
     out = dict(step.inputs)
-    for field in SECRET_DATA_FIELDS:
+    for field in fields:
         if field in out:
             out[field] = _secret_leaves(out[field])
     return out

@@ -167,6 +167,21 @@ def test_secret_values_are_compared_but_never_shown() -> None:
     assert diff_values("[secret]", "plain-now")[0].new == "[secret]"
 
 
+def test_diff_treats_plain_secret_data_and_provider_kubeconfig_as_secret() -> None:
+    from sovereign.diff.resources import comparable_inputs
+    from sovereign.render.rendered import Step
+
+    def step(type_: str, inputs: dict[str, Any]) -> Step:
+        return Step("create", "urn:pulumi:s::p::" + type_ + "::x", type_, True, inputs, "", "", (), {})
+
+    provider = step("pulumi:providers:kubernetes", {"kubeconfig": "plain", "renderYamlToDirectory": "d"})
+    assert comparable_inputs(provider) == {"kubeconfig": wire.secret("plain"), "renderYamlToDirectory": "d"}
+    sec = step("kubernetes:core/v1:Secret", {"apiVersion": "v1", "kind": "Secret", "data": {"a": "b", "c": ["d"]}})
+    assert comparable_inputs(sec)["data"] == {"a": wire.secret("b"), "c": [wire.secret("d")]}
+    config_map = step("kubernetes:core/v1:ConfigMap", {"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}})
+    assert comparable_inputs(config_map) is config_map.inputs
+
+
 def test_check_emulation_marks_secret_data_secret() -> None:
     urn = "urn:pulumi:s::p::kubernetes:core/v1:Secret::s"
     inputs = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "Opaque",
