@@ -138,9 +138,14 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> str:
 
 def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
     """Parse every document of a YAML stream, raising ``InputError`` on any problem."""
+    return [doc for _line, doc in parse_yaml_documents_with_lines(text, source)]
+
+
+def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple[int, Any]]:
+    """Like ``parse_yaml_documents``, each document with the 1-based line it starts on (for findings)."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise InputError(source, (), f"a YAML file of at most {MAX_INPUT_BYTES} bytes", found_text="a larger file")
-    docs: list[Any] = []
+    docs: list[tuple[int, Any]] = []
     loader: Any = None
     use_c = _FastLoader is not None and _nesting_upper_bound(text) <= C_PARSER_MAX_NESTING_BOUND
     loader_class = _FastLoader if use_c and _FastLoader is not None else _StrictLoader
@@ -149,10 +154,10 @@ def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
-                docs.append(None)
+                docs.append((1, None))
                 continue
             _measure(node)
-            docs.append(loader.construct_document(node))
+            docs.append((node.start_mark.line + 1, loader.construct_document(node)))
     except _NodeBudgetExceeded as exc:
         raise InputError(source, (), exc.expected, found_text=exc.found) from None
     except yaml.reader.ReaderError as exc:

@@ -11,25 +11,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sovereign import labels
 from sovereign.errors import InputError
-from sovereign.yamlio import parse_yaml_documents, read_text
+from sovereign.yamlio import parse_yaml_documents_with_lines, read_text
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 Document = tuple[str, int, Mapping[str, Any]]
 """(file as given, 1-based line of the document start, object)."""
-
-
-def _document_lines(text: str) -> list[int]:
-    lines: list[int] = []
-    try:
-        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            lines.append(node.start_mark.line + 1 if node is not None else 1)
-    except yaml.YAMLError:
-        return []
-    return lines
 
 
 def _files(path: Path) -> list[Path]:
@@ -48,12 +36,9 @@ def load_manifests(path: Path) -> list[Document]:
     out: list[Document] = []
     for file in _files(path):
         text = read_text(file)
-        docs = parse_yaml_documents(text, file)
-        lines = _document_lines(text)
-        for index, doc in enumerate(docs):
+        for index, (line, doc) in enumerate(parse_yaml_documents_with_lines(text, file)):
             if doc is None:
                 continue
-            line = lines[index] if index < len(lines) else 1
             if not isinstance(doc, dict):
                 raise InputError(file, (f"document {index + 1}",), "a Kubernetes object (a mapping)", doc)
             items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
