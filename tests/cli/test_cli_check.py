@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
-from conftest import FIXTURE_STACK, REPO, run_cli
+from cli_support import FIXTURE_STACK, REPO, run_cli
 
 CLEAN_MANIFESTS = """\
 apiVersion: v1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_cli
+from cli_support import run_cli
 
 MANIFESTS = Path(__file__).resolve().parents[1] / "redteam" / "vectors" / "policy-kind-not-enforced-by-cni"
 

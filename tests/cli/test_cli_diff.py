@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_STACK, run_cli
+from cli_support import FIXTURE_STACK, run_cli
 
 AT = "2026-11-25"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import AT, FIXTURE_STACK, GOLDEN, REPO, run_cli
+from cli_support import AT, FIXTURE_STACK, GOLDEN, REPO, run_cli
 
 from sovereign.stackconfig import list_stacks
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 
 import yaml
-from conftest import REPO
+from cli_support import REPO
 
 from sovereign.cli.main import build_parser
 
