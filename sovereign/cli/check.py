@@ -197,6 +197,18 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str) -> PackTarget:
     return target
 
 
+def _is_reported(diagnostic: dict[str, str]) -> bool:
+    """Notes of the offline render (mock mode) and the program's own warnings, e.g. a transfer it left out
+    because it expired: a reviewer reads the report, not the render's stderr."""
+    prefix, severity = diagnostic.get("prefix"), diagnostic.get("severity")
+    return prefix == "mock" or (prefix == "program" and severity in ("warning", "error"))
+
+
+def _note(stack: str, diagnostic: dict[str, str]) -> str:
+    kind = "program warning: " if diagnostic.get("prefix") == "program" else ""
+    return f"{stack}: {kind}{diagnostic.get('message', '')}"
+
+
 def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     at = validated_at(args.at)
     if args.catalog is not None and not args.catalog.exists():
@@ -213,9 +225,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         targets = [t for t, _ in pairs]
         for target, rendered in pairs:
             extra[target.stack] = _schema_violations(rendered, target.source)
-            notes += [
-                f"{rendered.stack}: {d.get('message', '')}" for d in rendered.diagnostics if d.get("prefix") == "mock"
-            ]
+            notes += [_note(rendered.stack, d) for d in rendered.diagnostics if _is_reported(d)]
     progress.start("check", len(targets))
 
     def one(target: PackTarget) -> PackRun:
