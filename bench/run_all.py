@@ -318,7 +318,8 @@ def bench_connectivity(sizes: Sequence[int], times: int) -> list[dict[str, Any]]
             doc = json.loads(line)
         except ValueError:
             continue
-        if isinstance(doc, dict) and "pods" in doc:
+        # Size rows carry "total_s"; other lines (a worst-case scenario, target verdicts) are not size rows.
+        if isinstance(doc, dict) and "pods" in doc and "total_s" in doc:
             rows.append(doc)
     return rows
 
