@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -193,3 +195,118 @@ def term_values(term: Mapping[str, Any], key: str) -> list[tuple[str, list[str]]
         if text(e.get("key")) == key:
             out.append((text(e.get("operator")), [text(v) for v in as_list(e.get("values"))]))
     return out
+
+
+# -- containers outside pod templates (RT-17) ----------------------------------------------------------------
+MULTUS_NETWORKS = "k8s.v1.cni.cncf.io/networks"
+"""Multus: the pod annotation that attaches secondary networks (RT-18)."""
+HOST_NAMESPACE_KEYS = ("hostNetwork", "hostPID", "hostIPC")
+POD_SPEC_PATCH = "podSpecPatch"
+_STRICT_KEYS = frozenset({"image", *HOST_NAMESPACE_KEYS, POD_SPEC_PATCH, MULTUS_NETWORKS, "hostPath"})
+"""Keys whose values the loose walk reads through the proxy strictly: unknown at preview fails closed."""
+
+
+@dataclass
+class LooseWorkload:
+    """What a kind without a pod template carries that the pod rules judge (Argo Workflow
+    ``spec.templates[].container``, Tekton ``spec.steps[]``, ``spec.podTemplate.hostNetwork``...).
+
+    Found by shape, not by kind: every mapping with a string ``image`` is a container; host namespace flags,
+    ``hostPath``, ``podSpecPatch`` and the Multus annotation count wherever they sit under ``spec``.
+    """
+
+    containers: list[tuple[str, Mapping[str, Any]]]
+    host_flags: list[tuple[str, str]]
+    """(path of the mapping, key) of every ``hostNetwork``/``hostPID``/``hostIPC: true``."""
+    host_paths: list[tuple[str, str]]
+    """(path, host path) of every ``hostPath`` mapping."""
+    spec_patches: list[str]
+    """Paths of non-empty ``podSpecPatch`` values (a patch of the pod spec the pack cannot analyse)."""
+    networks: list[tuple[str, str]]
+    """(path, value) of every non-empty Multus networks annotation."""
+
+    def __bool__(self) -> bool:
+        return bool(self.containers or self.host_flags or self.host_paths or self.spec_patches or self.networks)
+
+
+def loose_workload(obj: K8sObject) -> LooseWorkload | None:
+    """Container-like content of a non-core kind that has no pod template we can find, else None.
+
+    Core kinds are judged by their own rules; kinds with pod templates through ``pod_specs``.
+    """
+    if obj.group in ("", "core") or obj.is_builtin_workload or obj.pod_specs():
+        return None
+    found = LooseWorkload([], [], [], [], [])
+    _walk_loose(obj.spec, "spec", 0, [0], found)
+    return found if found else None
+
+
+def _walk_loose(value: Any, path: str, depth: int, seen: list[int], found: LooseWorkload) -> None:
+    """Depth- and size-bounded walk. Mock/preview note: an unknown subtree is skipped (as in
+    ``_nested_pod_specs``); the keys in ``_STRICT_KEYS`` are read strictly and fail the rule closed."""
+    if depth > MAX_NESTING or seen[0] > MAX_NODES:
+        return
+    seen[0] += 1
+    if is_map(value):
+        if isinstance(value.get("image"), str):
+            found.containers.append((path, value))
+            return
+        for key in list(value):
+            if key in _STRICT_KEYS:
+                item = value[key]
+                if key in HOST_NAMESPACE_KEYS and item is True:
+                    found.host_flags.append((path, key))
+                elif key == POD_SPEC_PATCH and item not in (None, "", {}):
+                    found.spec_patches.append(f"{path}.{key}")
+                elif key == MULTUS_NETWORKS and text(item).strip():
+                    found.networks.append((f"{path}['{key}']", text(item)))
+                elif key == "hostPath" and item is not None:
+                    found.host_paths.append((f"{path}.{key}", text(as_map(item).get("path"))))
+                continue
+            try:
+                item = value[key]
+            except UnknownValueError:
+                continue
+            _walk_loose(item, f"{path}.{key}", depth + 1, seen, found)
+    elif is_seq(value):
+        for i in range(len(value)):
+            try:
+                item = value[i]
+            except UnknownValueError:
+                continue
+            _walk_loose(item, f"{path}[{i}]", depth + 1, seen, found)
+
+
+# -- pod template metadata (RT-18) ---------------------------------------------------------------------------
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def pod_template_metadata(obj: K8sObject, path: str) -> Mapping[str, Any]:
+    """The metadata of the pod template whose spec is at ``path`` (``spec`` itself: the object's own)."""
+    if path == "spec" or not path.endswith(".spec"):
+        return obj.metadata
+    value: Any = obj.props
+    for key, index in _PATH_TOKEN.findall(path.removesuffix(".spec")):
+        if key:
+            value = as_map(value).get(key)
+        else:
+            seq = as_list(value)
+            value = seq[int(index)] if int(index) < len(seq) else None
+    return as_map(as_map(value).get("metadata"))
+
+
+def multus_networks(value: str) -> list[str]:
+    """Network names of a Multus annotation: ``a, ns/b@eth1`` or a JSON list of ``{"name", "namespace"}``."""
+    stripped = value.strip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(stripped)
+        except ValueError:
+            return [stripped]
+        names = []
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                ns = f"{item['namespace']}/" if isinstance(item.get("namespace"), str) else ""
+                names.append(f"{ns}{item.get('name', '?')}")
+        return names or [stripped]
+    return [n.strip() for n in stripped.split(",") if n.strip()]
