@@ -34,9 +34,11 @@ def load_rules() -> list[Rule]:
 
 
 def build_policies() -> list[Any]:
-    from policies.framework.guard import to_policy
+    """Every rule as a policy, then ``rule-failures`` last (it reports exceptions recorded in advisory rules,
+    so everything else must have run; see guard.py)."""
+    from policies.framework.guard import failure_policy, to_policy
 
-    return [to_policy(r) for r in load_rules()]
+    return [*(to_policy(r) for r in load_rules()), failure_policy()]
 
 
 def serve() -> None:

@@ -5,12 +5,19 @@ the preview pass; an exception inside a policy becomes a gRPC error with no rule
 unacceptable: a value we cannot see may be the one that crosses the border. So every validate runs inside
 :func:`_guarded`, which turns an unknown value, a context problem or any exception into a violation at the
 rule's enforcement level (mandatory by default) that names the rule and the value. See docs/policies.md.
+
+An exception inside ANY rule must block the preview, but CrossGuard reports a policy's violations at that policy's
+own level, so an advisory rule cannot raise a mandatory violation. Exceptions of non-mandatory rules are therefore
+recorded in the pack process and reported by a dedicated mandatory stack policy, ``rule-failures``, the last
+policy of the pack (:func:`failure_policy`).
 """
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import (
@@ -29,14 +36,45 @@ from policies.framework.rule import Finding, ResourceRule, Rule, StackRule
 from policies.framework.values import UnknownValueError
 
 FAIL_CLOSED = "[fail-closed]"
+RULE_FAILURES = "rule-failures"
 Report = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class RecordedFailure:
+    """An exception inside a non-mandatory rule, kept until ``rule-failures`` reports it."""
+
+    rule_id: str
+    subject: str
+    message: str
+    urn: str | None
+
+
+_failures: list[RecordedFailure] = []
+_failures_lock = threading.Lock()
+"""Exceptions of non-mandatory rules since the last AnalyzeStack (the servicer runs RPCs on a thread pool)."""
+
+
+def record_failure(failure: RecordedFailure) -> None:
+    with _failures_lock:
+        _failures.append(failure)
+
+
+def take_failures() -> list[RecordedFailure]:
+    """The recorded failures, oldest first, and forget them (one preview per pack process under the CLI; a
+    long-lived process used by tests must not report one analysis's failures in the next)."""
+    with _failures_lock:
+        taken = list(_failures)
+        _failures.clear()
+    return taken
 
 
 def _context(rule: Rule, config: Any) -> RuleContext:
     return RuleContext(load_stack_view(), dict(config or {}))
 
 
-def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterable[Finding]]) -> None:
+def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterable[Finding]],
+             urn: str | None = None) -> None:
     try:
         findings = list(body())
     except UnknownValueError as exc:
@@ -52,8 +90,11 @@ def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterab
     except Exception as exc:  # noqa: BLE001 - any failure inside a rule must fail closed, never open
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {'/'.join(where.filename.rsplit('/', 2)[-2:])}:{where.lineno}" if where else ""
-        report(f"{FAIL_CLOSED} rule {rule.id} failed on {subject} with {type(exc).__name__}: {exc}{at}. "
-               f"Nothing is accepted unchecked; fix the input or report the rule defect.")
+        message = (f"{FAIL_CLOSED} rule {rule.id} failed on {subject} with {type(exc).__name__}: {exc}{at}. "
+                   f"Nothing is accepted unchecked; fix the input or report the rule defect.")
+        report(message)
+        if rule.enforcement != "mandatory":
+            record_failure(RecordedFailure(rule.id, subject, message, urn))
         return
     for f in findings:
         if f.urn:
@@ -88,7 +129,7 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
             ctx = _context(rule, args.get_config())
             return [Finding(_message(rule, m)) for m in check(ctx, obj)]
 
-        _guarded(rule, subject, report, body)
+        _guarded(rule, subject, report, body, args.urn)
 
     return ResourceValidationPolicy(
         name=rule.id,
@@ -129,6 +170,33 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
         config_schema=_schema(rule),
         severity=Severity(rule.severity),
         remediation_steps=rule.remediation,
+    )
+
+
+def failure_policy() -> StackValidationPolicy:
+    """``rule-failures``: the mandatory report of every exception recorded inside a non-mandatory rule.
+
+    Must be the pack's last policy: the servicer runs stack policies in pack order, so every advisory stack
+    rule has run (and every resource has been analysed) before it reports.
+    """
+
+    def validate(args: StackValidationArgs, report: Report) -> None:
+        for failure in take_failures():
+            message = (f"{failure.message} The rule is {failure.rule_id} ({failure.subject}); an exception inside "
+                       f"any rule is a mandatory violation naming the rule, whatever the rule's own level.")
+            if failure.urn:
+                report(message, failure.urn)
+            else:
+                report(message)
+
+    return StackValidationPolicy(
+        name=RULE_FAILURES,
+        description="An exception inside any rule is a mandatory violation naming the rule (advisory rules "
+        "included: their own reports cannot block a preview).",
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation_steps="fix the input the rule failed on, or report the rule defect",
     )
 
 
