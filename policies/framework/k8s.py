@@ -290,8 +290,8 @@ def pod_template_metadata(obj: K8sObject, path: str) -> Mapping[str, Any]:
         if key:
             value = as_map(value).get(key)
         else:
-            seq = as_list(value)
-            value = seq[int(index)] if int(index) < len(seq) else None
+            # index directly: as_list would read (and fail closed on) unknown siblings off the path
+            value = value[int(index)] if is_seq(value) and int(index) < len(value) else None
     return as_map(as_map(value).get("metadata"))
 
 
