@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -137,16 +136,13 @@ def test_enforcement_levels_from_config(packs: PackPool) -> None:
     pack.configure({})
 
 
-def test_pack_starts_fast() -> None:
-    """Start-up = spawn -> port printed -> first GetAnalyzerInfo answered (the catalog loads lazily later).
-
-    Best of three, because the 2-core machine is shared; unloaded it is ~0.5 s (SDK imports ~0.25 s, building
-    the 15 policies ~0.15 s)."""
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        with PolicyPackProcess.start(PACK_DIR, stack_config={"sovereign-clusters:jurisdiction": "cn"},
-                                     env={"SOVEREIGN_AT": EVALUATION_AT}) as pack:
-            pack.get_analyzer_info()
-            best = min(best, time.perf_counter() - t0)
-    assert best < 1.0, f"pack start-up took {best:.2f} s"
+def test_pack_start_up_defers_the_catalog(tmp_path: Path) -> None:
+    """Start-up stays cheap because the catalog, stack config and engine load on the first Analyze, not before:
+    a pack pointed at a missing catalog still starts and describes itself (the timing itself is a benchmark
+    figure, bench/profile_stages.py, not a test)."""
+    missing = tmp_path / "no-catalog"
+    with PolicyPackProcess.start(PACK_DIR, stack_config={"sovereign-clusters:jurisdiction": "cn"},
+                                 env={"SOVEREIGN_AT": EVALUATION_AT, "SOVEREIGN_CATALOG": str(missing)}) as pack:
+        info = pack.get_analyzer_info()
+    assert info.name == "sovereign-residency"
+    assert len(info.policies) >= 15
