@@ -309,9 +309,7 @@ def stack_config(
         # Senders: workloads of a tenant holding the class that no other workload calls. A workload others can
         # reach would relay their data across the border too, which the connectivity proof rightly reports.
         sources = [
-            r
-            for r in refs
-            if dc.id in tenant_classes[by_ref[r]["namespace"]] and not by_ref[r].get("ingressFrom")
+            r for r in refs if dc.id in tenant_classes[by_ref[r]["namespace"]] and not by_ref[r].get("ingressFrom")
         ]
         if not sources:
             continue
