@@ -47,6 +47,10 @@ _MAX_MESSAGE = 400 * 1024 * 1024
 _LEVEL_VALUES = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 
 
+MAX_ENV_STRING_BYTES = 128 * 1024
+"""Linux MAX_ARG_STRLEN: the largest single ``NAME=value`` string execve accepts."""
+
+
 class AnalyzerError(RuntimeError):
     """The pack could not be started, or an RPC failed (the CLI would abort the preview)."""
 
@@ -158,20 +162,31 @@ class PolicyPackProcess:
         child_env = dict(os.environ)
         child_env.update(env or {})
         child_env["PULUMI_CONFIG"] = stack_config_env(stack_config or {})
+        config_bytes = len(b"PULUMI_CONFIG=" + child_env["PULUMI_CONFIG"].encode())
+        if config_bytes > MAX_ENV_STRING_BYTES:
+            raise AnalyzerError(
+                f"the stack config of {stack} is {config_bytes} bytes as PULUMI_CONFIG, over the {MAX_ENV_STRING_BYTES}"
+                "-byte limit Linux sets on one environment string (MAX_ARG_STRLEN); the Pulumi CLI hands the config to "
+                "programs and policy packs the same way, so split the stack or move bulky values out of its config"
+            )
         child_env["PULUMI_PROJECT"] = project
         child_env["PULUMI_STACK"] = stack
         child_env["PULUMI_DRY_RUN"] = "true" if dry_run else "false"
         if organization:
             child_env["PULUMI_ORGANIZATION"] = organization
         stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the returned object
-        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [interpreter, "-u", "-m", "pulumi.policy", DUMMY_ENGINE_ADDRESS, str(pack)],
-            cwd=pack,
-            env=child_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr_file,
-        )
+        try:
+            process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                [interpreter, "-u", "-m", "pulumi.policy", DUMMY_ENGINE_ADDRESS, str(pack)],
+                cwd=pack,
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+            )
+        except OSError as exc:
+            stderr_file.close()
+            raise AnalyzerError(f"cannot start the policy pack with {interpreter}: {exc}") from None
         assert process.stdout is not None
         port = cls._read_port(process, stderr_file)
         threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()

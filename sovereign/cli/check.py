@@ -79,6 +79,11 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    if output.exists() and not output.is_file():
+        # A device or pipe (/dev/null, /dev/stdout, a FIFO): renaming over it would replace it with a file.
+        with output.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     try:

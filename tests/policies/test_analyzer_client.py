@@ -11,6 +11,7 @@ from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool
 from policies.framework.samples import base_stack_config
 from policies.pack import load_rules
 from sovereign.analyzer import (
+    AnalyzerError,
     AnalyzerInfo,
     PolicyInfo,
     PolicyPackProcess,
@@ -146,3 +147,10 @@ def test_pack_start_up_defers_the_catalog(tmp_path: Path) -> None:
         info = pack.get_analyzer_info()
     assert info.name == "sovereign-residency"
     assert len(info.policies) >= 15
+
+
+def test_stack_config_over_the_environment_limit_is_a_clear_error() -> None:
+    """Linux caps one environment string at 128 KiB; the pack cannot start, so say why instead of an OSError."""
+    huge = {"sovereign-clusters:jurisdiction": "cn", "sovereign-clusters:workloads": ["x" * 1000] * 200}
+    with pytest.raises(AnalyzerError, match="over the 131072-byte limit Linux sets on one environment string"):
+        PolicyPackProcess.start(PACK_DIR, stack_config=huge)
