@@ -76,8 +76,7 @@ def profile_check(directory: Path, timings: Timings) -> Any:
     from sovereign.cli.main import main
 
     _wrap(check, "load_manifests", "load_manifests: read + parse YAML", timings)
-    _wrap(manifest_input, "_document_lines", "(inside) _document_lines: 2nd YAML parse for line numbers", timings)
-    _wrap(manifest_input, "parse_yaml_documents", "(inside) parse_yaml_documents", timings)
+    _wrap(manifest_input, "parse_yaml_documents_with_lines", "(inside) strict YAML parse (objects + lines)", timings)
     _wrap(PolicyPackProcess, "start", "pack spawn until its port is printed", timings)
     _wrap(PolicyPackProcess, "analyze", "Remediate+Analyze RPCs, one resource at a time", timings)
     _wrap(PolicyPackProcess, "analyze_stack", "AnalyzeStack RPC (stack rules, connectivity proof)", timings)
