@@ -76,3 +76,15 @@ class InputErrors(InputError):
     @property
     def message(self) -> str:
         return "\n".join(e.message for e in self.errors)
+
+
+class ToolFailure(RuntimeError):
+    """A step a command depends on failed (the program under the mock runtime, the policy pack process).
+
+    Not an input problem the user can point at, but the command cannot give an answer either: like bad input it
+    ends the command with status 2 and one error, and nothing is written.
+    """
+
+    what = ""
+    """How the CLI introduces the message (e.g. "the policy pack failed: ")."""
+

@@ -38,6 +38,7 @@ from sovereign.analyzer.model import (
     severity_name,
 )
 from sovereign.analyzer.resource import PROJECT, AnalyzerResource
+from sovereign.errors import ToolFailure
 
 DUMMY_ENGINE_ADDRESS = "127.0.0.1:1"
 """A Python pack never dials the engine (verified); the argument is only required by its argv parser."""
@@ -51,8 +52,10 @@ MAX_ENV_STRING_BYTES = 128 * 1024
 """Linux MAX_ARG_STRLEN: the largest single ``NAME=value`` string execve accepts."""
 
 
-class AnalyzerError(RuntimeError):
+class AnalyzerError(ToolFailure):
     """The pack could not be started, or an RPC failed (the CLI would abort the preview)."""
+
+    what = "the policy pack failed: "
 
 
 def stack_config_env(values: Mapping[str, Any]) -> str:

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sovereign import labels
-from sovereign.analyzer import AnalyzerError
 from sovereign.analyzer.resource import PROJECT
 from sovereign.cli import exitcodes
 from sovereign.cli.progress import Progress, add_progress_flag
@@ -19,7 +18,7 @@ from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, s
 from sovereign.errors import InputError
 from sovereign.paths import project_root
 from sovereign.render.rendered import RenderedStack, find_renders, load_render
-from sovereign.render.runner import DEFAULT_JOBS, RenderFailed, stack_dir_name
+from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name
 from sovereign.report.formats import FORMATS, RENDERERS
 from sovereign.report.manifest_input import group_by_jurisdiction, load_manifests
 from sovereign.report.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
@@ -262,13 +261,6 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
 
 def run(args: argparse.Namespace) -> int:
     progress = Progress.from_args(args)
-    try:
-        report = build_report(args, progress)
-    except RenderFailed as exc:
-        print(f"sovereign check: error: {exc}", file=sys.stderr)
-        return exitcodes.BAD_INPUT
-    except AnalyzerError as exc:
-        print(f"sovereign check: error: the policy pack failed: {exc}", file=sys.stderr)
-        return exitcodes.BAD_INPUT
+    report = build_report(args, progress)
     write_output(RENDERERS[args.format](report), args.output)
     return exitcodes.VIOLATIONS if report.exit_code else exitcodes.CLEAN

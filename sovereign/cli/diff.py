@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-from sovereign.analyzer import AnalyzerError
 from sovereign.cli import exitcodes
 from sovereign.cli.check import write_output
 from sovereign.cli.progress import Progress, add_progress_flag
@@ -21,7 +19,7 @@ from sovereign.errors import InputError
 from sovereign.paths import project_root
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
-from sovereign.render.runner import DEFAULT_JOBS, RenderFailed
+from sovereign.render.runner import DEFAULT_JOBS
 from sovereign.report.model import Violation
 from sovereign.report.policy_run import run_pack, target_from_render
 
@@ -142,14 +140,7 @@ def build(args: argparse.Namespace, progress: Progress) -> DiffResult:
 
 def run(args: argparse.Namespace) -> int:
     progress = Progress.from_args(args)
-    try:
-        result = build(args, progress)
-    except RenderFailed as exc:
-        print(f"sovereign diff: error: {exc}", file=sys.stderr)
-        return exitcodes.BAD_INPUT
-    except AnalyzerError as exc:
-        print(f"sovereign diff: error: the policy pack failed: {exc}", file=sys.stderr)
-        return exitcodes.BAD_INPUT
+    result = build(args, progress)
     text = to_markdown(result) if args.format == "markdown" else to_json(result)
     write_output(text, args.output)
     return exitcodes.VIOLATIONS if result.exit_code else exitcodes.CLEAN

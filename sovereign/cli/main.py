@@ -1,7 +1,8 @@
 """Entry point of the ``sovereign`` command (also ``python -m sovereign``).
 
 Each subcommand lives in its own module with ``register(subparsers)``; it sets ``func(args) -> int``.
-Bad input anywhere surfaces as ``InputError``: printed as one clear line per problem, exit status 2.
+Bad input anywhere surfaces as ``InputError``: printed as one clear line per problem, exit status 2; a failed
+program or policy pack (``ToolFailure``) likewise.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from sovereign.cli import exitcodes
-from sovereign.errors import InputError
+from sovereign.errors import InputError, ToolFailure
 
 SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach")
 
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except InputError as exc:
         print(f"sovereign {args.command}: error: {exc.message}", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    except ToolFailure as exc:
+        print(f"sovereign {args.command}: error: {exc.what}{exc}", file=sys.stderr)
         return exitcodes.BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

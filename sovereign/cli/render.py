@@ -12,7 +12,7 @@ from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.clock import parse_instant
 from sovereign.errors import InputError
 from sovereign.paths import project_root
-from sovereign.render.runner import DEFAULT_JOBS, RenderFailed, StackRender, render_stacks
+from sovereign.render.runner import DEFAULT_JOBS, StackRender, render_stacks
 
 DEFAULT_OUT = Path("out")
 
@@ -93,11 +93,7 @@ def run(args: argparse.Namespace) -> int:
     stacks = selected_stacks(args)
     at = validated_at(args.at)
     progress = Progress.from_args(args)
-    try:
-        renders = run_render(stacks, args.out, at=at, jobs=args.jobs, progress=progress)
-    except RenderFailed as exc:
-        print(f"sovereign render: error: {exc}", file=sys.stderr)
-        return exitcodes.BAD_INPUT
+    renders = run_render(stacks, args.out, at=at, jobs=args.jobs, progress=progress)
     invalid = 0
     for r in renders:
         invalid += r.schema_errors

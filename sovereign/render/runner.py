@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sovereign.clock import AT_ENV
-from sovereign.errors import InputError, InputErrors
+from sovereign.errors import InputError, InputErrors, ToolFailure
 from sovereign.render.output import publish, staging_area
 
 DEFAULT_JOBS = 2
@@ -37,7 +37,7 @@ class StackRender:
     """(severity, message) of the program's own warnings and errors (``pulumi.log``), in preview.json order."""
 
 
-class RenderFailed(RuntimeError):
+class RenderFailed(ToolFailure):
     """The program could not run for a stack (not an input problem): message carries the traceback."""
 
 
