@@ -266,16 +266,22 @@ def workload_egress_manifest(args: EgressArgs, w: Workload) -> dict[str, Any] | 
             rules.append(_rule([np_workload_peer(dst.namespace, dst.name)], _workload_ports(need.ports, dst)))
     if not rules:
         return None
+    return _workload_policy(args, w, "Egress", rules)
+
+
+def _workload_policy(args: EgressArgs, w: Workload, direction: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """A NetworkPolicy selecting exactly one workload's pods, for one direction (``Egress`` or ``Ingress``)."""
+    key = direction.lower()
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": metadata(
-            f"egress-{w.name}", namespace=w.namespace, labels_=estate_labels(args.jurisdiction, args.stack)
+            f"{key}-{w.name}", namespace=w.namespace, labels_=estate_labels(args.jurisdiction, args.stack)
         ),
         "spec": {
             "podSelector": {"matchLabels": {labels.WORKLOAD: w.name}},
-            "policyTypes": ["Egress"],
-            "egress": rules,
+            "policyTypes": [direction],
+            key: rules,
         },
     }
 
@@ -305,18 +311,7 @@ def workload_ingress_manifest(args: EgressArgs, w: Workload) -> dict[str, Any] |
         if ports:
             rule["ports"] = np_ports(ports)
         rules.append(rule)
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": metadata(
-            f"ingress-{w.name}", namespace=w.namespace, labels_=estate_labels(args.jurisdiction, args.stack)
-        ),
-        "spec": {
-            "podSelector": {"matchLabels": {labels.WORKLOAD: w.name}},
-            "policyTypes": ["Ingress"],
-            "ingress": rules,
-        },
-    }
+    return _workload_policy(args, w, "Ingress", rules)
 
 
 def fqdn_selector(domain: str) -> dict[str, str]:
