@@ -39,6 +39,7 @@ from sovereign.analyzer.model import (
 )
 from sovereign.analyzer.resource import PROJECT, AnalyzerResource
 from sovereign.errors import ToolFailure
+from sovereign.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
 
 DUMMY_ENGINE_ADDRESS = "127.0.0.1:1"
 """A Python pack never dials the engine (verified); the argument is only required by its argv parser."""
@@ -46,10 +47,6 @@ START_TIMEOUT_S = 30.0
 RPC_TIMEOUT_S = 120.0
 _MAX_MESSAGE = 400 * 1024 * 1024
 _LEVEL_VALUES = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
-
-
-MAX_ENV_STRING_BYTES = 128 * 1024
-"""Linux MAX_ARG_STRLEN: the largest single ``NAME=value`` string execve accepts."""
 
 
 class AnalyzerError(ToolFailure):
@@ -60,11 +57,7 @@ class AnalyzerError(ToolFailure):
 
 def stack_config_env(values: Mapping[str, Any]) -> str:
     """The ``PULUMI_CONFIG`` text the language host sets: ``{"ns:key": "<string or JSON text>"}``."""
-    out: dict[str, str] = {}
-    for key in sorted(values):
-        value = values[key]
-        out[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return json.dumps(out, sort_keys=True)
+    return pulumi_config_text(values)
 
 
 def pack_python(pack_dir: Path) -> str:
@@ -165,13 +158,9 @@ class PolicyPackProcess:
         child_env = dict(os.environ)
         child_env.update(env or {})
         child_env["PULUMI_CONFIG"] = stack_config_env(stack_config or {})
-        config_bytes = len(b"PULUMI_CONFIG=" + child_env["PULUMI_CONFIG"].encode())
-        if config_bytes > MAX_ENV_STRING_BYTES:
-            raise AnalyzerError(
-                f"the stack config of {stack} is {config_bytes} bytes as PULUMI_CONFIG, over the {MAX_ENV_STRING_BYTES}"
-                "-byte limit Linux sets on one environment string (MAX_ARG_STRLEN); the Pulumi CLI hands the config to "
-                "programs and policy packs the same way, so split the stack or move bulky values out of its config"
-            )
+        too_big = over_limit_message(stack, env_string_bytes(stack_config or {}))
+        if too_big:
+            raise AnalyzerError(too_big)
         child_env["PULUMI_PROJECT"] = project
         child_env["PULUMI_STACK"] = stack
         child_env["PULUMI_DRY_RUN"] = "true" if dry_run else "false"

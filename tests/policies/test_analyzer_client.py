@@ -53,8 +53,14 @@ def test_type_tokens_and_urns() -> None:
 def test_pulumi_config_env_is_strings_or_json_text() -> None:
     env = json.loads(stack_config_env({"sovereign-clusters:jurisdiction": "cn",
                                        "sovereign-clusters:cluster": {"provider": "aws-cn", "regions": ["a"]}}))
-    assert env == {"sovereign-clusters:cluster": '{"provider": "aws-cn", "regions": ["a"]}',
+    assert env == {"sovereign-clusters:cluster": '{"provider":"aws-cn","regions":["a"]}',
                    "sovereign-clusters:jurisdiction": "cn"}
+
+
+def test_pulumi_config_text_is_what_go_json_marshal_writes() -> None:
+    """Compact, sorted, UTF-8 kept, HTML characters escaped: the byte count decides whether execve succeeds."""
+    text = stack_config_env({"b:x": {"z": "<a&b>", "a": "中"}, "a:y": "plain"})
+    assert text == r'{"a:y":"plain","b:x":"{\"a\":\"中\",\"z\":\"\\u003ca\\u0026b\\u003e\"}"}'
 
 
 def _info() -> AnalyzerInfo:
