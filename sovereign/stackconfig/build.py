@@ -8,7 +8,8 @@ TCP; reads/writes/ports/ingressFrom/egress/volumes []; tenant quota gpu 0; stora
 reclaimPolicy None (the program derives it: Retain when any data class is regulated); backup prefix = stack
 name; the first backup location is the default when none is marked; cluster dns kube-system /
 {k8s-app: kube-dns}; renderDir ``../out/rendered/<stack>``. An expired transfer is NOT a load error: the
-program skips it and the checks report it.
+program skips it and the checks report it. Shared ``destinations`` and ``workloadDefaults`` were already written
+into each workload by ``expand``, so this module only ever sees inline values.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ The Pulumi program calls ``parse_stack_config`` with the values it reads from ``
 call ``load_stack_file``/``load_stack``. Both run the same passes, so the program, the policy pack and the CLI
 accept exactly the same stacks. Each pass reports every problem it finds (``InputErrors``) so a user fixes a
 file in one round, and runs only on input the previous one accepted: strict YAML and file shape
-(``stack_file``), JSON values (``normalise``), schema (``schema_validation``), typed model with defaults
-(``build``), catalog (``catalog_checks``).
+(``stack_file``), JSON values (``normalise``), schema (``schema_validation``), shared destinations and workload
+defaults written out (``expand``), typed model with defaults (``build``), catalog (``catalog_checks``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sovereign.errors import InputError, InputErrors
 from sovereign.stackconfig.build import DEFAULT_RENDER_DIR, build_stack_config
 from sovereign.stackconfig.catalog_checks import catalog_errors_of
 from sovereign.stackconfig.error_text import listing, type_name
+from sovereign.stackconfig.expand import expand_shared
 from sovereign.stackconfig.model import StackConfig
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY, PREFIX, KeyPath, prefixed, unprefixed
 from sovereign.stackconfig.normalise import json_compatible
@@ -101,12 +102,16 @@ def _validate(config: dict[Any, Any], *, stack: str, source_file: str, catalog: 
     schema_errors = schema_errors_of(config, source_file)
     if schema_errors:
         raise InputErrors(schema_errors)
+    expansion = expand_shared(unprefixed(config), source_file)
     if catalog is None:
-        from sovereign.catalog import default_catalog  # lazy: schema errors need no catalog
+        from sovereign.catalog import default_catalog  # lazy: schema and reference errors need no catalog
 
         catalog = default_catalog()
-    stack_config = build_stack_config(unprefixed(config), stack=stack, source_file=source_file)
+    try:
+        stack_config = build_stack_config(expansion.values, stack=stack, source_file=source_file)
+    except InputErrors as exc:
+        raise InputErrors(expansion.attribute(exc.errors)) from None
     catalog_errors = catalog_errors_of(stack_config, catalog)
     if catalog_errors:
-        raise InputErrors(catalog_errors)
+        raise InputErrors(expansion.attribute(catalog_errors))
     return stack_config

@@ -32,12 +32,14 @@ def test_config_keys_are_the_schema_keys_without_prefix() -> None:
     assert config_keys() == (
         "backups",
         "cluster",
+        "destinations",
         "jurisdiction",
         "kubeconfig",
         "renderDir",
         "storage",
         "tenants",
         "transfers",
+        "workloadDefaults",
         "workloads",
     )
     assert {f"sovereign-clusters:{k}" for k in config_keys()} == set(stack_schema()["properties"])
