@@ -8,12 +8,14 @@ see the decrypted value.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sovereign.errors import InputError
+from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes, over_limit_message
 from sovereign.yamlio import load_yaml_file
 
 SECRET_PLACEHOLDER = "sovereign-render-placeholder-secret"
@@ -89,3 +91,30 @@ def read_stack_config(path: Path) -> StackFileConfig:
         if is_secret:
             secret.add(key)
     return StackFileConfig(path=path, values=values, secret_keys=frozenset(secret))
+
+
+def _as_host_values(values: dict[str, str]) -> dict[str, Any]:
+    """Objects and lists back as values, so ``env_string_bytes`` writes their JSON text as Go does (HTML-escaped).
+
+    Only text that ``config_text`` made from an object or list is decoded; a string that merely looks like JSON
+    stays a string, as the CLI passes it."""
+    out: dict[str, Any] = {}
+    for key, text in values.items():
+        out[key] = text
+        if text[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(text)
+                if isinstance(parsed, dict | list) and config_text(parsed) == text:
+                    out[key] = parsed
+    return out
+
+
+def refuse_over_env_limit(config: StackFileConfig, stack: str) -> None:
+    """The Pulumi CLI could not start the program with this config (one env string over MAX_ARG_STRLEN): refuse it
+    too, instead of rendering a stack that ``pulumi up`` cannot run. A ``secure:`` value counts as its placeholder
+    here; the decrypted value the CLI would pass is usually longer."""
+    message = over_limit_message(stack, env_string_bytes(_as_host_values(config.values)))
+    if message is not None:
+        limit = MAX_ENV_STRING_BYTES
+        expected = f"a config that fits in one environment string (PULUMI_CONFIG of at most {limit} bytes)"
+        raise InputError(config.path, ("config",), expected, found_text=message)

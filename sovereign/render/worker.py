@@ -72,7 +72,7 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
     from sovereign.render.preview import build_preview
     from sovereign.render.project import load_project
     from sovereign.render.schemas import validate_object
-    from sovereign.render.stackfile import read_stack_config
+    from sovereign.render.stackfile import read_stack_config, refuse_over_env_limit
 
     started = time.monotonic()
     project = load_project()
@@ -81,6 +81,7 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
     stackconfig = importlib.import_module("sovereign.stackconfig")
     stack_config = stackconfig.load_stack(stack)  # schema + catalog checks: file and key path on bad input
     file_config = read_stack_config(project.stack_file(stack))
+    refuse_over_env_limit(file_config, stack)
     capture = run_program(project, stack, file_config)
     objects = manifest_mod.collect(capture.registrations)
     diagnostics: list[dict[str, str]] = []

@@ -12,6 +12,8 @@ import pytest
 import yaml
 from cli_support import AT, FIXTURE_STACK, GOLDEN, REPO, run_cli
 
+from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes, over_limit_message
+from sovereign.render.stackfile import read_stack_config
 from sovereign.stackconfig import list_stacks
 
 GOLDEN_RENDER = GOLDEN / "render" / FIXTURE_STACK
@@ -157,6 +159,23 @@ def test_bad_stack_file_exits_2_names_file_and_key_and_writes_nothing(project: P
     assert result.returncode == 2
     assert str(stack_file) in result.stderr
     assert "kubernetesVersion" in result.stderr
+    assert not out.exists()
+    assert result.stdout == ""
+
+
+def test_config_over_the_env_string_limit_exits_2_before_running_the_program(project: Path, tmp_path: Path) -> None:
+    """`pulumi up` could not start a program whose PULUMI_CONFIG exceeds MAX_ARG_STRLEN; render refuses it too."""
+    (project / "infra" / "__main__.py").write_text("raise RuntimeError('the program must not run')\n")
+    stack_file = project / "stacks" / f"Pulumi.{FIXTURE_STACK}.yaml"
+    padding = "x" * MAX_ENV_STRING_BYTES  # another namespace's key: valid for the loader, still part of the env
+    stack_file.write_text(stack_file.read_text() + f"  fixture:padding: {padding}\n")
+    out = tmp_path / "out"
+    result = run_cli("render", FIXTURE_STACK, "--out", out, root=project)
+    assert result.returncode == 2, result.stderr
+    size = env_string_bytes(read_stack_config(stack_file).values)
+    assert over_limit_message(FIXTURE_STACK, size) in result.stderr
+    assert f"{stack_file}: config: expected a config that fits in one environment string" in result.stderr
+    assert "must not run" not in result.stderr
     assert not out.exists()
     assert result.stdout == ""
 
