@@ -33,6 +33,8 @@ import yaml
 from sovereign import labels
 from sovereign.catalog import Catalog, DataClass, ExportMode, Jurisdiction, Provider, default_catalog
 from sovereign.clock import evaluation_time
+from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
+from sovereign.stackconfig.expand import expand_shared
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_NS = "sovereign-clusters"
@@ -44,6 +46,12 @@ HTTPS_PORT = 443
 MAX_REGIONS = 2
 MAX_ZONES = 6
 MAX_TRANSFERS = 3
+OBJECTS_API = "objects-api"
+WORKLOAD_RESOURCES: dict[str, Any] = {
+    "requests": {"cpu": "1", "memory": "2Gi"},
+    "limits": {"cpu": "2", "memory": "4Gi"},
+}
+"""Every fleet workload's resources, declared once under ``workloadDefaults``."""
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 """Cluster-internal space for pod/service networks (checked against every catalog network)."""
 ULA = ipaddress.ip_network("fd00::/8")
@@ -203,6 +211,11 @@ def stack_config(
     regulated = sorted(d for d, dc in jur.data_classes.items() if dc.regulated)
     unregulated = sorted(d for d, dc in jur.data_classes.items() if not dc.regulated)
     domain = _host_for(jur.domains[0], "objects")
+    # Shared egress destinations, declared once and named by each workload: inline, 200 workloads would not fit
+    # in the 128 KiB PULUMI_CONFIG the Pulumi CLI hands the program (sovereign.pulumi_config_env).
+    destinations: dict[str, dict[str, Any]] = {
+        OBJECTS_API: {"domains": [domain], "ports": [{"port": HTTPS_PORT}]},
+    }
 
     tenants: list[dict[str, Any]] = []
     workloads: list[dict[str, Any]] = []
@@ -234,16 +247,9 @@ def stack_config(
                 "namespace": ns,
                 "kind": kind,
                 "image": f"{registry}/fleet/{_role(m + k)}:1.{k}.0",
-                "resources": {
-                    "requests": {"cpu": "1", "memory": "2Gi"},
-                    "limits": {"cpu": "2", "memory": "4Gi"},
-                },
                 "reads": classes[:1],
                 "writes": classes[-1:],
-                "egress": [
-                    {"name": "object-store", "cidrs": [_subnet(jur, m + k)], "ports": [{"port": HTTPS_PORT}]},
-                    {"name": "objects-api", "domains": [domain], "ports": [{"port": HTTPS_PORT}]},
-                ],
+                "egress": [_object_store(destinations, _subnet(jur, m + k)), OBJECTS_API],
             }
             if kind in ("Deployment", "StatefulSet"):
                 w["replicas"] = 1 + k % 3
@@ -343,6 +349,8 @@ def stack_config(
             "cni": CNI_VARIANTS[index % len(CNI_VARIANTS)],
         },
         f"{CONFIG_NS}:tenants": tenants,
+        f"{CONFIG_NS}:destinations": dict(sorted(destinations.items())),
+        f"{CONFIG_NS}:workloadDefaults": {"resources": WORKLOAD_RESOURCES},
         f"{CONFIG_NS}:workloads": workloads,
         f"{CONFIG_NS}:storage": storage,
         f"{CONFIG_NS}:backups": backups,
@@ -350,6 +358,13 @@ def stack_config(
     if transfers:
         config[f"{CONFIG_NS}:transfers"] = transfers
     return name, config
+
+
+def _object_store(destinations: dict[str, dict[str, Any]], subnet: str) -> str:
+    """The name of the object-store destination in ``subnet`` (one per /24), declared on first use."""
+    name = "object-store-" + str(ipaddress.ip_network(subnet).network_address).replace(".", "-")
+    destinations.setdefault(name, {"cidrs": [subnet], "ports": [{"port": HTTPS_PORT}]})
+    return name
 
 
 def _iso(when: datetime) -> str:
@@ -370,8 +385,10 @@ def _meta(name: str, namespace: str | None, stack: str, jur: str, extra: dict[st
 
 
 def plain_manifests(name: str, config: dict[str, Any], catalog: Catalog) -> list[dict[str, Any]]:
-    """The objects a team without this project writes by hand for the same stack (what Checkov is run on)."""
-    c = {k.split(":", 1)[1]: v for k, v in config.items()}
+    """The objects a team without this project writes by hand for the same stack (what Checkov is run on).
+
+    Named destinations and workload defaults are written out first, as the stack loader does."""
+    c = expand_shared({k.split(":", 1)[1]: v for k, v in config.items()}, name).values
     jur_id: str = c["jurisdiction"]
     cluster = c["cluster"]
     provider = catalog.providers[cluster["provider"]]
@@ -670,6 +687,9 @@ class GeneratedFleet:
     objects: int
     """Plain manifest objects written, all stacks."""
     workloads: int
+    config_bytes: tuple[int, ...] = ()
+    """Per stack: ``PULUMI_CONFIG`` as the Pulumi CLI would pass it (render and check refuse more than
+    ``MAX_ENV_STRING_BYTES``, as ``pulumi up`` would fail)."""
 
 
 def generate(
@@ -685,10 +705,12 @@ def generate(
     root = make_project_root(out / "root")
     manifests_dir = out / "manifests"
     names: list[str] = []
+    sizes: list[int] = []
     objects = 0
     for i in range(shape.stacks):
         name, config = stack_config(i, shape, catalog, at=at)
         names.append(name)
+        sizes.append(env_string_bytes(config))
         header = f"# Generated by bench/fleet.py: {shape.namespaces} namespaces x {shape.workloads} workloads.\n"
         (root / "stacks" / f"Pulumi.{name}.yaml").write_text(header + _dump({"config": config}), encoding="utf-8")
         if with_manifests:
@@ -697,7 +719,8 @@ def generate(
             for obj in plain_manifests(name, config, catalog):
                 (target / manifest_file_name(obj)).write_text(_dump(obj), encoding="utf-8")
                 objects += 1
-    return GeneratedFleet(root, manifests_dir, tuple(names), objects, shape.stacks * shape.workloads_per_stack)
+    workloads = shape.stacks * shape.workloads_per_stack
+    return GeneratedFleet(root, manifests_dir, tuple(names), objects, workloads, tuple(sizes))
 
 
 def plain_object_count(shape: FleetShape, catalog: Catalog | None = None) -> int:
@@ -742,6 +765,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(fleet.stacks)} stacks, {fleet.workloads} workloads, {fleet.objects} plain objects")
     print(f"SOVEREIGN_ROOT={fleet.root}")
     print(f"manifests: {fleet.manifests}")
+    largest = max(fleet.config_bytes, default=0)
+    print(f"largest PULUMI_CONFIG: {largest} bytes (limit {MAX_ENV_STRING_BYTES})")
+    if largest > MAX_ENV_STRING_BYTES:
+        print(
+            "warning: stacks over the limit cannot be run by the Pulumi CLI; render and check refuse them",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from sovereign.catalog import default_catalog
+from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
+from sovereign.render.runner import render_stacks
 from sovereign.render.schemas import validate_object
 from sovereign.stackconfig import load_stack_file
 
@@ -94,3 +96,27 @@ def test_shape_for_objects_lands_near_the_target() -> None:
     shape = fleet.shape_for_objects(250)
     count = len(fleet.plain_manifests(*fleet.stack_config(0, shape, default_catalog(), at=AT), default_catalog()))
     assert abs(count - 250) <= 25
+
+
+BENCH_SHAPE = fleet.FleetShape(stacks=1, namespaces=10, workloads=20)
+"""The benchmark's stack size (bench/run_all.py FLEET_SHAPE): 200 workloads, inline ~158 KB as PULUMI_CONFIG."""
+
+
+def test_a_200_workload_stack_fits_in_pulumi_config_loads_and_renders(tmp_path: Path) -> None:
+    gen = fleet.generate(tmp_path / "fleet", BENCH_SHAPE, at=AT, with_manifests=False)
+    (name,) = gen.stacks
+    path = gen.root / "stacks" / f"Pulumi.{name}.yaml"
+    size = env_string_bytes(yaml.safe_load(path.read_text(encoding="utf-8"))["config"])
+    assert size == gen.config_bytes[0]
+    assert size <= 0.9 * MAX_ENV_STRING_BYTES, f"{size} bytes leaves too little room under the limit"
+
+    config = load_stack_file(path, catalog=default_catalog())
+    assert len(config.workloads) == BENCH_SHAPE.workloads_per_stack
+    for w in config.workloads:  # names and defaults were written out: the model is the inline one
+        assert w.resources.cpu_limit == fleet.WORKLOAD_RESOURCES["limits"]["cpu"]
+        assert [n.name for n in w.egress][1] == fleet.OBJECTS_API
+        assert w.egress[0].cidrs and w.egress[1].domains
+
+    (rendered,) = render_stacks([name], tmp_path / "out", root=gen.root, at="2026-11-25T12:00:00Z", jobs=1)
+    assert rendered.schema_errors == 0
+    assert rendered.manifests > BENCH_SHAPE.workloads_per_stack
