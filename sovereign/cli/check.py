@@ -1,5 +1,6 @@
 """``sovereign check``: run the residency policy pack over rendered stacks or plain manifests, through the
-analyzer protocol (the code path of ``pulumi preview --policy-pack``), and report the violations."""
+analyzer protocol (the RPCs of ``pulumi preview --policy-pack``, in process or over gRPC), and report the
+violations."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import argparse
 import os
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sovereign import labels
@@ -22,10 +22,10 @@ from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name
 from sovereign.report.formats import FORMATS, RENDERERS
 from sovereign.report.manifest_input import group_by_jurisdiction, load_manifests
 from sovereign.report.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
+from sovereign.report.pack_runs import run_packs
 from sovereign.report.policy_run import (
-    PackRun,
+    TRANSPORTS,
     PackTarget,
-    run_pack,
     target_from_manifests,
     target_from_render,
 )
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="check rendered stacks or plain manifests with the residency policy pack",
         description="Render the stacks (unless only --render-dir is given) and run the policy pack over them "
-        "through the analyzer gRPC protocol, as `pulumi preview --policy-pack policies` would; or run "
+        "through the analyzer protocol, as `pulumi preview --policy-pack policies` would; or run "
         "it over plain Kubernetes manifests (--manifests, e.g. Helm or kustomize output). Exit 0 when no "
         "mandatory violation, 1 otherwise, 2 on bad input.",
     )
@@ -69,8 +69,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders / pack runs")
+    add_pack_transport_flag(parser)
     add_progress_flag(parser)
     parser.set_defaults(func=run)
+
+
+def add_pack_transport_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pack-transport",
+        choices=TRANSPORTS,
+        default=TRANSPORTS[0],
+        help="in-process (default): the pack's own servicer, called in this process; grpc: a pack process "
+        "spoken to over the analyzer gRPC protocol, exactly as `pulumi preview --policy-pack` does (slower, "
+        "same findings)",
+    )
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -232,13 +244,15 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
             notes += [_note(rendered.stack, d) for d in rendered.diagnostics if _is_reported(d)]
     progress.start("check", len(targets))
 
-    def one(target: PackTarget) -> PackRun:
-        result = run_pack(target, pack_dir, at=at, catalog=args.catalog)
-        progress.step(f"{target.stack}: {len(result.result.violations)} violation(s)")
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = list(pool.map(one, targets))
+    runs = run_packs(
+        targets,
+        pack_dir,
+        at=at,
+        catalog=args.catalog,
+        transport=args.pack_transport,
+        jobs=args.jobs,
+        on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
+    )
     stacks = tuple(
         StackResult(
             stack=r.result.stack,

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from sovereign.cli import exitcodes
-from sovereign.cli.check import write_output
+from sovereign.cli.check import add_pack_transport_flag, write_output
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import run_render, validated_at
 from sovereign.clock import evaluation_time
@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-policy", action="store_true", help="skip running the policy pack on both sides")
     parser.add_argument("--policy-pack", type=Path, help="policy pack directory (default: <root>/policies)")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders")
+    add_pack_transport_flag(parser)
     add_progress_flag(parser)
     parser.set_defaults(func=run)
 
@@ -68,7 +69,11 @@ def _policy_runner(args: argparse.Namespace, at: str | None) -> PolicyRunner | N
     def runner(rendered: RenderedStack) -> list[Violation]:
         return list(
             run_pack(
-                target_from_render(rendered, root), pack_dir, at=at, catalog=args.catalog
+                target_from_render(rendered, root),
+                pack_dir,
+                at=at,
+                catalog=args.catalog,
+                transport=args.pack_transport,
             ).result.violations
         )
 

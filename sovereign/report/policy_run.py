@@ -1,4 +1,5 @@
-"""Run the policy pack over a rendered stack or a set of plain manifests, through the analyzer protocol.
+"""Run the policy pack over a rendered stack or a set of plain manifests, through the analyzer protocol
+(in this process or over gRPC to a pack process, see ``TRANSPORTS``).
 
 The order is the CLI's (pulumi-runtime.md §2): start the pack with ``PULUMI_CONFIG`` = the stack's config,
 ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure`` (``at`` for every policy whose config schema has it,
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
+from sovereign.analyzer.in_process import InProcessPolicyPack
 from sovereign.analyzer.model import AnalyzerInfo
 from sovereign.clock import AT_ENV
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
@@ -232,13 +234,26 @@ def pack_version(pack_dir: Path, reported: str) -> str:
     return reported
 
 
-def run_pack(target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None) -> PackRun:
+TRANSPORTS = ("in-process", "grpc")
+"""How the pack is reached: its own servicer called in this process (default, fast), or a pack process over
+the analyzer gRPC protocol exactly as ``pulumi preview --policy-pack`` starts it. Same requests, same answers
+(sovereign/analyzer/in_process.py says what differs and why it cannot change a finding)."""
+
+
+def run_pack(
+    target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process"
+) -> PackRun:
     env: dict[str, str] = {}
     if catalog is not None:
         env[CATALOG_ENV] = str(catalog.resolve())
     if at:
         env[AT_ENV] = at
-    with PolicyPackProcess.start(
+    if transport not in TRANSPORTS:
+        raise ValueError(f"unknown pack transport {transport!r}")
+    host: type[InProcessPolicyPack] | type[PolicyPackProcess] = (
+        InProcessPolicyPack if transport == "in-process" else PolicyPackProcess
+    )
+    with host.start(
         pack_dir, stack_config=target.config, stack=target.stack, project=target.project, env=env
     ) as pack:
         pack.configure_stack(stack=target.stack, project=target.project)

@@ -17,9 +17,7 @@ Runs are independent processes, so the suite runs them in parallel once per sess
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,6 @@ REQUIRED_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules"
 SIDES = ("leak", "twin")
 FROM_LABELS = "labels"
 """vector.yaml ``jurisdiction: labels``: run without ``--jurisdiction`` (each Namespace's label decides)."""
-PARALLEL = int(os.environ.get("REDTEAM_JOBS", "4"))
 
 
 @dataclass(frozen=True)
@@ -121,8 +118,7 @@ def load_vectors() -> list[Vector]:
 def check_manifests(directory: Path, jurisdiction: str | None, at: str | None = None, *,
                     stack: str | None = None) -> Outcome:
     """``sovereign check [STACK] --manifests DIR [--jurisdiction J] --format json`` through
-    ``sovereign.cli.main.main`` in-process (thread-safe: the report goes to ``--output``, not stdout; the pack
-    is its own process)."""
+    ``sovereign.cli.main.main`` in this process (the report goes to ``--output``, not stdout)."""
     import tempfile
 
     from sovereign.cli.main import main
@@ -166,8 +162,8 @@ def check_subprocess(directory: Path, jurisdiction: str | None, at: str | None, 
 
 
 def run_all(vectors: Sequence[Vector]) -> dict[tuple[str, str], Outcome]:
-    """Every (vector, side) once, in parallel (each run is its own pack process)."""
+    """Every (vector, side) once, one after another: ``sovereign check`` runs the pack in its own process
+    (in-process transport), whose environment a concurrent run in another thread would share."""
     jobs = [(v, s) for v in vectors for s in SIDES]
-    with ThreadPoolExecutor(max_workers=max(1, PARALLEL)) as pool:
-        results = list(pool.map(lambda job: run_side(*job), jobs))
+    results = [run_side(*job) for job in jobs]
     return {(v.id, s): r for (v, s), r in zip(jobs, results, strict=True)}

@@ -1,0 +1,49 @@
+"""Run the policy pack over several targets at once, ``jobs`` at a time, results in target order.
+
+Over gRPC each target already has its own pack process, so threads that wait on RPCs are enough. In process,
+the pack runs Python in this interpreter under process-wide state (environment, SDK config), so parallel
+targets go to worker processes (``spawn``: a clean interpreter each, nothing inherited from the caller's
+threads) and one target runs right here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+from sovereign.report.policy_run import PackRun, PackTarget, run_pack
+
+
+def run_packs(
+    targets: Sequence[PackTarget],
+    pack_dir: Path,
+    *,
+    at: str | None,
+    catalog: Path | None,
+    transport: str,
+    jobs: int,
+    on_done: Callable[[PackRun], None] = lambda run: None,
+) -> list[PackRun]:
+    one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport)
+    workers = max(1, min(jobs, len(targets)))
+    if transport == "in-process" and workers == 1:
+        runs = []
+        for target in targets:
+            runs.append(one(target))
+            on_done(runs[-1])
+        return runs
+    pool: Executor = (
+        ThreadPoolExecutor(max_workers=workers)
+        if transport != "in-process"
+        else ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    )
+    with pool:
+        futures = [pool.submit(one, target) for target in targets]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            on_done(results[-1])
+    return results
