@@ -129,7 +129,9 @@ class RuleContext:
 # --------------------------------------------------------------------------------------------- loading
 _override: Mapping[str, Any] | None = None
 _override_stack: str | None = None
-_cache: dict[str, StackView] = {}
+_cache: dict[tuple[Any, ...], StackView] = {}
+_last: list[Any] = []
+"""[key, view] of the latest lookup: the common case (same stack, call after call) costs one comparison."""
 
 
 @contextlib.contextmanager
@@ -139,11 +141,13 @@ def stack_values_override(values: Mapping[str, Any], *, stack: str = "dev") -> I
     previous = (_override, _override_stack)
     _override, _override_stack = dict(values), stack
     _cache.clear()
+    _last.clear()
     try:
         yield
     finally:
         _override, _override_stack = previous
         _cache.clear()
+        _last.clear()
 
 
 def _config_values() -> dict[str, Any]:
@@ -211,10 +215,15 @@ def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterVi
 def load_stack_view() -> StackView:
     """The stack this pack process judges (cached); ``ContextError`` when it cannot be determined."""
     stack_name = (_override_stack or "") if _override is not None else os.environ.get("PULUMI_STACK", "")
-    key = json.dumps([_override, stack_name, os.environ.get("PULUMI_CONFIG", ""), os.environ.get(CATALOG_ENV, "")],
-                     sort_keys=True, default=str)
+    # Every rule call asks, so the key must be cheap: the config text is compared, not re-encoded (an
+    # override dict is identified by identity; entering or leaving an override clears the cache).
+    key = (id(_override) if _override is not None else None, stack_name, os.environ.get("PULUMI_CONFIG", ""),
+           os.environ.get(CATALOG_ENV, ""))
+    if _last and _last[0] == key:
+        return _last[1]
     cached = _cache.get(key)
     if cached is not None:
+        _last[:] = [key, cached]
         return cached
     values = _config_values()
     jurisdiction_id = values.get("jurisdiction")
@@ -247,4 +256,5 @@ def load_stack_view() -> StackView:
                               cidrs=cl.pod_cidrs + cl.service_cidrs, cni=cl.cni)
         view = StackView(stack_name, jur, catalog, cluster, cfg)
     _cache[key] = view
+    _last[:] = [key, view]
     return view

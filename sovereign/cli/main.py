@@ -22,14 +22,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep that, it matches our bad-input code."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand, or just ``only`` (importing a subcommand loads its libraries: a run of one command
+    should not pay for the others)."""
     parser = _Parser(
         prog="sovereign",
         description="Render, check and diff sovereign-clusters stacks offline; prove no path crosses a border.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in SUBCOMMAND_MODULES:
+    for name in SUBCOMMAND_MODULES if only not in SUBCOMMAND_MODULES else (only,):
         try:
             module = importlib.import_module(f"sovereign.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -40,9 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand, when it is the first argument (options before it, e.g. ``--help``, need them all)."""
+    return argv[0] if argv and argv[0] in SUBCOMMAND_MODULES else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(arguments))
+    args = parser.parse_args(arguments)
     try:
         code: int = args.func(args)
     except InputError as exc:
