@@ -252,6 +252,21 @@ def bench_check(work: Path, sizes: Sequence[int], times: int) -> list[dict[str, 
             lambda m: m.returncode in (0, 1),  # 1 = violations found (undeclared transfers in plain manifests)
         )
         findings = _sovereign_findings(report)
+        grpc_report = work / f"check-{target}" / "report-grpc.json"
+        over_grpc = repeat(
+            f"sovereign check {objects} objects --pack-transport grpc",
+            times,
+            functools.partial(
+                run_measured,
+                [*SOVEREIGN, "check", "--manifests", str(directory), "--format", "json", "--output", str(grpc_report),
+                 "--pack-transport", "grpc"],
+                env=env,
+                cwd=work,
+            ),
+            lambda m: m.returncode in (0, 1),
+        )
+        if grpc_report.read_bytes() != report.read_bytes():
+            raise RuntimeError(f"check reports differ between the in-process and gRPC transports: {report}")
         theirs = repeat(
             f"checkov {objects} objects",
             times,
@@ -272,6 +287,8 @@ def bench_check(work: Path, sizes: Sequence[int], times: int) -> list[dict[str, 
                 "checkov": theirs.summary(),
                 "checkov_results": _checkov_counts(theirs.runs[0].stdout),
                 "speedup_wall": round(theirs.wall / ours.wall, 2),
+                "sovereign_grpc": over_grpc.summary(),
+                "speedup_wall_grpc": round(theirs.wall / over_grpc.wall, 2),
                 "memory_ratio": round(theirs.tree / ours.tree, 2) if ours.tree else None,
             }
         )
@@ -453,6 +470,12 @@ def print_summary(results: dict[str, Any]) -> None:
                 f"  {r['objects']:>6} objects: sovereign {s['wall_s']:>7} s {s['tree_peak_mb']:>6.0f} MB   "
                 f"checkov {c['wall_s']:>7} s {c['tree_peak_mb']:>6.0f} MB   {r['speedup_wall']}x faster"
             )
+            if r.get("sovereign_grpc"):
+                g = r["sovereign_grpc"]
+                p(
+                    f"  {'':>6}          same check over gRPC (--pack-transport grpc, the CLI's transport): "
+                    f"{g['wall_s']} s, {g['tree_peak_mb']:.0f} MB -> {r['speedup_wall_grpc']}x faster than Checkov"
+                )
     if results.get("connectivity"):
         p("\nconnectivity proof vs network-config-analyzer")
         for r in results["connectivity"]:
@@ -498,16 +521,19 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append("")
     if results.get("check"):
         lines += [
-            "| objects | sovereign check s (CPU s) | peak MB (tree) | Checkov s (CPU s) | peak MB (tree) "
-            "| Checkov / sovereign | findings (sovereign; Checkov failed/passed) |",
-            "|---:|---:|---:|---:|---:|---:|---|",
+            "| objects | sovereign check s (CPU s) | peak MB (tree) | over gRPC s (CPU s) | Checkov s (CPU s) "
+            "| peak MB (tree) | Checkov / sovereign (in-process, gRPC) | findings (sovereign; Checkov failed/passed) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in results["check"]:
             s_, c = r["sovereign"], r["checkov"]
+            g_ = r.get("sovereign_grpc") or {"wall_s": "?", "cpu_s": "?"}
             ck = r.get("checkov_results") or {}
             lines.append(
                 f"| {r['objects']:,} | {s_['wall_s']} ({s_['cpu_s']}) | {s_['tree_peak_mb']:.0f} "
-                f"| {c['wall_s']} ({c['cpu_s']}) | {c['tree_peak_mb']:.0f} | {r['speedup_wall']}x "
+                f"| {g_['wall_s']} ({g_['cpu_s']}) "
+                f"| {c['wall_s']} ({c['cpu_s']}) | {c['tree_peak_mb']:.0f} | {r['speedup_wall']}x, "
+                f"{r.get('speedup_wall_grpc', '?')}x "
                 f"| {r['sovereign_violations']}; {ck.get('failed', '?')}/{ck.get('passed', '?')} |"
             )
         lines.append("")
