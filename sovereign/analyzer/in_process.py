@@ -26,8 +26,9 @@ What differs, none of it visible in the answers:
 
 * no transport: each request is serialised and parsed again (so a ``Struct``'s keys arrive in the order they
   do over gRPC, which decides the order of a rule's findings), responses are read as returned;
-* within one RPC, ``json_format.MessageToDict`` of the same message is computed once and shared by the
-  policies (the servicer only reads the result: ``deserialize_properties`` builds new containers);
+* within one RPC, ``json_format.MessageToDict`` and ``deserialize_properties`` of the same value are computed
+  once and shared by the policies: the servicer only reads them, and each policy still gets its own
+  ``unknown_checking_proxy`` copy (which a policy may write to without another policy seeing it);
 * ``_configure_runtime_settings`` (re-parse ``PULUMI_CONFIG``, re-configure the SDK) runs on the first RPC
   only: the environment it reads does not change within a session;
 * an exception inside the servicer becomes ``AnalyzerError`` directly, where gRPC would first turn it into
@@ -239,18 +240,51 @@ class InProcessPolicyPack(AnalyzerSession):
                 messages.clear()
 
 
+class _OncePerDict:
+    """``deserialize_properties`` for the servicer, memoised per input dict (and ``proxy_secrets``) until
+    ``clear()``. Sharing the result is safe: the servicer only hands it to ``unknown_checking_proxy``, which
+    copies every container, so no policy can reach (or change) what another policy receives."""
+
+    def __init__(self, real: Callable[..., Any]) -> None:
+        self._real = real
+        self._memo: dict[tuple[int, bool], tuple[Any, Any]] = {}
+
+    def __call__(self, props: Any, proxy_secrets: bool = False) -> Any:
+        key = (id(props), proxy_secrets)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is props:
+            return hit[1]
+        value = self._real(props, proxy_secrets)
+        self._memo[key] = (props, value)
+        return value
+
+    def clear(self) -> None:
+        self._memo.clear()
+
+
+class _SharedDecoding:
+    def __init__(self, messages: _OncePerMessage, dicts: _OncePerDict) -> None:
+        self.messages, self.dicts = messages, dicts
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.dicts.clear()
+
+
 @contextlib.contextmanager
-def _shared_message_dicts() -> Iterator[_OncePerMessage]:
+def _shared_message_dicts() -> Iterator[_SharedDecoding]:
     import pulumi_policy.policy
 
     policy_module: Any = pulumi_policy.policy
-    real = policy_module.json_format
-    shared = _OncePerMessage(real)
-    policy_module.json_format = shared
+    real_format, real_deserialize = policy_module.json_format, policy_module.deserialize_properties
+    shared = _SharedDecoding(_OncePerMessage(real_format), _OncePerDict(real_deserialize))
+    policy_module.json_format = shared.messages
+    policy_module.deserialize_properties = shared.dicts
     try:
         yield shared
     finally:
-        policy_module.json_format = real
+        policy_module.json_format = real_format
+        policy_module.deserialize_properties = real_deserialize
 
 
 @contextlib.contextmanager
