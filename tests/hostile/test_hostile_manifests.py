@@ -249,3 +249,35 @@ def test_alias_bomb_is_bad_input_and_fast(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
     assert_bad_input(result, "check", not_written=[out])
     assert elapsed < 10, f"took {elapsed:.1f} s"
+
+
+def _nested(draw: Any, levels: int) -> Any:
+    value: Any = draw(st.sampled_from([1, "a", None, "k: v", "- x"]))
+    for _ in range(levels):
+        siblings = draw(st.integers(min_value=0, max_value=1))
+        if draw(st.booleans()):
+            value = {"k": value, **{f"s{i}": i for i in range(siblings)}}
+        else:
+            value = [value, *range(siblings)]
+    return value
+
+
+@fuzz()
+@given(data=st.data(), levels=st.integers(min_value=1, max_value=90),
+       flow=st.sampled_from([False, True, None]), indent=st.sampled_from([2, 3, 4]))
+@counted
+def test_the_nesting_bound_that_lets_the_parser_skip_measuring_is_safe(
+    data: st.DataObject, levels: int, flow: bool | None, indent: int
+) -> None:
+    """The parser skips the depth walk when 2 * bound + 2 <= MAX_DEPTH; that needs depth <= 2 * bound + 2."""
+    from sovereign import yamlio
+
+    text = yaml.safe_dump(_nested(data.draw, levels), default_flow_style=flow, indent=indent)
+    node = yaml.SafeLoader(text).get_single_node()
+
+    def depth(n: yaml.Node) -> int:
+        children = list(n.value) if isinstance(n, yaml.SequenceNode) else (
+            [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else [])
+        return 1 + max((depth(c) for c in children), default=0)
+
+    assert depth(node) <= 2 * yamlio._nesting_upper_bound(text) + 2
