@@ -206,3 +206,18 @@ def test_the_real_pack_flags_world_egress(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     doc = json.loads(result.stdout)
     assert any(v["resource"]["name"] == "open" and v["enforcement"] == "mandatory" for v in doc["violations"])
+
+
+def test_all_example_stacks_in_worker_processes_match_the_grpc_transport(tmp_path: Path) -> None:
+    """``--jobs 2`` runs in-process packs in spawned workers (under ``python -m sovereign`` too); the report is
+    byte-identical to the CLI's transport, one pack process per stack over gRPC."""
+    at = "2026-11-25T00:00:00Z"
+    out = tmp_path / "out"
+    local = run_cli("check", "--all", "--out", out, "--jobs", "2", "--at", at, "--format", "json", root=REPO)
+    assert local.returncode in (0, 1), local.stderr
+    remote = run_cli("check", "--all", "--out", out, "--no-render", "--jobs", "2", "--at", at, "--format", "json",
+                     "--pack-transport", "grpc", root=REPO)
+    assert remote.returncode == local.returncode, remote.stderr
+    assert local.stdout == remote.stdout
+    stacks = [s["stack"] for s in json.loads(local.stdout)["summary"]["stacks"]]
+    assert stacks == ["cn-prod", "eu-prod", "us-prod"]
