@@ -13,6 +13,16 @@ from policies.framework.values import UnknownValueError, as_list, as_map, is_map
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
                             "ReplicationController"})
 BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch")
+PODLESS_BUILTIN_GROUPS = frozenset({
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "authentication.k8s.io",
+    "authorization.k8s.io", "autoscaling", "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+    "events.k8s.io", "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "networking.k8s.io",
+    "node.k8s.io", "policy", "rbac.authorization.k8s.io", "resource.k8s.io", "scheduling.k8s.io",
+    "storage.k8s.io", "storagemigration.k8s.io",
+})
+"""Built-in API groups none of whose kinds carries a pod template. The API server drops fields a built-in type
+does not define, so a ``template.spec.containers`` smuggled into, say, a NetworkPolicy never runs a pod: such
+objects are not searched for one (custom kinds still are, RT-8)."""
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 TEMPLATE_PATH = "spec.template.spec"
 JOB_TEMPLATE_PATH = "spec.jobTemplate.spec.template.spec"
@@ -88,6 +98,14 @@ class K8sObject:
         return self.kind in WORKLOAD_KINDS and self.group in BUILTIN_WORKLOAD_GROUPS
 
     @property
+    def is_builtin_podless(self) -> bool:
+        """A built-in kind that never makes pods: core kinds other than Pod and ReplicationController, and every
+        kind of ``PODLESS_BUILTIN_GROUPS``."""
+        if self.group in ("", "core"):
+            return self.kind not in WORKLOAD_KINDS
+        return self.group in PODLESS_BUILTIN_GROUPS
+
+    @property
     def is_workload(self) -> bool:
         """A built-in workload kind, or any object that carries a pod template (RT-8: an Argo Rollout, a
         Knative Service or an operator's custom kind runs pods as a Deployment does)."""
@@ -97,6 +115,8 @@ class K8sObject:
         """(path, pod spec) of every pod template the object carries: the one of a built-in kind or a usual
         place (see ``_pod_spec_location``), else every ``template.spec`` with ``containers`` nested deeper in
         ``spec`` (Kubeflow ``replicaSpecs.Worker.template``, Ray ``workerGroupSpecs[0].template``...)."""
+        if self.is_builtin_podless:
+            return []
         location = self._pod_spec_location()
         if location is not None:
             return [location]

@@ -113,3 +113,29 @@ def test_building_the_pack_imports_no_loader() -> None:
             "'sovereign.connectivity', 'jsonschema'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+_SMUGGLED = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "docker.io/x:1"}]}}}}
+
+
+@pytest.mark.parametrize("token", [
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    "kubernetes:core/v1:Service",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:policy/v1:PodDisruptionBudget",
+])
+def test_a_pod_template_inside_a_podless_builtin_kind_is_not_a_workload(token: str) -> None:
+    """The API server drops fields a built-in type does not define, so no pod can come of it."""
+    obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
+    assert obj is not None and obj.is_builtin_podless and obj.pod_specs() == [] and not obj.is_workload
+
+
+@pytest.mark.parametrize("token", [
+    "kubernetes:argoproj.io/v1alpha1:Rollout",
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    "kubernetes:core/v1:ReplicationController",
+])
+def test_the_same_template_in_a_custom_kind_or_builtin_workload_is_found(token: str) -> None:
+    obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
+    assert obj is not None and not obj.is_builtin_podless
+    assert [path for path, _ in obj.pod_specs()] == ["spec.template.spec"]
