@@ -28,8 +28,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from sovereign.analyzer.resource import PROJECT
-from sovereign.analyzer.session import AnalyzerError, AnalyzerSession
-from sovereign.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
+from sovereign.analyzer.session import AnalyzerError, AnalyzerSession, language_host_environment
+from sovereign.pulumi_config_env import pulumi_config_text
 
 DUMMY_ENGINE_ADDRESS = "127.0.0.1:1"
 """A Python pack never dials the engine (verified); the argument is only required by its argv parser."""
@@ -119,21 +119,14 @@ class PolicyPackProcess(AnalyzerSession):
         python: str | None = None,
     ) -> PolicyPackProcess:
         """Spawn the pack and return once its port is known. ``stack_config``: ``{"ns:key": value}``."""
-        pack = Path(pack_dir).resolve()
-        if not (pack / "__main__.py").is_file():
-            raise AnalyzerError(f"{pack} is not a Python policy pack (no __main__.py)")
+        pack, variables = language_host_environment(
+            pack_dir, stack_config=stack_config, stack=stack, project=project, dry_run=dry_run,
+            organization=organization,
+        )
         interpreter = python or pack_python(pack)
         child_env = dict(os.environ)
         child_env.update(env or {})
-        child_env["PULUMI_CONFIG"] = stack_config_env(stack_config or {})
-        too_big = over_limit_message(stack, env_string_bytes(stack_config or {}))
-        if too_big:
-            raise AnalyzerError(too_big)
-        child_env["PULUMI_PROJECT"] = project
-        child_env["PULUMI_STACK"] = stack
-        child_env["PULUMI_DRY_RUN"] = "true" if dry_run else "false"
-        if organization:
-            child_env["PULUMI_ORGANIZATION"] = organization
+        child_env.update(variables)
         stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - owned by the returned object
         try:
             process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell

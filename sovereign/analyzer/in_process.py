@@ -51,8 +51,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any
 
 from sovereign.analyzer.resource import PROJECT
-from sovereign.analyzer.session import AnalyzerError, AnalyzerSession
-from sovereign.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
+from sovereign.analyzer.session import AnalyzerError, AnalyzerSession, language_host_environment
 
 _lock = threading.Lock()
 """One in-process session at a time: the pack reads process-wide state (environment, SDK config)."""
@@ -186,22 +185,11 @@ class InProcessPolicyPack(AnalyzerSession):
         env: Mapping[str, str] | None = None,
     ) -> InProcessPolicyPack:
         """Load the pack with the environment the language host would give its process."""
-        pack = Path(pack_dir).resolve()
-        if not (pack / "__main__.py").is_file():
-            raise AnalyzerError(f"{pack} is not a Python policy pack (no __main__.py)")
-        config = dict(stack_config or {})
-        too_big = over_limit_message(stack, env_string_bytes(config))
-        if too_big:
-            raise AnalyzerError(too_big)
-        variables = dict(env or {})
-        variables.update(
-            PULUMI_CONFIG=pulumi_config_text(config),
-            PULUMI_PROJECT=project,
-            PULUMI_STACK=stack,
-            PULUMI_DRY_RUN="true" if dry_run else "false",
+        pack, host_variables = language_host_environment(
+            pack_dir, stack_config=stack_config, stack=stack, project=project, dry_run=dry_run,
+            organization=organization,
         )
-        if organization:
-            variables["PULUMI_ORGANIZATION"] = organization
+        variables = {**(env or {}), **host_variables}
         restore = contextlib.ExitStack()
         if not _lock.acquire(timeout=600):
             raise AnalyzerError("another in-process policy pack session did not finish")

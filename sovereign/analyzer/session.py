@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from sovereign.analyzer.config import effective_policy_config
@@ -23,6 +24,7 @@ from sovereign.analyzer.model import (
 )
 from sovereign.analyzer.resource import PROJECT, AnalyzerResource
 from sovereign.errors import ToolFailure
+from sovereign.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
 
 _LEVEL_VALUES = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 
@@ -31,6 +33,35 @@ class AnalyzerError(ToolFailure):
     """The pack could not be started, or an RPC failed (the CLI would abort the preview)."""
 
     what = "the policy pack failed: "
+
+
+def language_host_environment(
+    pack_dir: str | Path,
+    *,
+    stack_config: Mapping[str, Any] | None,
+    stack: str,
+    project: str,
+    dry_run: bool,
+    organization: str | None,
+) -> tuple[Path, dict[str, str]]:
+    """The resolved pack dir and the variables the language host gives a pack process (pulumi-runtime.md §2):
+    ``PULUMI_CONFIG`` (refused over the 128 KiB the CLI could pass) and ``PULUMI_PROJECT/STACK/DRY_RUN``."""
+    pack = Path(pack_dir).resolve()
+    if not (pack / "__main__.py").is_file():
+        raise AnalyzerError(f"{pack} is not a Python policy pack (no __main__.py)")
+    config = dict(stack_config or {})
+    too_big = over_limit_message(stack, env_string_bytes(config))
+    if too_big:
+        raise AnalyzerError(too_big)
+    variables = {
+        "PULUMI_CONFIG": pulumi_config_text(config),
+        "PULUMI_PROJECT": project,
+        "PULUMI_STACK": stack,
+        "PULUMI_DRY_RUN": "true" if dry_run else "false",
+    }
+    if organization:
+        variables["PULUMI_ORGANIZATION"] = organization
+    return pack, variables
 
 
 def _struct(props: Mapping[str, Any]) -> Any:
