@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from sovereign.analyzer.resource import PROJECT
@@ -181,14 +180,6 @@ class PolicyPackProcess(AnalyzerSession):
         if self.process.stdout:
             self.process.stdout.close()
         self._stderr_file.close()
-
-    def __enter__(self) -> PolicyPackProcess:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- transport ----------------------------------------------------------------------------------------
     def _call(self, method: str, request: Any) -> Any:

@@ -47,7 +47,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from types import SimpleNamespace, TracebackType
+from types import SimpleNamespace
 from typing import Any
 
 from sovereign.analyzer.resource import PROJECT
@@ -205,14 +205,6 @@ class InProcessPolicyPack(AnalyzerSession):
 
     def stop(self) -> None:
         self._restore.close()
-
-    def __enter__(self) -> InProcessPolicyPack:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def _call(self, method: str, request: Any) -> Any:
         handler: Callable[[Any, Any], Any] = getattr(self._servicer, method)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from sovereign.analyzer.config import effective_policy_config
 from sovereign.analyzer.model import (
@@ -90,6 +91,18 @@ class AnalyzerSession:
 
     def _call(self, method: str, request: Any) -> Any:
         raise NotImplementedError
+
+    def stop(self) -> None:
+        """End the session (stop the pack process, or restore this process's state)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
 
     def _struct(self, props: Mapping[str, Any]) -> Any:
         cached = self._structs.get(id(props))
