@@ -26,9 +26,10 @@ What differs, none of it visible in the answers:
 
 * no transport: each request is serialised and parsed again (so a ``Struct``'s keys arrive in the order they
   do over gRPC, which decides the order of a rule's findings), responses are read as returned;
-* within one RPC, ``json_format.MessageToDict`` and ``deserialize_properties`` of the same value are computed
-  once and shared by the policies: the servicer only reads them, and each policy still gets its own
-  ``unknown_checking_proxy`` copy (which a policy may write to without another policy seeing it);
+* decoding is shared (``_SharedDecoding``): a resource's properties are turned into a dict and deserialised
+  once, not once per policy and RPC, and every policy's ``unknown_checking_proxy`` is built lazily
+  (lazy_proxy.py: the same observable behaviour, tested against the library's; each policy still gets its own
+  writable copy, which no other policy sees);
 * ``_configure_runtime_settings`` (re-parse ``PULUMI_CONFIG``, re-configure the SDK) runs on the first RPC
   only: the environment it reads does not change within a session;
 * an exception inside the servicer becomes ``AnalyzerError`` directly, where gRPC would first turn it into
@@ -50,6 +51,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from sovereign.analyzer.lazy_proxy import lazy_unknown_checking_proxy
 from sovereign.analyzer.resource import PROJECT
 from sovereign.analyzer.session import AnalyzerError, AnalyzerSession, language_host_environment
 
@@ -75,30 +77,6 @@ class _StandInServer:
 
     def start(self) -> None:
         raise _PackBuilt
-
-
-class _OncePerMessage:
-    """``json_format`` for the servicer: ``MessageToDict`` memoised per message object until ``clear()``."""
-
-    def __init__(self, real: Any) -> None:
-        self._real = real
-        self._memo: dict[int, tuple[Any, Any]] = {}
-
-    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - the library's name
-        if args or kwargs:
-            return self._real.MessageToDict(message, *args, **kwargs)
-        hit = self._memo.get(id(message))
-        if hit is not None and hit[0] is message:
-            return hit[1]
-        value = self._real.MessageToDict(message)
-        self._memo[id(message)] = (message, value)
-        return value
-
-    def clear(self) -> None:
-        self._memo.clear()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
 
 
 @contextlib.contextmanager
@@ -161,7 +139,7 @@ class InProcessPolicyPack(AnalyzerSession):
         self.pack_dir = pack_dir
         self._servicer = servicer
         self._restore = restore
-        self._messages: _OncePerMessage | None = None
+        self._decoding = _SharedDecoding(*_library_decoders())
         self._settings_done = False
         original = servicer._configure_runtime_settings
 
@@ -211,60 +189,96 @@ class InProcessPolicyPack(AnalyzerSession):
         # Through bytes, as gRPC carries it: map fields (a Struct's keys) come out in the order the wire
         # parser gives, the order the pack sees over gRPC; costs a few microseconds per resource.
         received = type(request).FromString(request.SerializeToString())
-        with _shared_message_dicts() as messages:
+        with _decoding_installed(self._decoding, method):
             try:
                 return handler(received, None)
             except Exception as exc:  # noqa: BLE001 - what gRPC would report as an UNKNOWN status
                 raise AnalyzerError(f"{method} failed: {type(exc).__name__}: {exc}") from None
-            finally:
-                messages.clear()
 
 
-class _OncePerDict:
-    """``deserialize_properties`` for the servicer, memoised per input dict (and ``proxy_secrets``) until
-    ``clear()``. Sharing the result is safe: the servicer only hands it to ``unknown_checking_proxy``, which
-    copies every container, so no policy can reach (or change) what another policy receives."""
-
-    def __init__(self, real: Callable[..., Any]) -> None:
-        self._real = real
-        self._memo: dict[tuple[int, bool], tuple[Any, Any]] = {}
-
-    def __call__(self, props: Any, proxy_secrets: bool = False) -> Any:
-        key = (id(props), proxy_secrets)
-        hit = self._memo.get(key)
-        if hit is not None and hit[0] is props:
-            return hit[1]
-        value = self._real(props, proxy_secrets)
-        self._memo[key] = (props, value)
-        return value
-
-    def clear(self) -> None:
-        self._memo.clear()
+RESOURCE_RPCS = frozenset({"Analyze", "AnalyzeStack", "Remediate"})
+"""The RPCs whose decoded properties go only to ``deserialize_properties`` and then to a proxy (never stored,
+never handed to a policy as they are), so they may be decoded once per session instead of once per use."""
 
 
 class _SharedDecoding:
-    def __init__(self, messages: _OncePerMessage, dicts: _OncePerDict) -> None:
-        self.messages, self.dicts = messages, dicts
+    """The servicer's ``json_format`` and ``deserialize_properties``, memoised.
 
-    def clear(self) -> None:
-        self.messages.clear()
-        self.dicts.clear()
+    * ``MessageToDict`` of a message object is computed once per RPC; within the resource RPCs, once per session
+      for every ``Struct`` with the same bytes: Remediate, Analyze and AnalyzeStack of one resource carry the same
+      properties, and parsing the same bytes gives the same map order, so the same dict.
+    * ``deserialize_properties(d)`` is computed once per session for each such dict (it builds a new tree and only
+      reads ``d``); with ``proxy_secrets=True`` (Remediate) it is left alone: that tree is a writable secrets proxy
+      a remediation may change.
+    * ``unknown_checking_proxy`` is the lazy one (lazy_proxy.py), which never writes to its input: so one decoded
+      tree can back every policy's proxy while each policy still has a copy of its own.
+    """
+
+    def __init__(self, json_format: Any, deserialize: Callable[..., Any]) -> None:
+        self._json_format = json_format
+        self._deserialize = deserialize
+        self._per_rpc: dict[int, tuple[Any, Any]] = {}
+        self._by_bytes: dict[bytes, Any] = {}
+        self._decoded: dict[int, tuple[Any, Any]] = {}
+        self.lasting = False
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - the library's name
+        if args or kwargs:
+            return self._json_format.MessageToDict(message, *args, **kwargs)
+        hit = self._per_rpc.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        if self.lasting and message.DESCRIPTOR.full_name == "google.protobuf.Struct":
+            wire = message.SerializeToString()
+            value = self._by_bytes.get(wire)
+            if value is None:
+                value = self._by_bytes[wire] = self._json_format.MessageToDict(message)
+        else:
+            value = self._json_format.MessageToDict(message)
+        self._per_rpc[id(message)] = (message, value)
+        return value
+
+    def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
+        if proxy_secrets or not self.lasting:
+            return self._deserialize(props, proxy_secrets)
+        hit = self._decoded.get(id(props))
+        if hit is not None and hit[0] is props:
+            return hit[1]
+        value = self._deserialize(props, proxy_secrets)
+        self._decoded[id(props)] = (props, value)
+        return value
+
+    def end_rpc(self) -> None:
+        self._per_rpc.clear()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._json_format, name)
 
 
 @contextlib.contextmanager
-def _shared_message_dicts() -> Iterator[_SharedDecoding]:
+def _decoding_installed(shared: _SharedDecoding, method: str) -> Iterator[None]:
+    """Point the servicer's module at ``shared`` for one RPC (and back after it, for any other user of the
+    library in this process)."""
     import pulumi_policy.policy
 
     policy_module: Any = pulumi_policy.policy
-    real_format, real_deserialize = policy_module.json_format, policy_module.deserialize_properties
-    shared = _SharedDecoding(_OncePerMessage(real_format), _OncePerDict(real_deserialize))
-    policy_module.json_format = shared.messages
-    policy_module.deserialize_properties = shared.dicts
+    real = policy_module.json_format, policy_module.deserialize_properties, policy_module.unknown_checking_proxy
+    shared.lasting = method in RESOURCE_RPCS
+    policy_module.json_format = shared
+    policy_module.deserialize_properties = shared.deserialize_properties
+    policy_module.unknown_checking_proxy = lazy_unknown_checking_proxy
     try:
-        yield shared
+        yield
     finally:
-        policy_module.json_format = real_format
-        policy_module.deserialize_properties = real_deserialize
+        policy_module.json_format, policy_module.deserialize_properties, policy_module.unknown_checking_proxy = real
+        shared.end_rpc()
+
+
+def _library_decoders() -> tuple[Any, Callable[..., Any]]:
+    import pulumi_policy.policy
+
+    policy_module: Any = pulumi_policy.policy
+    return policy_module.json_format, policy_module.deserialize_properties
 
 
 @contextlib.contextmanager
