@@ -54,6 +54,7 @@ from typing import Any
 from sovereign.analyzer.lazy_proxy import lazy_unknown_checking_proxy
 from sovereign.analyzer.resource import PROJECT
 from sovereign.analyzer.session import AnalyzerError, AnalyzerSession, language_host_environment
+from sovereign.analyzer.struct_decode import struct_to_dict
 
 _lock = threading.Lock()
 """One in-process session at a time: the pack reads process-wide state (environment, SDK config)."""
@@ -204,7 +205,8 @@ never handed to a policy as they are), so they may be decoded once per session i
 class _SharedDecoding:
     """The servicer's ``json_format`` and ``deserialize_properties``, memoised.
 
-    * ``MessageToDict`` of a message object is computed once per RPC; within the resource RPCs, once per session
+    * ``MessageToDict`` of a ``Struct`` is struct_decode.py's (the same result, without the generic printer);
+      that of a message object is computed once per RPC; within the resource RPCs, once per session
       for every ``Struct`` with the same bytes: Remediate, Analyze and AnalyzeStack of one resource carry the same
       properties, and parsing the same bytes gives the same map order, so the same dict.
     * ``deserialize_properties(d)`` is computed once per session for each such dict (it builds a new tree and only
@@ -228,13 +230,15 @@ class _SharedDecoding:
         hit = self._per_rpc.get(id(message))
         if hit is not None and hit[0] is message:
             return hit[1]
-        if self.lasting and message.DESCRIPTOR.full_name == "google.protobuf.Struct":
+        if message.DESCRIPTOR.full_name != "google.protobuf.Struct":
+            value = self._json_format.MessageToDict(message)
+        elif self.lasting:
             wire = message.SerializeToString()
             value = self._by_bytes.get(wire)
             if value is None:
-                value = self._by_bytes[wire] = self._json_format.MessageToDict(message)
+                value = self._by_bytes[wire] = struct_to_dict(message)
         else:
-            value = self._json_format.MessageToDict(message)
+            value = struct_to_dict(message)
         self._per_rpc[id(message)] = (message, value)
         return value
 

@@ -45,6 +45,7 @@ from sovereign.catalog.model import (
     Region,
 )
 from sovereign.errors import InputError, InputErrors
+from sovereign.schema_meta import check_schema
 from sovereign.yamlio import parse_yaml_documents, read_text
 
 CATALOG_FILE = "catalog.yaml"
@@ -92,7 +93,7 @@ Validators = Mapping[str, jsonschema.Draft202012Validator]
 @functools.lru_cache(maxsize=8)
 def _compile_schema(text: str) -> Validators:
     schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
+    check_schema(schema, text)
     defs = schema.get("$defs") if isinstance(schema, dict) else None
     missing = [kind for kind in FILE_KINDS if not isinstance(defs, dict) or kind not in defs]
     if missing:

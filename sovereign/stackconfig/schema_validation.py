@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError
 
 from sovereign import paths
 from sovereign.errors import InputError
+from sovereign.schema_meta import check_schema
 from sovereign.stackconfig.error_text import short_repr, type_name
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY, KeyPath, prefixed, unprefixed
 
@@ -40,8 +41,9 @@ _JSON_TYPE_TEXT = {
 @functools.cache
 def _schema_for(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
-        schema: dict[str, Any] = json.load(handle)
-    Draft202012Validator.check_schema(schema)
+        text = handle.read()
+    schema: dict[str, Any] = json.loads(text)
+    check_schema(schema, text)
     return schema
 
 
