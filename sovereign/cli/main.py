@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from sovereign.cli import exitcodes
 from sovereign.errors import InputError, ToolFailure
+from sovereign.gc_tuning import tune_for_batch
 
 SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach")
 
@@ -48,6 +49,7 @@ def _command_word(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_for_batch()
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_word(arguments))
     args = parser.parse_args(arguments)

@@ -127,6 +127,9 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sovereign.gc_tuning import tune_for_batch
+
+    tune_for_batch()  # a batch process of our own (under `pulumi up` the language host runs the program)
     parser = argparse.ArgumentParser(prog="sovereign.render.worker")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", required=True, type=Path)

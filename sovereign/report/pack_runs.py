@@ -14,6 +14,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from sovereign.gc_tuning import tune_for_batch
 from sovereign.report.policy_run import PackRun, PackTarget, run_pack
 
 
@@ -38,7 +39,9 @@ def run_packs(
     pool: Executor = (
         ThreadPoolExecutor(max_workers=workers)
         if transport != "in-process"
-        else ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        else ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=tune_for_batch
+        )
     )
     with pool:
         futures = [pool.submit(one, target) for target in targets]

@@ -168,29 +168,31 @@ def target_from_manifests(
     locations: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
     found: set[str] = set()
+    cwd = Path.cwd().resolve()
     for file, line, obj in documents:
         res = resource_from_manifest(mask_secret_data(obj, found), stack=stack, project=project)
         if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
             continue
         seen.add(res.urn)
         resources.append(res)
-        locations[res.urn] = (repository_path(file), line)
+        locations[res.urn] = (repository_path(file, cwd), line)
     return PackTarget(
         stack=stack,
         project=project,
         config={"sovereign-clusters:jurisdiction": jurisdiction},
         resources=resources,
-        source=repository_path(documents[0][0]) if documents else "",
+        source=repository_path(documents[0][0], cwd) if documents else "",
         locations=locations,
         secret_values=frozenset(found),
     )
 
 
-def repository_path(file: str) -> str:
-    """A manifest path as code scanning wants it: relative (POSIX) when under the working directory."""
+def repository_path(file: str, cwd: Path | None = None) -> str:
+    """A manifest path as code scanning wants it: relative (POSIX) when under the working directory
+    (``cwd``, resolved; pass it when converting many paths)."""
     path = Path(file)
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.resolve().relative_to(cwd or Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
