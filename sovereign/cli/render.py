@@ -25,11 +25,11 @@ def add_stack_selection(parser: argparse.ArgumentParser, *, required: bool) -> N
 
 def selected_stacks(args: argparse.Namespace) -> list[str]:
     """The stacks named on the command line, or all of them; InputError when neither or both."""
-    from sovereign.stackconfig import list_stacks
-
     if args.all and args.stacks:
         raise InputError("command line", ("STACK",), "either stack names or --all, not both", args.stacks)
     if args.all:
+        from sovereign.stackconfig import list_stacks  # only here: the package imports the whole loader
+
         stacks = list_stacks()
         if not stacks:
             raise InputError("stacks/", (), "at least one stacks/Pulumi.<stack>.yaml", found_text="none")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sovereign.render import wire
 from sovereign.render.k8s_check import is_kubernetes_object
-from sovereign.render.recorder import Registration
+
+if TYPE_CHECKING:  # the CLI parent imports this module for writing only; the recorder pulls in the Pulumi SDK
+    from sovereign.render.recorder import Registration
 
 CRD_DIR = "0-crd"
 MANIFEST_DIR = "1-manifest"
