@@ -252,9 +252,11 @@ class LooseWorkload:
 def loose_workload(obj: K8sObject) -> LooseWorkload | None:
     """Container-like content of a non-core kind that has no pod template we can find, else None.
 
-    Core kinds are judged by their own rules; kinds with pod templates through ``pod_specs``.
+    Core kinds are judged by their own rules; kinds with pod templates through ``pod_specs``; built-in kinds that
+    never make pods (``PODLESS_BUILTIN_GROUPS``) carry no such content, since the API server drops the fields
+    their schema does not define.
     """
-    if obj.group in ("", "core") or obj.is_builtin_workload or obj.pod_specs():
+    if obj.group in ("", "core") or obj.is_builtin_workload or obj.is_builtin_podless or obj.pod_specs():
         return None
     found = LooseWorkload([], [], [], [], [])
     _walk_loose(obj.spec, "spec", 0, [0], found)

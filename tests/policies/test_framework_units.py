@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from policies.framework.addresses import host_of, outside, place_host, subtract
-from policies.framework.k8s import K8sObject, split_type_token
+from policies.framework.k8s import K8sObject, loose_workload, split_type_token
 from policies.framework.values import UnknownValueError, plain, proxied, text
 from policies.rules.image_registry.rule import registry_of
 from sovereign.catalog import default_catalog
@@ -139,3 +139,25 @@ def test_the_same_template_in_a_custom_kind_or_builtin_workload_is_found(token: 
     obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
     assert obj is not None and not obj.is_builtin_podless
     assert [path for path, _ in obj.pod_specs()] == ["spec.template.spec"]
+
+
+_LOOSE = {"spec": {"steps": [{"name": "s", "image": "docker.io/x:1"}], "hostNetwork": True}}
+
+
+@pytest.mark.parametrize("token", [
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:rbac.authorization.k8s.io/v1:Role",
+])
+def test_loose_containers_in_a_podless_builtin_kind_are_not_searched(token: str) -> None:
+    """Like a smuggled template: the API server drops the fields, so nothing of it runs."""
+    obj = K8sObject.from_resource(token, proxied(_LOOSE), "u", "x")
+    assert obj is not None and loose_workload(obj) is None
+
+
+def test_loose_containers_in_a_custom_kind_are_found() -> None:
+    obj = K8sObject.from_resource("kubernetes:tekton.dev/v1:Task", proxied(_LOOSE), "u", "x")
+    assert obj is not None
+    found = loose_workload(obj)
+    assert found is not None and [path for path, _ in found.containers] == ["spec.steps[0]"]
+    assert found.host_flags == [("spec", "hostNetwork")]
