@@ -218,9 +218,23 @@ def bench_render(work: Path, workloads: Sequence[int], times: int) -> list[dict[
             ),
             lambda m: m.returncode == 0,
         )
+        replayed = repeat(
+            f"mock floor replaying the render's {resources} registrations",
+            times,
+            functools.partial(
+                run_measured,
+                [PYTHON, str(BENCH / "mock_floor.py"), "--replay", str(out / stack.replace("/", "-") / "preview.json")],
+                env=floor_env,
+            ),
+            lambda m: m.returncode == 0,
+        )
         rows.append(
             {
                 "stack": stack,
+                "floor_replay": replayed.summary(),
+                "floor_replay_ms_per_resource": round(1000 * replayed.wall / resources, 2),
+                "ratio_wall_vs_replay": round(series.wall / replayed.wall, 2),
+                "ratio_cpu_vs_replay": round(series.cpu / replayed.cpu, 2),
                 "floor_deployments": kinds.summary(),
                 "floor_deployments_ms_per_resource": round(1000 * kinds.wall / resources, 2),
                 "ratio_wall_vs_deployments": round(series.wall / kinds.wall, 2),
@@ -480,6 +494,12 @@ def print_summary(results: dict[str, Any]) -> None:
                 f"{r['floor_deployments_ms_per_resource']} ms | {r.get('floor_deployments_cpu_ms_per_resource')} ms "
                 f"-> render is {r['ratio_wall_vs_deployments']}x wall, {r.get('ratio_cpu_vs_deployments')}x CPU"
             )
+            if "floor_replay_ms_per_resource" in r:
+                p(
+                    f"  {'':>6}            the render's own registrations replayed bare (the SDK's cost of exactly "
+                    f"these resources): {r['floor_replay_ms_per_resource']} ms -> render is "
+                    f"{r['ratio_wall_vs_replay']}x wall, {r['ratio_cpu_vs_replay']}x CPU"
+                )
     if results.get("check"):
         p("\ncheck (policy pack + connectivity proof) vs Checkov on the same manifests")
         for r in results["check"]:
@@ -525,8 +545,9 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("render"):
         lines += [
             "| resources | render ms/res (wall, CPU) | ConfigMap floor ms/res (wall, CPU) | ratio wall, CPU "
-            "| parented-Deployment floor ms/res (wall, CPU) | render / that (wall, CPU) |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "| parented-Deployment floor ms/res (wall, CPU) | render / that (wall, CPU) "
+            "| replay floor ms/res (wall) | render / replay (wall, CPU) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results["render"]:
             lines.append(
@@ -534,7 +555,8 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['floor_ms_per_resource']}, {r['floor_cpu_ms_per_resource']} "
                 f"| {r['ratio_wall']}x, {r['ratio_cpu']}x | {r['floor_deployments_ms_per_resource']}, "
                 f"{r.get('floor_deployments_cpu_ms_per_resource', '?')} | {r['ratio_wall_vs_deployments']}x, "
-                f"{r.get('ratio_cpu_vs_deployments', '?')}x |"
+                f"{r.get('ratio_cpu_vs_deployments', '?')}x | {r.get('floor_replay_ms_per_resource', '?')} "
+                f"| {r.get('ratio_wall_vs_replay', '?')}x, {r.get('ratio_cpu_vs_replay', '?')}x |"
             )
         lines.append("")
     if results.get("check"):
