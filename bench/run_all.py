@@ -43,6 +43,8 @@ import fleet  # noqa: E402
 from checkov_venv import CHECKOV_VERSION, ensure_checkov  # noqa: E402
 from measure import Measurement, run_measured  # noqa: E402
 
+from sovereign.render.runner import stack_dir_name  # noqa: E402
+
 PYTHON = sys.executable
 SOVEREIGN = [PYTHON, "-m", "sovereign"]
 AT = "2026-11-25T12:00:00Z"
@@ -223,7 +225,7 @@ def bench_render(work: Path, workloads: Sequence[int], times: int) -> list[dict[
             times,
             functools.partial(
                 run_measured,
-                [PYTHON, str(BENCH / "mock_floor.py"), "--replay", str(out / stack.replace("/", "-") / "preview.json")],
+                [PYTHON, str(BENCH / "mock_floor.py"), "--replay", str(out / stack_dir_name(stack) / "preview.json")],
                 env=floor_env,
             ),
             lambda m: m.returncode == 0,
