@@ -1,8 +1,6 @@
 """``python -m sovereign``."""
 
-import sys
-
-from sovereign.cli.main import main
+from sovereign.cli.main import run
 
 if __name__ == "__main__":  # only as a program: importing the module must not run the CLI
-    sys.exit(main())
+    run()

@@ -11,10 +11,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sovereign.cli import exitcodes
 from sovereign.errors import InputError, ToolFailure
 from sovereign.gc_tuning import tune_for_batch
+from sovereign.process_exit import exit_now
 
 SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach")
 
@@ -67,5 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> NoReturn:
+    """The ``sovereign`` program: ``main()`` on ``sys.argv``, then exit without the interpreter's teardown
+    (``sovereign/process_exit.py``); everything it wrote is closed by then."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

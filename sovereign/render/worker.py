@@ -160,4 +160,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sovereign.process_exit import exit_now
+
+    exit_now(main())  # the result file is written and closed; skip freeing the SDK's heap object by object
