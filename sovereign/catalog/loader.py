@@ -46,6 +46,7 @@ from sovereign.catalog.model import (
 )
 from sovereign.errors import InputError, InputErrors
 from sovereign.schema_meta import check_schema
+from sovereign.schema_refs import inlined_validator
 from sovereign.yamlio import parse_yaml_documents, read_text
 
 CATALOG_FILE = "catalog.yaml"
@@ -99,7 +100,7 @@ def _compile_schema(text: str) -> Validators:
     if missing:
         raise jsonschema.SchemaError(f"$defs lacks {', '.join(missing)}")
     return MappingProxyType({
-        kind: jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{kind}"}) for kind in FILE_KINDS
+        kind: inlined_validator({**schema, "$ref": f"#/$defs/{kind}"}) for kind in FILE_KINDS
     })
 
 
