@@ -6,6 +6,7 @@ The loader validates the file against ``stacks/stack.schema.json`` and the catal
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -157,8 +158,9 @@ class Workload:
     volumes: tuple[VolumeClaim, ...]
     automount_service_account_token: bool
 
-    @property
+    @functools.cached_property
     def ref(self) -> str:
+        """``namespace/name``; cached because the program compares every workload's ref with every other's."""
         return f"{self.namespace}/{self.name}"
 
 
