@@ -20,6 +20,7 @@ import asyncio
 import os
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +55,14 @@ def _run_entry(entry: str) -> None:
     runpy.run_path(entry, run_name="__main__")
 
 
-def run_program(project: Project, stack: str, config: StackFileConfig) -> Capture:
-    """Run the program once in this process and return what it registered."""
+def run_program(
+    project: Project,
+    stack: str,
+    config: StackFileConfig,
+    on_record: Callable[[Registration], None] | None = None,
+) -> Capture:
+    """Run the program once in this process and return what it registered (``on_record`` is told of each
+    registration as it happens)."""
     mocks = RenderMocks()
     engine = RecordingEngine()
     monitor = RecordingMonitor(
@@ -64,6 +71,7 @@ def run_program(project: Project, stack: str, config: StackFileConfig) -> Captur
         project=project.name,
         config=dict(config.values),
         secret_keys=set(config.secret_keys),
+        on_record=on_record,
     )
     pulumi.runtime.set_all_config(dict(config.values), sorted(config.secret_keys))
     settings = Settings(

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import yaml
 
 from sovereign.render import wire
 from sovereign.render.k8s_check import is_kubernetes_object
-
-if TYPE_CHECKING:  # the CLI parent imports this module for writing only; the recorder pulls in the Pulumi SDK
-    from sovereign.render.recorder import Registration
 
 CRD_DIR = "0-crd"
 MANIFEST_DIR = "1-manifest"
@@ -51,18 +48,66 @@ def file_name(obj: dict[str, Any]) -> str:
     return f"{subdir}/{api_version}-{str(obj.get('kind', '')).lower()}-{namespace}-{name}.yaml"
 
 
-def collect(registrations: Iterable[Registration]) -> list[Manifest]:
-    """Every Kubernetes object the program would create, sorted by file name."""
-    out: dict[str, Manifest] = {}
-    for reg in registrations:
-        if reg.op != "create" or not is_kubernetes_object(reg.type, reg.custom, reg.inputs):
-            continue
+class Recorded(Protocol):
+    """What manifests need of a registration (``recorder.Registration`` has it; so does ``RecordedObject``)."""
+
+    @property
+    def op(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def custom(self) -> bool: ...
+    @property
+    def urn(self) -> str: ...
+    @property
+    def inputs(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class RecordedObject:
+    """The part of a registration a manifest is made of: what the render worker sends its manifest helper."""
+
+    op: str
+    type: str
+    custom: bool
+    urn: str
+    inputs: dict[str, Any]
+
+
+def is_manifest(reg: Recorded) -> bool:
+    """A Kubernetes object the program creates (not a read, a provider, a component or the Stack)."""
+    return reg.op == "create" and is_kubernetes_object(reg.type, reg.custom, reg.inputs)
+
+
+class ManifestCollector:
+    """Manifests one registration at a time, as they are recorded; ``collect`` is the batch form."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[str, Manifest] = {}
+
+    def add(self, reg: Recorded) -> Manifest | None:
+        """The manifest of ``reg`` (None if it is not one); ``ManifestNameError`` on a clash or no name."""
+        if not is_manifest(reg):
+            return None
         obj = wire.redact_secret_leaves(reg.inputs)
         path = file_name(obj)
-        if path in out:
-            raise ManifestNameError(f"{reg.urn} and {out[path].urn} would both be written to {path}")
-        out[path] = Manifest(urn=reg.urn, relative_path=path, obj=obj, plain=wire.reveal_secrets(reg.inputs))
-    return [out[p] for p in sorted(out)]
+        if path in self._by_path:
+            raise ManifestNameError(f"{reg.urn} and {self._by_path[path].urn} would both be written to {path}")
+        manifest = Manifest(urn=reg.urn, relative_path=path, obj=obj, plain=wire.reveal_secrets(reg.inputs))
+        self._by_path[path] = manifest
+        return manifest
+
+    def manifests(self) -> list[Manifest]:
+        """Every manifest so far, sorted by file name."""
+        return [self._by_path[p] for p in sorted(self._by_path)]
+
+
+def collect(registrations: Iterable[Recorded]) -> list[Manifest]:
+    """Every Kubernetes object the program would create, sorted by file name."""
+    collector = ManifestCollector()
+    for reg in registrations:
+        collector.add(reg)
+    return collector.manifests()
 
 
 _DumperBase: Any = yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper

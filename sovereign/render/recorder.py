@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,9 +114,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     """Records registrations with engine-form URNs; thread-safe (the SDK calls it from executor threads)."""
 
     def __init__(
-        self, mocks: RenderMocks, *, stack: str, project: str, config: dict[str, str], secret_keys: set[str]
+        self,
+        mocks: RenderMocks,
+        *,
+        stack: str,
+        project: str,
+        config: dict[str, str],
+        secret_keys: set[str],
+        on_record: Callable[[Registration], None] | None = None,
     ) -> None:
         super().__init__(mocks)
+        self._on_record = on_record
+        """Told of every registration as it is recorded, in recording order (under the lock)."""
         self.stack = stack
         self.project = project
         self.config = config
@@ -136,6 +146,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def _append(self, reg: Registration) -> None:
         reg.arrival = len(self.registrations)
         self.registrations.append(reg)
+        if self._on_record is not None:
+            self._on_record(reg)
 
     def _default_provider_ref(self, type_: str, version: str) -> str:
         """Register (once) the engine's default provider for the resource's package; return its reference."""

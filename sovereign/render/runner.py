@@ -54,7 +54,21 @@ def stack_dir_name(stack: str) -> str:
     return stack.replace("/", "-")
 
 
-def _run_worker(stack: str, staging: Path, env: dict[str, str], isolate: bool) -> _Outcome:
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and `taskset` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def helpers_fit(jobs: int, stacks: int, cores: int) -> bool:
+    """Whether each worker may start a manifest helper: only when the workers leave a core idle (otherwise
+    the helper would compete with another stack's render for the same cores)."""
+    return min(max(1, jobs), stacks) < cores
+
+
+def _run_worker(stack: str, staging: Path, env: dict[str, str], isolate: bool, helper: bool) -> _Outcome:
     started = time.monotonic()
     name = stack_dir_name(stack)
     result_file = staging / f".{name}.result.json"
@@ -71,6 +85,8 @@ def _run_worker(stack: str, staging: Path, env: dict[str, str], isolate: bool) -
     ]
     if isolate:
         argv.append("--isolate")
+    if helper:
+        argv.append("--manifest-helper")
     proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
         argv,
         cwd=staging,
@@ -106,8 +122,9 @@ def render_stacks(
     out = out.resolve()
     with staging_area(out) as staging:
         outcomes: dict[str, _Outcome] = {}
+        helper = helpers_fit(jobs, len(stacks), usable_cores())
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {s: pool.submit(_run_worker, s, staging, env, isolate) for s in stacks}
+            futures = {s: pool.submit(_run_worker, s, staging, env, isolate, helper) for s in stacks}
             for stack in stacks:
                 outcome = futures[stack].result()
                 outcomes[stack] = outcome

@@ -64,11 +64,17 @@ def _input_errors(exc: BaseException) -> list[dict[str, Any]] | None:
     return None
 
 
-def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str, Any]:
-    """Capture the program and write the render; returns the figures for the parent's summary."""
+def render_into(
+    stack: str, out_dir: Path, *, isolate: bool = False, manifest_helper: bool = False
+) -> dict[str, Any]:
+    """Capture the program and write the render; returns the figures for the parent's summary.
+
+    With ``manifest_helper``, manifests are validated and written by a second process while the program runs
+    (``sovereign.render.manifest_helper``; the same bytes, on another core)."""
     from sovereign.render import manifests as manifest_mod
     from sovereign.render.capture import run_program
-    from sovereign.render.output import write_render
+    from sovereign.render.manifest_helper import CheckedManifest, ManifestHelper
+    from sovereign.render.output import write_preview, write_render
     from sovereign.render.preview import build_preview
     from sovereign.render.project import load_project
     from sovereign.render.schemas import validate_object
@@ -82,12 +88,24 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
     stack_config = stackconfig.load_stack(stack)  # schema + catalog checks: file and key path on bad input
     file_config = read_stack_config(project.stack_file(stack))
     refuse_over_env_limit(file_config, stack)
-    capture = run_program(project, stack, file_config)
-    objects = manifest_mod.collect(capture.registrations)
-    diagnostics: list[dict[str, str]] = []
     version = stack_config.cluster.kubernetes_version
-    for manifest in objects:
-        for problem in validate_object(manifest.plain, version):
+    helper = ManifestHelper(out_dir, version) if manifest_helper else None
+    try:
+        capture = run_program(project, stack, file_config, on_record=helper.send if helper else None)
+        if helper is not None:
+            checked = helper.finish()
+            objects = None
+        else:
+            objects = manifest_mod.collect(capture.registrations)
+            checked = [
+                CheckedManifest(m.relative_path, m.urn, tuple(validate_object(m.plain, version))) for m in objects
+            ]
+    finally:
+        if helper is not None:
+            helper.close()
+    diagnostics: list[dict[str, str]] = []
+    for manifest in checked:
+        for problem in manifest.problems:
             diagnostics.append(
                 {
                     "urn": manifest.urn,
@@ -112,10 +130,13 @@ def render_into(stack: str, out_dir: Path, *, isolate: bool = False) -> dict[str
             {"urn": entry.urn, "prefix": PROGRAM_PREFIX, "severity": entry.severity, "message": entry.message}
         )
     preview = build_preview(capture.registrations, file_config.display(), diagnostics, capture.outputs)
-    write_render(out_dir, preview, objects)
+    if objects is None:
+        write_preview(out_dir, preview)  # the helper has written the manifests
+    else:
+        write_render(out_dir, preview, objects)
     return {
         "resources": len(preview["steps"]),
-        "manifests": len(objects),
+        "manifests": len(checked),
         "schemaErrors": sum(1 for d in diagnostics if d["prefix"] == "schema"),
         "programMessages": [
             {"severity": d["severity"], "message": d["message"]}
@@ -139,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="import the project's packages from SOVEREIGN_ROOT (rendering another checkout)",
     )
+    parser.add_argument(
+        "--manifest-helper",
+        action="store_true",
+        help="validate and write manifests in a second process while the program runs (a core is free)",
+    )
     args = parser.parse_args(argv)
     from sovereign.render.capture import emulate_shim_sys_path
 
@@ -146,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir: Path = args.out.resolve()
     result_path: Path = args.result.resolve()
     try:
-        figures = render_into(args.stack, out_dir, isolate=args.isolate)
+        figures = render_into(args.stack, out_dir, isolate=args.isolate, manifest_helper=args.manifest_helper)
     except BaseException as exc:  # noqa: BLE001 - the program may raise anything; report it to the parent
         # An InputError, raised by the loader or by the program (Pulumi re-raises it), is bad input.
         errors = _input_errors(exc)
