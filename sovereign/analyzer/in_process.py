@@ -54,7 +54,7 @@ from typing import Any
 from sovereign.analyzer.lazy_proxy import lazy_unknown_checking_proxy
 from sovereign.analyzer.resource import PROJECT
 from sovereign.analyzer.session import AnalyzerError, AnalyzerSession, language_host_environment
-from sovereign.analyzer.struct_decode import struct_to_dict
+from sovereign.struct_decode import struct_to_dict
 
 _lock = threading.Lock()
 """One in-process session at a time: the pack reads process-wide state (environment, SDK config)."""

@@ -1,16 +1,10 @@
-"""Writing renders: canonical bytes, staged in a temporary directory and renamed into place.
-
-A render of several stacks is all-or-nothing: every stack is written into a staging directory next to the
-destination (same filesystem, so ``rename`` is atomic) and moved into place only when all of them succeeded.
-"""
+"""Writing renders: canonical bytes (``preview.json``, one YAML file per manifest), into the staging directory
+of ``sovereign.render.staging``."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +12,6 @@ from sovereign.render.manifests import Manifest, dump_yaml
 
 PREVIEW_FILE = "preview.json"
 MANIFESTS_DIR = "manifests"
-STAGING_PREFIX = ".sovereign-staging-"
 
 
 def canonical_json(doc: Any) -> str:
@@ -53,29 +46,3 @@ class ManifestWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
         path.write_text(dump_yaml(manifest.obj), encoding="utf-8")
-
-
-@contextmanager
-def staging_area(destination: Path) -> Iterator[Path]:
-    """A temporary directory inside ``destination``; removed on exit whatever happened (and ``destination``
-    too when this run created it and nothing was published)."""
-    created = not destination.exists()
-    destination.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=destination))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if created and not any(destination.iterdir()):
-            destination.rmdir()
-
-
-def publish(staging: Path, destination: Path, stacks: Iterable[str]) -> None:
-    """Move ``staging/<stack>`` to ``destination/<stack>``, replacing an older render of that stack."""
-    retired = staging / ".retired"
-    retired.mkdir(exist_ok=True)
-    for stack in stacks:
-        final = destination / stack
-        if final.exists():
-            final.rename(retired / stack)
-        (staging / stack).rename(final)

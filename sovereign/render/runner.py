@@ -19,7 +19,7 @@ from typing import Any
 
 from sovereign.clock import AT_ENV
 from sovereign.errors import InputError, InputErrors, ToolFailure
-from sovereign.render.output import publish, staging_area
+from sovereign.render.staging import publish, staging_area
 
 DEFAULT_JOBS = 2
 WORKER_TIMEOUT_S = 600

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
+
+from sovereign.struct_decode import struct_to_dict
 
 # Protocol constants (sdk/go/common/resource/properties.go; pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -36,14 +38,18 @@ def _normalise(value: Any) -> Any:
 
 
 def struct_to_value(struct: struct_pb2.Struct) -> dict[str, Any]:
-    """Protobuf Struct -> dict, keeping signature objects (secrets, references) as they are encoded."""
-    data = json_format.MessageToDict(struct)
-    return _unwrap_output_values(_normalise(data))
+    """Protobuf Struct -> dict, keeping signature objects (secrets, references) as they are encoded.
+
+    ``struct_to_dict`` is ``json_format.MessageToDict`` for a Struct without the generic printer (tested
+    equal on random values): the recorder decodes every registration on the SDK's critical path."""
+    return _unwrap_output_values(_normalise(struct_to_dict(struct)))
 
 
 def value_to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    """dict -> Struct; for JSON-like values ``Struct.update`` sets exactly what ``json_format.ParseDict`` does,
+    without the generic parser (tests/program/test_wire.py compares both)."""
     out = struct_pb2.Struct()
-    json_format.ParseDict(value, out)
+    out.update(value)
     return out
 
 

@@ -1,11 +1,12 @@
 """``json_format.MessageToDict`` for ``google.protobuf.Struct``, without the generic printer.
 
-Why: the policy servicer turns every resource's properties ``Struct`` into a dict, and protobuf's generic
-printer walks each value through descriptor lookups (``_FieldToJsonObject``), several Python calls per leaf. For
-a ``Struct`` the result is fixed by the Proto3 JSON mapping of ``Value``, which this module writes out directly:
-the same dicts (keys in the map's iteration order), lists, floats, strings, booleans and ``None``, and the same
-``ValueError`` for an infinite or NaN number. ``tests/policies/test_struct_decode.py`` compares it with
-``MessageToDict`` on random values after a wire round trip.
+Why: the policy servicer (in-process transport) and the render's recorder turn every resource's properties
+``Struct`` into a dict, and protobuf's generic printer walks each value through descriptor lookups
+(``_FieldToJsonObject``), several Python calls per leaf. For a ``Struct`` the result is fixed by the Proto3 JSON
+mapping of ``Value``, which this module writes out directly: the same dicts (keys in the map's iteration order),
+lists, floats, strings, booleans and ``None``, and the same ``ValueError`` for an infinite or NaN number.
+``tests/policies/test_struct_decode.py`` compares it with ``MessageToDict`` on random values after a wire round
+trip.
 """
 
 from __future__ import annotations
