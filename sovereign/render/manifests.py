@@ -49,7 +49,7 @@ def file_name(obj: dict[str, Any]) -> str:
 
 
 class Recorded(Protocol):
-    """What manifests need of a registration (``recorder.Registration`` has it; so does ``RecordedObject``)."""
+    """What manifests need of a registration (``registration.Registration`` has it)."""
 
     @property
     def op(self) -> str: ...
@@ -61,17 +61,6 @@ class Recorded(Protocol):
     def urn(self) -> str: ...
     @property
     def inputs(self) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class RecordedObject:
-    """The part of a registration a manifest is made of: what the render worker sends its manifest helper."""
-
-    op: str
-    type: str
-    custom: bool
-    urn: str
-    inputs: dict[str, Any]
 
 
 def is_manifest(reg: Recorded) -> bool:

@@ -4,6 +4,7 @@ of ``sovereign.render.staging``."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,34 @@ def canonical_json(doc: Any) -> str:
     return json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+STEP_INDENT = " " * 8
+"""Where a step sits in ``preview.json``: an item of ``steps``, itself a key of the document (two levels)."""
+
+
+def indented_step(step: Any) -> str:
+    """A step's text exactly as ``canonical_json`` writes it inside a preview (json's indentation only adds)."""
+    text = json.dumps(step, indent=4, sort_keys=True, ensure_ascii=False)
+    return "\n".join(STEP_INDENT + line for line in text.split("\n"))
+
+
+def preview_text(document: dict[str, Any], step_texts: list[str]) -> str:
+    """``canonical_json`` of ``document`` with ``steps`` made of already encoded steps (``indented_step``), so
+    steps can be encoded as resources are registered, by the manifest helper."""
+    if not step_texts:
+        return canonical_json({**document, "steps": []})
+    marker = f"sovereign-steps-{uuid.uuid4().hex}"
+    skeleton = canonical_json({**document, "steps": [marker]})
+    placeholder = f'{STEP_INDENT}"{marker}"'
+    if skeleton.count(placeholder) != 1:  # cannot happen with a fresh random marker; never guess
+        raise ValueError("the preview skeleton does not hold exactly one steps placeholder")
+    return skeleton.replace(placeholder, ",\n".join(step_texts))
+
+
+def write_preview_text(stack_dir: Path, text: str) -> None:
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    (stack_dir / PREVIEW_FILE).write_text(text, encoding="utf-8")
+
+
 def write_render(stack_dir: Path, preview: dict[str, Any], manifests: Iterable[Manifest]) -> None:
     write_preview(stack_dir, preview)
     writer = ManifestWriter(stack_dir)
@@ -27,8 +56,7 @@ def write_render(stack_dir: Path, preview: dict[str, Any], manifests: Iterable[M
 
 
 def write_preview(stack_dir: Path, preview: dict[str, Any]) -> None:
-    stack_dir.mkdir(parents=True, exist_ok=True)
-    (stack_dir / PREVIEW_FILE).write_text(canonical_json(preview), encoding="utf-8")
+    write_preview_text(stack_dir, canonical_json(preview))
 
 
 class ManifestWriter:

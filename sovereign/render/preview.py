@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sovereign.render import wire
-from sovereign.render.recorder import Registration
+from sovereign.render.registration import Registration
 from sovereign.render.urns import ROOT_STACK_TYPE, split_provider_reference
 
 
@@ -83,6 +83,55 @@ def new_state(reg: Registration) -> dict[str, Any]:
     return state
 
 
+def step_of(reg: Registration, exported: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One step; ``exported`` (the outputs the resource registered) is shown only for the root Stack."""
+    step: dict[str, Any] = {"op": reg.op, "urn": reg.urn}
+    if reg.provider:
+        step["provider"] = reg.provider
+    step["newState"] = new_state(reg)
+    if reg.type == ROOT_STACK_TYPE and exported:
+        step["newState"]["outputs"] = wire.redact_secrets(dict(exported))
+    return step
+
+
+def change_summary(ordered: Iterable[Registration]) -> dict[str, int]:
+    summary: dict[str, int] = {}
+    for reg in ordered:
+        summary[reg.op] = summary.get(reg.op, 0) + 1
+    return dict(sorted(summary.items()))
+
+
+def sorted_diagnostics(diagnostics: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    return sorted(
+        (dict(d) for d in diagnostics),
+        key=lambda d: (d.get("urn", ""), d.get("prefix", ""), d.get("severity", ""), d.get("message", "")),
+    )
+
+
+def schema_diagnostic(urn: str, relative_path: str, where: str, message: str, version: str) -> dict[str, str]:
+    """A manifest failing its schema, as ``preview.json`` reports it."""
+    return {
+        "urn": urn,
+        "prefix": "schema",
+        "severity": "error",
+        "message": f"{relative_path}: {where}: {message} (Kubernetes {version} schemas)",
+    }
+
+
+def preview_document(
+    config: Mapping[str, str],
+    steps: list[Any],
+    diagnostics: Iterable[Mapping[str, str]],
+    summary: Mapping[str, int],
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {"config": dict(sorted(config.items())), "steps": steps}
+    ordered_diagnostics = sorted_diagnostics(diagnostics)
+    if ordered_diagnostics:
+        doc["diagnostics"] = ordered_diagnostics
+    doc["changeSummary"] = dict(summary)
+    return doc
+
+
 def build_preview(
     registrations: Sequence[Registration],
     config: Mapping[str, str],
@@ -91,23 +140,6 @@ def build_preview(
 ) -> dict[str, Any]:
     """``outputs``: URN -> registered outputs; only the root Stack's (the program's exports) are shown, in its
     step's ``newState.outputs`` as a real preview's Stack resource carries them."""
-    steps: list[dict[str, Any]] = []
-    summary: dict[str, int] = {}
-    for reg in registration_order(registrations):
-        step: dict[str, Any] = {"op": reg.op, "urn": reg.urn}
-        if reg.provider:
-            step["provider"] = reg.provider
-        step["newState"] = new_state(reg)
-        exported = (outputs or {}).get(reg.urn)
-        if reg.type == ROOT_STACK_TYPE and exported:
-            step["newState"]["outputs"] = wire.redact_secrets(dict(exported))
-        steps.append(step)
-        summary[reg.op] = summary.get(reg.op, 0) + 1
-    doc: dict[str, Any] = {"config": dict(sorted(config.items())), "steps": steps}
-    if diagnostics:
-        doc["diagnostics"] = sorted(
-            (dict(d) for d in diagnostics),
-            key=lambda d: (d.get("urn", ""), d.get("prefix", ""), d.get("severity", ""), d.get("message", "")),
-        )
-    doc["changeSummary"] = dict(sorted(summary.items()))
-    return doc
+    ordered = registration_order(registrations)
+    steps = [step_of(reg, (outputs or {}).get(reg.urn)) for reg in ordered]
+    return preview_document(config, steps, diagnostics, change_summary(ordered))

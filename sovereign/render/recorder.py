@@ -27,32 +27,9 @@ from pulumi.runtime.proto import engine_pb2, resource_pb2
 
 from sovereign.render import urns, wire
 from sovereign.render.k8s_check import check_inputs
+from sovereign.render.registration import Registration
 
-
-@dataclass
-class Registration:
-    """One resource as the engine would have registered it (engine-form URNs, checked inputs in wire form)."""
-
-    op: str
-    """``create`` for registrations, ``read`` for ``get`` lookups."""
-    type: str
-    name: str
-    urn: str
-    id: str
-    custom: bool
-    remote: bool
-    parent: str
-    provider: str
-    """Provider reference ``<provider urn>::<id>``; empty for providers, components and the Stack."""
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
-    inputs: dict[str, Any]
-    version: str
-    protect: bool
-    arrival: int
-    """Order in which the monitor received it; informational only (threads make it nondeterministic)."""
-    synthesised: bool = False
-    """True for the engine's default provider, which the mock runtime never registers."""
+__all__ = ["LogEntry", "RecordingEngine", "RecordingMonitor", "Registration", "RenderMocks"]
 
 
 @dataclass(frozen=True, order=True)

@@ -74,8 +74,15 @@ def render_into(
     from sovereign.render import manifests as manifest_mod
     from sovereign.render.capture import run_program
     from sovereign.render.manifest_helper import CheckedManifest, ManifestHelper
-    from sovereign.render.output import write_preview, write_render
-    from sovereign.render.preview import build_preview
+    from sovereign.render.output import indented_step, preview_text, write_preview_text, write_render
+    from sovereign.render.preview import (
+        change_summary,
+        preview_document,
+        registration_order,
+        schema_diagnostic,
+        sorted_diagnostics,
+        step_of,
+    )
     from sovereign.render.project import load_project
     from sovereign.render.schemas import validate_object
     from sovereign.render.stackfile import read_stack_config, refuse_over_env_limit
@@ -92,7 +99,12 @@ def render_into(
     helper = ManifestHelper(out_dir, version) if manifest_helper else None
     try:
         capture = run_program(project, stack, file_config, on_record=helper.send if helper else None)
+        diagnostics = _capture_diagnostics(capture)
+        ordered = registration_order(capture.registrations)
+        summary = change_summary(ordered)
         if helper is not None:
+            # Encode the steps while the helper catches up; then the schema problems it found complete the preview.
+            step_texts = [indented_step(step_of(r, capture.outputs.get(r.urn))) for r in ordered]
             checked = helper.finish()
             objects = None
         else:
@@ -100,51 +112,49 @@ def render_into(
             checked = [
                 CheckedManifest(m.relative_path, m.urn, tuple(validate_object(m.plain, version))) for m in objects
             ]
+        schema = [
+            schema_diagnostic(m.urn, m.relative_path, p.path, p.message, version) for m in checked for p in m.problems
+        ]
+        document = preview_document(file_config.display(), [], [*diagnostics, *schema], summary)
+        if objects is None:
+            write_preview_text(out_dir, preview_text(document, step_texts))  # the helper wrote the manifests
+        else:
+            steps = [step_of(r, capture.outputs.get(r.urn)) for r in ordered]
+            write_render(out_dir, {**document, "steps": steps}, objects)
     finally:
         if helper is not None:
             helper.close()
-    diagnostics: list[dict[str, str]] = []
-    for manifest in checked:
-        for problem in manifest.problems:
-            diagnostics.append(
-                {
-                    "urn": manifest.urn,
-                    "prefix": "schema",
-                    "severity": "error",
-                    "message": f"{manifest.relative_path}: {problem.path}: {problem.message} "
-                    f"(Kubernetes {version} schemas)",
-                }
-            )
-    for token in capture.invokes:
-        diagnostics.append(
-            {
-                "urn": "",
-                "prefix": "mock",
-                "severity": "warning",
-                "message": f"provider function {token} got an empty result under the mock runtime",
-            }
-        )
-    for entry in capture.logs:
-        # The program's own report (pulumi.log.*): a real preview shows it as a diagnostic event of that URN.
-        diagnostics.append(
-            {"urn": entry.urn, "prefix": PROGRAM_PREFIX, "severity": entry.severity, "message": entry.message}
-        )
-    preview = build_preview(capture.registrations, file_config.display(), diagnostics, capture.outputs)
-    if objects is None:
-        write_preview(out_dir, preview)  # the helper has written the manifests
-    else:
-        write_render(out_dir, preview, objects)
+    program_messages = [
+        {"severity": d["severity"], "message": d["message"]}
+        for d in sorted_diagnostics(diagnostics)
+        if d["prefix"] == PROGRAM_PREFIX and d["severity"] in ("warning", "error")
+    ]
     return {
-        "resources": len(preview["steps"]),
+        "resources": len(ordered),
         "manifests": len(checked),
-        "schemaErrors": sum(1 for d in diagnostics if d["prefix"] == "schema"),
-        "programMessages": [
-            {"severity": d["severity"], "message": d["message"]}
-            for d in preview.get("diagnostics", [])
-            if d["prefix"] == PROGRAM_PREFIX and d["severity"] in ("warning", "error")
-        ],
+        "schemaErrors": sum(len(m.problems) for m in checked),
+        "programMessages": program_messages,
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _capture_diagnostics(capture: Any) -> list[dict[str, str]]:
+    """``preview.json`` diagnostics of the run itself: provider functions the mocks answered empty, and the
+    program's own ``pulumi.log`` messages (a real preview shows them as diagnostic events of their URN)."""
+    diagnostics = [
+        {
+            "urn": "",
+            "prefix": "mock",
+            "severity": "warning",
+            "message": f"provider function {token} got an empty result under the mock runtime",
+        }
+        for token in capture.invokes
+    ]
+    diagnostics.extend(
+        {"urn": entry.urn, "prefix": PROGRAM_PREFIX, "severity": entry.severity, "message": entry.message}
+        for entry in capture.logs
+    )
+    return diagnostics
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,8 @@ import pytest
 from cli_support import AT, FIXTURE_STACK, REPO
 
 from sovereign.render.manifest_helper import ManifestHelper, ManifestHelperFailed
-from sovereign.render.manifests import ManifestNameError, RecordedObject, collect, dump_yaml
+from sovereign.render.manifests import ManifestNameError, collect, dump_yaml
+from sovereign.render.registration import Registration
 from sovereign.render.runner import helpers_fit
 
 
@@ -56,12 +57,14 @@ def test_schema_problems_are_reported_alike(project: Path, tmp_path: Path) -> No
     assert "spec.replicas" in problem["message"] and "'three' is not of type 'integer'" in problem["message"]
 
 
-def _deployment(urn: str, name: str) -> RecordedObject:
+def _deployment(urn: str, name: str, op: str = "create") -> Registration:
     inputs = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "ns"},
               "spec": {"selector": {"matchLabels": {"a": "b"}},
                        "template": {"metadata": {"labels": {"a": "b"}},
                                     "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
-    return RecordedObject(op="create", type="kubernetes:apps/v1:Deployment", custom=True, urn=urn, inputs=inputs)
+    return Registration(op=op, type="kubernetes:apps/v1:Deployment", name=name, urn=urn, id="", custom=True,
+                        remote=False, parent="", provider="", dependencies=[], property_dependencies={},
+                        inputs=inputs, version="", protect=False, arrival=0)
 
 
 def test_a_name_clash_is_the_error_collect_raises(tmp_path: Path) -> None:
@@ -83,8 +86,7 @@ def test_the_helper_writes_what_it_was_sent_and_skips_what_is_no_manifest(tmp_pa
     helper = ManifestHelper(tmp_path / "stack", "1.34")
     try:
         helper.send(_deployment("urn:a", "a"))
-        helper.send(RecordedObject(op="read", type="kubernetes:apps/v1:Deployment", custom=True, urn="urn:r",
-                                   inputs=_deployment("urn:r", "r").inputs))
+        helper.send(_deployment("urn:r", "r", op="read"))
         (checked,) = helper.finish()
     finally:
         helper.close()
@@ -92,6 +94,17 @@ def test_the_helper_writes_what_it_was_sent_and_skips_what_is_no_manifest(tmp_pa
         "1-manifest/apps_v1-deployment-ns-a.yaml", "urn:a", ())
     expected = dump_yaml(_deployment("urn:a", "a").inputs).encode()
     assert tree(tmp_path / "stack") == {"manifests/1-manifest/apps_v1-deployment-ns-a.yaml": expected}
+
+
+def test_an_unexpected_message_fails_the_render(tmp_path: Path) -> None:
+    helper = ManifestHelper(tmp_path / "stack", "1.34")
+    try:
+        assert helper._proc.stdin is not None
+        helper._proc.stdin.write(pickle.dumps({"not": "a registration"}))
+        with pytest.raises(ManifestHelperFailed, match="expected a registration or the end, got dict"):
+            helper.finish()
+    finally:
+        helper.close()
 
 
 def test_a_helper_that_dies_fails_the_render(tmp_path: Path) -> None:
