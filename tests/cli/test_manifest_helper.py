@@ -9,6 +9,7 @@ import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,69 +68,60 @@ def _deployment(urn: str, name: str, op: str = "create") -> Registration:
                         inputs=inputs, version="", protect=False, arrival=0)
 
 
-def test_a_name_clash_is_the_error_collect_raises(tmp_path: Path) -> None:
+@pytest.fixture
+def helper(tmp_path: Path) -> Iterator[ManifestHelper]:
+    started = ManifestHelper(tmp_path / "stack", "1.34")
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+def test_a_name_clash_is_the_error_collect_raises(helper: ManifestHelper) -> None:
     records = [_deployment("urn:a", "same"), _deployment("urn:b", "same")]
     with pytest.raises(ManifestNameError) as batch:
         collect(records)
-    helper = ManifestHelper(tmp_path / "stack", "1.34")
-    try:
-        for record in records:
-            helper.send(record)
-        with pytest.raises(ManifestNameError) as helped:
-            helper.finish()
-    finally:
-        helper.close()
+    for record in records:
+        helper.send(record)
+    with pytest.raises(ManifestNameError) as helped:
+        helper.finish()
     assert str(helped.value) == str(batch.value)
 
 
-def test_the_helper_writes_what_it_was_sent_and_skips_what_is_no_manifest(tmp_path: Path) -> None:
-    helper = ManifestHelper(tmp_path / "stack", "1.34")
-    try:
-        helper.send(_deployment("urn:a", "a"))
-        helper.send(_deployment("urn:r", "r", op="read"))
-        (checked,) = helper.finish()
-    finally:
-        helper.close()
+def test_the_helper_writes_what_it_was_sent_and_skips_what_is_no_manifest(
+    helper: ManifestHelper, tmp_path: Path
+) -> None:
+    helper.send(_deployment("urn:a", "a"))
+    helper.send(_deployment("urn:r", "r", op="read"))
+    (checked,) = helper.finish()
     assert (checked.relative_path, checked.urn, checked.problems) == (
         "1-manifest/apps_v1-deployment-ns-a.yaml", "urn:a", ())
     expected = dump_yaml(_deployment("urn:a", "a").inputs).encode()
     assert tree(tmp_path / "stack") == {"manifests/1-manifest/apps_v1-deployment-ns-a.yaml": expected}
 
 
-def test_an_unexpected_message_fails_the_render(tmp_path: Path) -> None:
-    helper = ManifestHelper(tmp_path / "stack", "1.34")
-    try:
-        assert helper._proc.stdin is not None
-        helper._proc.stdin.write(pickle.dumps({"not": "a registration"}))
-        with pytest.raises(ManifestHelperFailed, match="expected a registration or the end, got dict"):
-            helper.finish()
-    finally:
-        helper.close()
+def test_an_unexpected_message_fails_the_render(helper: ManifestHelper) -> None:
+    assert helper._proc.stdin is not None
+    helper._proc.stdin.write(pickle.dumps({"not": "a registration"}))
+    with pytest.raises(ManifestHelperFailed, match="expected a registration or the end, got dict"):
+        helper.finish()
 
 
-def test_a_helper_that_dies_fails_the_render(tmp_path: Path) -> None:
-    helper = ManifestHelper(tmp_path / "stack", "1.34")
-    try:
-        helper.send(_deployment("urn:a", "a"))
-        helper._proc.kill()
-        helper._proc.wait()
-        for i in range(200):  # past the pipe's buffer: sending notices, and stays quiet
-            helper.send(_deployment(f"urn:{i}", f"d{i}"))
-        with pytest.raises(ManifestHelperFailed, match="manifest helper failed"):
-            helper.finish()
-    finally:
-        helper.close()
+def test_a_helper_that_dies_fails_the_render(helper: ManifestHelper) -> None:
+    helper.send(_deployment("urn:a", "a"))
+    helper._proc.kill()
+    helper._proc.wait()
+    for i in range(200):  # past the pipe's buffer: sending notices, and stays quiet
+        helper.send(_deployment(f"urn:{i}", f"d{i}"))
+    with pytest.raises(ManifestHelperFailed, match="manifest helper failed"):
+        helper.finish()
 
 
-def test_a_helper_that_cannot_read_its_input_fails_the_render(tmp_path: Path) -> None:
-    helper = ManifestHelper(tmp_path / "stack", "1.34")
-    try:
-        assert helper._proc.stdin is not None
-        helper._proc.stdin.write(b"not a pickle" + pickle.dumps(None))
-        with pytest.raises(ManifestHelperFailed, match="exit status 1"):
-            helper.finish()
-    finally:
-        helper.close()
+def test_a_helper_that_cannot_read_its_input_fails_the_render(helper: ManifestHelper) -> None:
+    assert helper._proc.stdin is not None
+    helper._proc.stdin.write(b"not a pickle" + pickle.dumps(None))
+    with pytest.raises(ManifestHelperFailed, match="exit status 1"):
+        helper.finish()
 
 
 @pytest.mark.parametrize(
