@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
 from sovereign.render import wire
 from sovereign.render.k8s_check import is_kubernetes_object
+from sovereign.render.registration import Registration
 
 CRD_DIR = "0-crd"
 MANIFEST_DIR = "1-manifest"
@@ -48,22 +49,7 @@ def file_name(obj: dict[str, Any]) -> str:
     return f"{subdir}/{api_version}-{str(obj.get('kind', '')).lower()}-{namespace}-{name}.yaml"
 
 
-class Recorded(Protocol):
-    """What manifests need of a registration (``registration.Registration`` has it)."""
-
-    @property
-    def op(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def custom(self) -> bool: ...
-    @property
-    def urn(self) -> str: ...
-    @property
-    def inputs(self) -> dict[str, Any]: ...
-
-
-def is_manifest(reg: Recorded) -> bool:
+def is_manifest(reg: Registration) -> bool:
     """A Kubernetes object the program creates (not a read, a provider, a component or the Stack)."""
     return reg.op == "create" and is_kubernetes_object(reg.type, reg.custom, reg.inputs)
 
@@ -74,7 +60,7 @@ class ManifestCollector:
     def __init__(self) -> None:
         self._by_path: dict[str, Manifest] = {}
 
-    def add(self, reg: Recorded) -> Manifest | None:
+    def add(self, reg: Registration) -> Manifest | None:
         """The manifest of ``reg`` (None if it is not one); ``ManifestNameError`` on a clash or no name."""
         if not is_manifest(reg):
             return None
@@ -91,7 +77,7 @@ class ManifestCollector:
         return [self._by_path[p] for p in sorted(self._by_path)]
 
 
-def collect(registrations: Iterable[Recorded]) -> list[Manifest]:
+def collect(registrations: Iterable[Registration]) -> list[Manifest]:
     """Every Kubernetes object the program would create, sorted by file name."""
     collector = ManifestCollector()
     for reg in registrations:
