@@ -57,12 +57,13 @@ def profile_render(stack: str, out: Path, timings: Timings) -> Any:
     import sovereign.yamlio as yamlio
 
     _wrap(capture, "run_program", "run_program: mock runtime + infra program", timings)
-    _wrap(output, "write_render", "write_render: preview.json + manifest YAML", timings)
+    _wrap(output, "preview_text", "preview_text: preview.json text", timings)
+    _wrap(output.ManifestWriter, "write", "ManifestWriter.write: manifest YAML", timings)
     _wrap(stackconfig, "load_stack", "load_stack: stack file validation", timings)
     _wrap(stackfile, "read_stack_config", "read_stack_config: stack file as Pulumi config", timings)
     _wrap(schemas, "validate_object", "validate_object: Kubernetes/CRD schemas", timings)
     _wrap(manifests, "collect", "manifests.collect", timings)
-    _wrap(preview, "build_preview", "build_preview", timings)
+    _wrap(preview, "registration_order", "registration_order", timings)
     _wrap(yamlio, "parse_yaml_documents", "(all callers) yamlio.parse_yaml_documents", timings)
     _wrap(loader, "schema_errors_of", "(all callers) stack JSON schema", timings)
     capture.emulate_shim_sys_path()

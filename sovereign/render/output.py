@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,8 @@ def indented_step(step: Any) -> str:
 
 
 def preview_text(document: dict[str, Any], step_texts: list[str]) -> str:
-    """``canonical_json`` of ``document`` with ``steps`` made of already encoded steps (``indented_step``), so
-    steps can be encoded as resources are registered, by the manifest helper."""
+    """``canonical_json`` of ``document`` with ``steps`` made of already encoded steps (``indented_step``): the
+    worker encodes them while its manifest helper catches up, before the schema problems complete the document."""
     if not step_texts:
         return canonical_json({**document, "steps": []})
     marker = f"sovereign-steps-{uuid.uuid4().hex}"
@@ -46,17 +45,6 @@ def preview_text(document: dict[str, Any], step_texts: list[str]) -> str:
 def write_preview_text(stack_dir: Path, text: str) -> None:
     stack_dir.mkdir(parents=True, exist_ok=True)
     (stack_dir / PREVIEW_FILE).write_text(text, encoding="utf-8")
-
-
-def write_render(stack_dir: Path, preview: dict[str, Any], manifests: Iterable[Manifest]) -> None:
-    write_preview(stack_dir, preview)
-    writer = ManifestWriter(stack_dir)
-    for manifest in manifests:
-        writer.write(manifest)
-
-
-def write_preview(stack_dir: Path, preview: dict[str, Any]) -> None:
-    write_preview_text(stack_dir, canonical_json(preview))
 
 
 class ManifestWriter:

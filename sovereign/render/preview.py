@@ -16,7 +16,7 @@ varies between runs; the real engine's order varies for the same reason.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sovereign.render import wire
@@ -130,16 +130,3 @@ def preview_document(
         doc["diagnostics"] = ordered_diagnostics
     doc["changeSummary"] = dict(summary)
     return doc
-
-
-def build_preview(
-    registrations: Sequence[Registration],
-    config: Mapping[str, str],
-    diagnostics: Sequence[Mapping[str, str]] = (),
-    outputs: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """``outputs``: URN -> registered outputs; only the root Stack's (the program's exports) are shown, in its
-    step's ``newState.outputs`` as a real preview's Stack resource carries them."""
-    ordered = registration_order(registrations)
-    steps = [step_of(reg, (outputs or {}).get(reg.urn)) for reg in ordered]
-    return preview_document(config, steps, diagnostics, change_summary(ordered))

@@ -74,7 +74,7 @@ def render_into(
     from sovereign.render import manifests as manifest_mod
     from sovereign.render.capture import run_program
     from sovereign.render.manifest_helper import CheckedManifest, ManifestHelper
-    from sovereign.render.output import indented_step, preview_text, write_preview_text, write_render
+    from sovereign.render.output import ManifestWriter, indented_step, preview_text, write_preview_text
     from sovereign.render.preview import (
         change_summary,
         preview_document,
@@ -102,25 +102,21 @@ def render_into(
         diagnostics = _capture_diagnostics(capture)
         ordered = registration_order(capture.registrations)
         summary = change_summary(ordered)
+        # With a helper, the steps are encoded while it catches up; its schema problems then complete the preview.
+        step_texts = [indented_step(step_of(r, capture.outputs.get(r.urn))) for r in ordered]
         if helper is not None:
-            # Encode the steps while the helper catches up; then the schema problems it found complete the preview.
-            step_texts = [indented_step(step_of(r, capture.outputs.get(r.urn))) for r in ordered]
-            checked = helper.finish()
-            objects = None
+            checked = helper.finish()  # it has written the manifests
         else:
-            objects = manifest_mod.collect(capture.registrations)
-            checked = [
-                CheckedManifest(m.relative_path, m.urn, tuple(validate_object(m.plain, version))) for m in objects
-            ]
+            writer = ManifestWriter(out_dir)
+            checked = []
+            for m in manifest_mod.collect(capture.registrations):
+                checked.append(CheckedManifest(m.relative_path, m.urn, tuple(validate_object(m.plain, version))))
+                writer.write(m)
         schema = [
             schema_diagnostic(m.urn, m.relative_path, p.path, p.message, version) for m in checked for p in m.problems
         ]
         document = preview_document(file_config.display(), [], [*diagnostics, *schema], summary)
-        if objects is None:
-            write_preview_text(out_dir, preview_text(document, step_texts))  # the helper wrote the manifests
-        else:
-            steps = [step_of(r, capture.outputs.get(r.urn)) for r in ordered]
-            write_render(out_dir, {**document, "steps": steps}, objects)
+        write_preview_text(out_dir, preview_text(document, step_texts))
     finally:
         if helper is not None:
             helper.close()
