@@ -73,14 +73,20 @@ def profile_render(stack: str, out: Path, timings: Timings) -> Any:
 def profile_check(directory: Path, timings: Timings) -> Any:
     import sovereign.cli.check as check
     import sovereign.report.manifest_input as manifest_input
+    import sovereign.catalog.loader as catalog_loader
     from sovereign.analyzer.client import PolicyPackProcess
+    from sovereign.analyzer.in_process import InProcessPolicyPack
+    from sovereign.analyzer.session import AnalyzerSession
     from sovereign.cli.main import main
 
     _wrap(check, "load_manifests", "load_manifests: read + parse YAML", timings)
     _wrap(manifest_input, "parse_yaml_documents_with_lines", "(inside) strict YAML parse (objects + lines)", timings)
-    _wrap(PolicyPackProcess, "start", "pack spawn until its port is printed", timings)
-    _wrap(PolicyPackProcess, "analyze", "Remediate+Analyze RPCs, one resource at a time", timings)
-    _wrap(PolicyPackProcess, "analyze_stack", "AnalyzeStack RPC (stack rules, connectivity proof)", timings)
+    _wrap(PolicyPackProcess, "start", "pack spawn until its port is printed (gRPC transport)", timings)
+    _wrap(InProcessPolicyPack, "start", "pack built in this process (in-process transport)", timings)
+    _wrap(AnalyzerSession, "_remediate", "(inside) Remediate RPCs", timings)
+    _wrap(AnalyzerSession, "analyze", "Remediate+Analyze RPCs, one resource at a time", timings)
+    _wrap(AnalyzerSession, "analyze_stack", "AnalyzeStack RPC (stack rules, connectivity proof)", timings)
+    _wrap(catalog_loader, "default_catalog", "(all callers) default_catalog: catalog load", timings)
     _wrap(check, "write_output", "report written", timings)
     # A real file: `--output` replaces its target atomically (temp file + rename), so never a device.
     with tempfile.TemporaryDirectory() as tmp:

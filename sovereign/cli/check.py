@@ -5,30 +5,33 @@ violations."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sovereign import labels
 from sovereign.analyzer.resource import PROJECT
+from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.cli import exitcodes
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, selected_stacks, validated_at
 from sovereign.errors import InputError
 from sovereign.paths import project_root
-from sovereign.render.rendered import RenderedStack, find_renders, load_render
-from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name
+from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name, usable_cores
 from sovereign.report.formats import FORMATS, RENDERERS
-from sovereign.report.manifest_input import group_by_jurisdiction, load_manifests
+from sovereign.report.manifest_input import group_by_jurisdiction
+from sovereign.report.manifest_parse_helper import ManifestLoad
 from sovereign.report.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
-from sovereign.report.pack_runs import run_packs
-from sovereign.report.policy_run import (
-    TRANSPORTS,
-    PackTarget,
-    target_from_manifests,
-    target_from_render,
-)
+
+if TYPE_CHECKING:
+    from sovereign.render.rendered import RenderedStack
+    from sovereign.report.policy_run import PackTarget
+
+# The pack's libraries (pulumi_policy, the Pulumi SDK, grpc: ~0.3 s) and the render reader are imported where
+# they are used, after ``--manifests`` has handed most of its parsing to a helper process (_prepare_pack).
 
 SCHEMA_POLICY = "kubernetes-schema"
 """Render diagnostics of manifests that fail their OpenAPI/CRD schema: the API server would reject them."""
@@ -127,6 +130,9 @@ def _schema_violations(rendered: RenderedStack, source: str) -> list[Violation]:
 
 
 def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tuple[PackTarget, RenderedStack]]:
+    from sovereign.render.rendered import find_renders, load_render
+    from sovereign.report.policy_run import target_from_render
+
     render_dir: Path = args.render_dir or DEFAULT_OUT
     root = project_root()
     stacks = selected_stacks(args)
@@ -150,6 +156,22 @@ def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tupl
     return out
 
 
+def _prepare_pack(args: argparse.Namespace) -> None:
+    """Import the pack's libraries and load the catalog: needed anyway, done while a helper parses manifests.
+
+    A catalog that fails to load is left for ``_require_known_jurisdiction`` to report where it always did
+    (after the manifests' own problems): the load is simply tried again there.
+    """
+    import sovereign.report.pack_runs  # noqa: F401 - the import is the work
+    import sovereign.report.policy_run  # noqa: F401
+
+    if args.catalog is None:
+        from sovereign.catalog import default_catalog
+
+        with contextlib.suppress(InputError):
+            default_catalog()  # cached for the process (functools.cache keeps no failure)
+
+
 def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
     if args.all or len(args.stacks) > 1:
         raise InputError(
@@ -158,9 +180,14 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
             "at most one stack name with --manifests (the cluster whose config the manifests are checked under)",
             found_text="--all" if args.all else " ".join(args.stacks),
         )
-    if args.stacks:
-        return [_manifests_under_stack(args, args.stacks[0])]
-    groups = group_by_jurisdiction(load_manifests(args.manifests), args.jurisdiction)
+    with ManifestLoad.start(args.manifests, helper=usable_cores() > 1) as load:
+        _prepare_pack(args)
+        if args.stacks:
+            return [_manifests_under_stack(args, args.stacks[0], load)]
+        documents = load.documents()
+    from sovereign.report.policy_run import target_from_manifests
+
+    groups = group_by_jurisdiction(documents, args.jurisdiction)
     if len(groups) > 1:
         # Checked apart, each half of an in-cluster path between them would look harmless (RT-14).
         raise InputError(
@@ -190,7 +217,7 @@ def _require_known_jurisdiction(args: argparse.Namespace, jurisdiction: str) -> 
         )
 
 
-def _manifests_under_stack(args: argparse.Namespace, stack: str) -> PackTarget:
+def _manifests_under_stack(args: argparse.Namespace, stack: str, load: ManifestLoad) -> PackTarget:
     """Plain manifests judged as the stack's cluster would judge them: its CNI, tenants and transfers.
 
     The pack gets the stack file's config exactly as for a render (secret values as ``"[secret]"``), so the
@@ -198,6 +225,7 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str) -> PackTarget:
     """
     from sovereign.paths import stack_file
     from sovereign.render.stackfile import read_stack_config
+    from sovereign.report.policy_run import target_from_manifests
     from sovereign.stackconfig import load_stack
 
     config = load_stack(stack)
@@ -208,7 +236,7 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str) -> PackTarget:
             f"the jurisdiction of stack {stack} ({config.jurisdiction}) or no --jurisdiction",
             args.jurisdiction,
         )
-    target = target_from_manifests(stack, PROJECT, config.jurisdiction, load_manifests(args.manifests))
+    target = target_from_manifests(stack, PROJECT, config.jurisdiction, load.documents())
     target.config = read_stack_config(stack_file(stack)).display()
     return target
 
@@ -243,6 +271,8 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
             extra[target.stack] = _schema_violations(rendered, target.source)
             notes += [_note(rendered.stack, d) for d in rendered.diagnostics if _is_reported(d)]
     progress.start("check", len(targets))
+    from sovereign.report.pack_runs import run_packs
+
 
     runs = run_packs(
         targets,

@@ -20,7 +20,8 @@ Document = tuple[str, int, Mapping[str, Any]]
 """(file as given, 1-based line of the document start, object)."""
 
 
-def _files(path: Path) -> list[Path]:
+def manifest_files(path: Path) -> list[Path]:
+    """The manifest files under ``path`` (itself, if a file), in the order their objects are checked."""
     if path.is_file():
         return [path]
     if path.is_dir():
@@ -33,8 +34,13 @@ def _files(path: Path) -> list[Path]:
 
 def load_manifests(path: Path) -> list[Document]:
     """Every object under ``path`` (``List`` kinds expanded), in file order."""
+    return load_manifest_files(manifest_files(path))
+
+
+def load_manifest_files(files: Sequence[Path]) -> list[Document]:
+    """Every object of ``files``, in order; the first bad file raises (``InputError``)."""
     out: list[Document] = []
-    for file in _files(path):
+    for file in files:
         text = read_text(file)
         for index, (line, doc) in enumerate(parse_yaml_documents_with_lines(text, file)):
             if doc is None:

@@ -27,6 +27,7 @@ from typing import Any
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.in_process import InProcessPolicyPack
 from sovereign.analyzer.model import AnalyzerInfo
+from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.clock import AT_ENV
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
@@ -234,12 +235,6 @@ def pack_version(pack_dir: Path, reported: str) -> str:
         if isinstance(data, dict) and isinstance(data.get("version"), str | int | float):
             return str(data["version"])
     return reported
-
-
-TRANSPORTS = ("in-process", "grpc")
-"""How the pack is reached: its own servicer called in this process (default, fast), or a pack process over
-the analyzer gRPC protocol exactly as ``pulumi preview --policy-pack`` starts it. Same requests, same answers
-(sovereign/analyzer/in_process.py says what differs and why it cannot change a finding)."""
 
 
 def run_pack(
