@@ -71,15 +71,17 @@ def profile_render(stack: str, out: Path, timings: Timings) -> Any:
 
 
 def profile_check(directory: Path, timings: Timings) -> Any:
+    import sovereign.catalog.loader as catalog_loader
     import sovereign.cli.check as check
     import sovereign.report.manifest_input as manifest_input
-    import sovereign.catalog.loader as catalog_loader
     from sovereign.analyzer.client import PolicyPackProcess
     from sovereign.analyzer.in_process import InProcessPolicyPack
     from sovereign.analyzer.session import AnalyzerSession
     from sovereign.cli.main import main
+    from sovereign.report.manifest_parse_helper import ManifestLoad
 
-    _wrap(check, "load_manifests", "load_manifests: read + parse YAML", timings)
+    _wrap(ManifestLoad, "documents", "manifests: parse this process's share, wait for the helper's", timings)
+    _wrap(check, "_prepare_pack", "pack libraries + catalog, while the helper parses", timings)
     _wrap(manifest_input, "parse_yaml_documents_with_lines", "(inside) strict YAML parse (objects + lines)", timings)
     _wrap(PolicyPackProcess, "start", "pack spawn until its port is printed (gRPC transport)", timings)
     _wrap(InProcessPolicyPack, "start", "pack built in this process (in-process transport)", timings)

@@ -34,11 +34,11 @@ def load_rules() -> list[Rule]:
 
 
 def build_policies() -> list[Any]:
-    """Every rule as a policy, then ``rule-failures`` last (it reports exceptions recorded in advisory rules,
-    so everything else must have run; see guard.py)."""
-    from policies.framework.guard import failure_policy, to_policy
+    """Every rule as a policy, then ``resource-rule-failures`` and ``rule-failures`` (they report exceptions
+    recorded in advisory rules during their RPC, so every rule must have run first; see guard.py)."""
+    from policies.framework.guard import failure_policies, to_policy
 
-    return [*(to_policy(r) for r in load_rules()), failure_policy()]
+    return [*(to_policy(r) for r in load_rules()), *failure_policies()]
 
 
 def serve() -> None:

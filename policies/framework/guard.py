@@ -8,8 +8,11 @@ rule's enforcement level (mandatory by default) that names the rule and the valu
 
 An exception inside ANY rule must block the preview, but CrossGuard reports a policy's violations at that policy's
 own level, so an advisory rule cannot raise a mandatory violation. Exceptions of non-mandatory rules are therefore
-recorded in the pack process and reported by a dedicated mandatory stack policy, ``rule-failures``, the last
-policy of the pack (:func:`failure_policy`).
+recorded and reported, in the same RPC, by a mandatory companion that runs after every rule of its kind:
+``resource-rule-failures`` (a resource policy: the resource's own ``Analyze``) and ``rule-failures`` (a stack
+policy: ``AnalyzeStack``), the pack's last two policies (:func:`failure_policies`). So every answer of the pack
+depends only on its request: no state crosses from one RPC to the next, and RPCs may be served by different pack
+processes (``sovereign check`` analyses the stack in a second process when a core is idle).
 """
 
 from __future__ import annotations
@@ -37,35 +40,44 @@ from policies.framework.values import UnknownValueError
 
 FAIL_CLOSED = "[fail-closed]"
 RULE_FAILURES = "rule-failures"
+RESOURCE_RULE_FAILURES = "resource-rule-failures"
 Report = Callable[..., None]
 
 
 @dataclass(frozen=True)
 class RecordedFailure:
-    """An exception inside a non-mandatory rule, kept until ``rule-failures`` reports it."""
+    """An exception inside a non-mandatory rule, kept until its RPC's companion policy reports it."""
 
     rule_id: str
     subject: str
     message: str
     urn: str | None
+    """The resource of a resource rule's failure; None for a stack rule's."""
 
 
-_failures: list[RecordedFailure] = []
-_failures_lock = threading.Lock()
-"""Exceptions of non-mandatory rules since the last AnalyzeStack (the servicer runs RPCs on a thread pool)."""
+_recorded = threading.local()
+"""This thread's recorded failures: the servicer runs each RPC on one thread of its pool, every policy of the RPC
+in turn, so what a companion finds here was recorded by the rules of its own RPC."""
+
+
+def _pending() -> list[RecordedFailure]:
+    pending: list[RecordedFailure] | None = getattr(_recorded, "failures", None)
+    if pending is None:
+        pending = _recorded.failures = []
+    return pending
 
 
 def record_failure(failure: RecordedFailure) -> None:
-    with _failures_lock:
-        _failures.append(failure)
+    _pending().append(failure)
 
 
-def take_failures() -> list[RecordedFailure]:
-    """The recorded failures, oldest first, and forget them (one preview per pack process under the CLI; a
-    long-lived process used by tests must not report one analysis's failures in the next)."""
-    with _failures_lock:
-        taken = list(_failures)
-        _failures.clear()
+def take_failures(urn: str | None) -> list[RecordedFailure]:
+    """This RPC's failures, oldest first: those of the resource ``urn`` (None: of the stack rules). The thread's
+    list is emptied: anything else in it is left over from an RPC whose companion did not run (disabled by the
+    user), and must not be reported under another RPC."""
+    pending = _pending()
+    taken = [f for f in pending if f.urn == urn]
+    pending.clear()
     return taken
 
 
@@ -173,31 +185,47 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
     )
 
 
-def failure_policy() -> StackValidationPolicy:
-    """``rule-failures``: the mandatory report of every exception recorded inside a non-mandatory rule.
+def _failure_message(failure: RecordedFailure) -> str:
+    return (f"{failure.message} The rule is {failure.rule_id} ({failure.subject}); an exception inside any rule is "
+            f"a mandatory violation naming the rule, whatever the rule's own level.")
 
-    Must be the pack's last policy: the servicer runs stack policies in pack order, so every advisory stack
-    rule has run (and every resource has been analysed) before it reports.
+
+def failure_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    """``resource-rule-failures`` and ``rule-failures``: the mandatory reports of every exception recorded inside a
+    non-mandatory rule, in the RPC that raised it.
+
+    They must be the pack's last policies: the servicer runs the policies of an RPC in pack order, so every rule
+    of the RPC's kind has run before its companion reports.
     """
 
-    def validate(args: StackValidationArgs, report: Report) -> None:
-        for failure in take_failures():
-            message = (f"{failure.message} The rule is {failure.rule_id} ({failure.subject}); an exception inside "
-                       f"any rule is a mandatory violation naming the rule, whatever the rule's own level.")
-            if failure.urn:
-                report(message, failure.urn)
-            else:
-                report(message)
+    def validate_resource(args: ResourceValidationArgs, report: Report) -> None:
+        for failure in take_failures(args.urn):
+            report(_failure_message(failure))
 
-    return StackValidationPolicy(
-        name=RULE_FAILURES,
-        description="An exception inside any rule is a mandatory violation naming the rule (advisory rules "
-        "included: their own reports cannot block a preview).",
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        severity=Severity.HIGH,
-        remediation_steps="fix the input the rule failed on, or report the rule defect",
-    )
+    def validate_stack(args: StackValidationArgs, report: Report) -> None:
+        for failure in take_failures(None):
+            report(_failure_message(failure))
+
+    return [
+        ResourceValidationPolicy(
+            name=RESOURCE_RULE_FAILURES,
+            description="An exception inside any resource rule is a mandatory violation of the resource naming the "
+            "rule (advisory rules included: their own reports cannot block a preview).",
+            validate=validate_resource,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            severity=Severity.HIGH,
+            remediation_steps="fix the input the rule failed on, or report the rule defect",
+        ),
+        StackValidationPolicy(
+            name=RULE_FAILURES,
+            description="An exception inside any stack rule is a mandatory violation naming the rule (advisory "
+            "rules included: their own reports cannot block a preview).",
+            validate=validate_stack,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            severity=Severity.HIGH,
+            remediation_steps="fix the input the rule failed on, or report the rule defect",
+        ),
+    ]
 
 
 def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:

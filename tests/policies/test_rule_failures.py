@@ -1,17 +1,30 @@
-"""``rule-failures``: an exception inside any rule is a mandatory violation naming the rule, advisory rules
-included (CrossGuard reports a policy's violations at that policy's own level, so the advisory
-``transfer-expiry-warning`` cannot block a preview by itself; the pack records its exceptions and the mandatory
-stack policy ``rule-failures`` reports them). Over gRPC, as the engine drives the pack."""
+"""``resource-rule-failures`` and ``rule-failures``: an exception inside any rule is a mandatory violation naming
+the rule, advisory rules included (CrossGuard reports a policy's violations at that policy's own level, so the
+advisory ``transfer-expiry-warning`` cannot block a preview by itself; the pack records its exceptions and a
+mandatory companion reports them in the same RPC: the resource's Analyze, or AnalyzeStack). Over gRPC, as the
+engine drives the pack, and in process."""
 
 from __future__ import annotations
 
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
 from residency_testkit import PackPool
 
-from policies.framework.guard import FAIL_CLOSED, RULE_FAILURES
+from policies.framework.guard import (
+    FAIL_CLOSED,
+    RESOURCE_RULE_FAILURES,
+    RULE_FAILURES,
+    RecordedFailure,
+    record_failure,
+    take_failures,
+)
 from policies.framework.samples import base_stack_config
-from sovereign.analyzer import Diagnostic, resource_from_manifest
+from sovereign.analyzer import Diagnostic, PolicyPackProcess, resource_from_manifest
+from sovereign.analyzer.in_process import InProcessPolicyPack
 
 NAMESPACE: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
     "name": "fleet-ingest", "labels": {"sovereign-clusters.dev/jurisdiction": "cn"}}}
@@ -56,3 +69,114 @@ def test_rule_failures_is_the_last_mandatory_stack_policy(packs: PackPool) -> No
     last = info.policies[-1]
     assert last.name == RULE_FAILURES
     assert last.enforcement_level == "mandatory" and last.policy_type == "stack"
+
+
+def test_resource_rule_failures_is_the_last_mandatory_resource_policy(packs: PackPool) -> None:
+    info = packs.get(base_stack_config()).get_analyzer_info()
+    companion = info.policies[-2]
+    assert companion.name == RESOURCE_RULE_FAILURES
+    assert companion.enforcement_level == "mandatory" and companion.policy_type == "resource"
+    assert all(p.policy_type == "stack" for p in info.policies[-1:])
+
+
+CRASHING_PACK = '''
+from pulumi_policy import PolicyPack
+
+from policies.framework.guard import failure_policies, to_policy
+from policies.framework.rule import Finding, ResourceRule, StackRule
+
+
+def crash_on_bad(ctx, obj):
+    if obj.name.startswith("bad"):
+        raise ZeroDivisionError("planted")
+    return []
+
+
+def crash_in_stack(ctx, objs):
+    if any(o.name == "stack-bad" for o in objs):
+        raise KeyError("planted")
+    return [Finding("advisory note")] if any(o.name == "note" for o in objs) else []
+
+
+rules = [
+    ResourceRule(id="crashy", protects="nothing", remediation="none", severity="low", enforcement="advisory",
+                 check=crash_on_bad),
+    ResourceRule(id="strict-crashy", protects="nothing", remediation="none", severity="low", check=crash_on_bad),
+    StackRule(id="stack-crashy", protects="nothing", remediation="none", severity="low", enforcement="advisory",
+              check=crash_in_stack),
+]
+PolicyPack("crashing", [*(to_policy(r) for r in rules), *failure_policies()])
+'''
+
+
+@pytest.fixture(scope="module")
+def crashing_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pack = tmp_path_factory.mktemp("crashing")
+    (pack / "__main__.py").write_text(CRASHING_PACK)
+    (pack / "PulumiPolicy.yaml").write_text(
+        f"description: planted crashes\nruntime:\n  name: python\n  options:\n    virtualenv: {sys.prefix}\n")
+    return pack
+
+
+def _config_map(name: str) -> Any:
+    return resource_from_manifest({"apiVersion": "v1", "kind": "ConfigMap",
+                                   "metadata": {"name": name, "namespace": "fleet-ingest"}}, stack="cn-prod")
+
+
+@pytest.mark.parametrize("transport", ["grpc", "in-process"])
+def test_each_failure_is_reported_in_the_rpc_that_raised_it(crashing_pack: Path, transport: str) -> None:
+    host = PolicyPackProcess if transport == "grpc" else InProcessPolicyPack
+    names = ("good", "bad-one", "bad-two", "stack-bad")
+    resources = [_config_map(n) for n in names]
+    with host.start(crashing_pack, stack_config=base_stack_config(), stack="cn-prod") as pack:
+        per_resource = {name: pack.analyze(r) for name, r in zip(names, resources, strict=True)}
+        at_stack = pack.analyze_stack(resources)
+
+    def reported(diags: list[Diagnostic]) -> list[tuple[str, str, bool]]:
+        return sorted((d.policy_name, d.urn.rsplit("/", 1)[-1], d.mandatory) for d in diags)
+
+    assert per_resource["good"] == []
+    for name in ("bad-one", "bad-two"):
+        assert reported(per_resource[name]) == [
+            ("crashy", name, False),  # the rule's own report, at its level
+            (RESOURCE_RULE_FAILURES, name, True),  # the companion's, mandatory, on the same resource
+            ("strict-crashy", name, True),  # a mandatory rule reports its own crash
+        ], per_resource[name]
+        [failure] = [d for d in per_resource[name] if d.policy_name == RESOURCE_RULE_FAILURES]
+        assert "rule crashy failed on ConfigMap" in failure.detail and "ZeroDivisionError" in failure.detail
+    # The stack's RPC reports the stack rule's crash, and nothing left over from the resources' RPCs.
+    assert [(d.policy_name, d.mandatory) for d in at_stack if FAIL_CLOSED in d.message] == [
+        ("stack-crashy", False), (RULE_FAILURES, True)], at_stack
+    [stack_failure] = [d for d in at_stack if d.policy_name == RULE_FAILURES]
+    assert "rule stack-crashy failed on the stack with KeyError" in stack_failure.detail
+
+
+def test_a_disabled_companion_leaves_nothing_for_the_next_rpc(crashing_pack: Path) -> None:
+    with InProcessPolicyPack.start(crashing_pack, stack_config=base_stack_config(), stack="cn-prod") as pack:
+        pack.configure({RESOURCE_RULE_FAILURES: {"enforcementLevel": "disabled"}})
+        assert RESOURCE_RULE_FAILURES not in {d.policy_name for d in pack.analyze(_config_map("bad-one"))}
+        pack.configure({})
+        assert pack.analyze(_config_map("good")) == []
+        stack = pack.analyze_stack([_config_map("good")])
+        assert [d for d in stack if FAIL_CLOSED in d.message] == []
+
+
+def test_concurrent_rpcs_each_report_their_own_failures() -> None:
+    """The servicer runs RPCs on a thread pool: one RPC's companion must neither report nor drop another's."""
+    both_recorded, first_taken = threading.Barrier(2), threading.Event()
+    taken: dict[str, list[RecordedFailure]] = {}
+
+    def rpc(urn: str) -> None:
+        record_failure(RecordedFailure("crashy", urn, "planted", urn))
+        both_recorded.wait()
+        if urn == "b":
+            first_taken.wait()
+        taken[urn] = take_failures(urn)
+        first_taken.set()
+
+    threads = [threading.Thread(target=rpc, args=(u,)) for u in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {u: [f.urn for f in fs] for u, fs in taken.items()} == {"a": ["a"], "b": ["b"]}
