@@ -19,10 +19,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.in_process import InProcessPolicyPack
@@ -35,6 +35,9 @@ from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
 from sovereign.yamlio import load_yaml_file
+
+if TYPE_CHECKING:
+    from sovereign.report.stack_analysis_helper import StackAnalysisHelper
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
 """Read by the pack for ``--catalog`` (policies/framework/context.py)."""
@@ -237,29 +240,66 @@ def pack_version(pack_dir: Path, reported: str) -> str:
     return reported
 
 
-def run_pack(
-    target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process"
-) -> PackRun:
+def pack_environment(at: str | None, catalog: Path | None) -> dict[str, str]:
+    """The variables the pack reads besides the language host's: ``--catalog`` and ``--at``."""
     env: dict[str, str] = {}
     if catalog is not None:
         env[CATALOG_ENV] = str(catalog.resolve())
     if at:
         env[AT_ENV] = at
+    return env
+
+
+@contextlib.contextmanager
+def prepared_pack(
+    transport: str, pack_dir: Path, *, config: Mapping[str, Any], stack: str, project: str, env: Mapping[str, str],
+    at: str | None,
+) -> Iterator[tuple[InProcessPolicyPack | PolicyPackProcess, AnalyzerInfo]]:
+    """The pack started as the CLI starts it and brought to its first resource: ``ConfigureStack``,
+    ``GetAnalyzerInfo``, ``Configure`` (``at`` for the policies that take it)."""
     if transport not in TRANSPORTS:
         raise ValueError(f"unknown pack transport {transport!r}")
     host: type[InProcessPolicyPack] | type[PolicyPackProcess] = (
         InProcessPolicyPack if transport == "in-process" else PolicyPackProcess
     )
-    with host.start(
-        pack_dir, stack_config=target.config, stack=target.stack, project=target.project, env=env
-    ) as pack:
-        pack.configure_stack(stack=target.stack, project=target.project)
+    with host.start(pack_dir, stack_config=config, stack=stack, project=project, env=env) as pack:
+        pack.configure_stack(stack=stack, project=project)
         info = pack.get_analyzer_info()
         pack.configure(at_config(info, at), source="--at")
-        diagnostics: list[Diagnostic] = []
-        for res in target.resources:
-            diagnostics.extend(pack.analyze(res))
-        diagnostics.extend(pack.analyze_stack(target.resources))
+        yield pack, info
+
+
+def run_pack(
+    target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
+    stack_apart: bool = False, stack_helper: StackAnalysisHelper | None = None,
+) -> PackRun:
+    """Every RPC of a preview over ``target``, in the CLI's order.
+
+    With ``stack_apart`` (a core is idle) and a pack whose answers do not depend on earlier RPCs, the tail of the
+    preview (the last resources' ``Remediate`` + ``Analyze``, then ``AnalyzeStack``) is answered by a second
+    instance of the pack in a helper process (``stack_helper`` if the caller started one early, else one started
+    here) while this process sends the other resources' RPCs: sovereign/report/stack_analysis_helper.py.
+    """
+    from sovereign.report.stack_analysis_helper import StackJob, helper_share, stack_helper_for
+
+    env = pack_environment(at, catalog)
+    with stack_helper_for(pack_dir, stack_apart and transport == "in-process", stack_helper) as helper:
+        own = list(target.resources)
+        if helper is not None:
+            own = own[: len(own) - helper_share(len(own))]
+            helper.submit(StackJob(pack_dir, dict(target.config), target.stack, target.project, env, at,
+                                   analyze=list(target.resources[len(own):]), resources=list(target.resources)))
+        with prepared_pack(transport, pack_dir, config=target.config, stack=target.stack, project=target.project,
+                           env=env, at=at) as (pack, info):
+            diagnostics: list[Diagnostic] = []
+            for res in own:
+                diagnostics.extend(pack.analyze(res))
+            answer = helper.diagnostics() if helper is not None else None
+            if answer is None:  # no helper, or it failed in any way: the same RPCs to this instance of the pack
+                for res in target.resources[len(own):]:
+                    diagnostics.extend(pack.analyze(res))
+                answer = pack.analyze_stack(target.resources)
+            diagnostics.extend(answer)
     by_urn = {r.urn: r for r in target.resources}
     violations = set()
     for d in diagnostics:

@@ -4,7 +4,6 @@ wherever it sits, and a helper that fails costs time only."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from sovereign.errors import InputError
 from sovereign.report.manifest_input import load_manifest_files, load_manifests, manifest_files
 from sovereign.report.manifest_parse_helper import ManifestLoad
 
-REPO = Path(__file__).resolve().parents[2]
 FILES = 40
 
 
@@ -155,24 +153,3 @@ def test_a_helper_is_stopped_when_the_caller_fails_first(tmp_path: Path, helper_
         helper = load._helper
         raise RuntimeError("the caller failed before asking for the documents")
     assert helper is not None and helper.poll() is not None
-
-
-def _check(root: Path, out: Path, *, one_core: bool) -> tuple[int, bytes]:
-    first_core = min(os.sched_getaffinity(0))
-    done = subprocess.run(
-        [sys.executable, "-m", "sovereign", "check", "--manifests", str(root), "--format", "json",
-         "--output", str(out)],
-        cwd=REPO, capture_output=True, timeout=300, check=False,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {first_core})) if one_core else None,  # noqa: PLW1509
-    )
-    return done.returncode, out.read_bytes()
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
-                    reason="needs two usable cores for the helper to start")
-def test_check_reports_are_byte_identical_with_and_without_the_helper(tmp_path: Path) -> None:
-    root = write_manifests(tmp_path / "m", count=parse_helper.MIN_HELPER_FILES + 6)
-    alone = _check(root, tmp_path / "alone.json", one_core=True)
-    helped = _check(root, tmp_path / "helped.json", one_core=False)
-    assert alone == helped
-    assert alone[0] in (0, 1) and b'"resources": ' in alone[1]

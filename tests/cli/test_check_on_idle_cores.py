@@ -1,0 +1,47 @@
+"""``sovereign check`` on a machine with an idle core hands work to helper processes (the manifest parse helper,
+the stack analysis helper); its report must be byte-identical to the one of a run confined to one core."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_support import AT, REPO
+from test_manifest_parse_helper import write_manifests
+
+import sovereign.report.manifest_parse_helper as parse_helper
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs two usable cores for the helpers to start",
+)
+
+
+def _check(out: Path, *args: str, one_core: bool) -> tuple[int, bytes]:
+    first_core = min(os.sched_getaffinity(0))
+    env = dict(os.environ)
+    env.pop("SOVEREIGN_ROOT", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "sovereign", "check", *args, "--format", "json", "--output", str(out)],
+        cwd=REPO, env=env, capture_output=True, timeout=600, check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {first_core})) if one_core else None,  # noqa: PLW1509
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, out.read_bytes()
+
+
+def test_manifest_check_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> None:
+    root = write_manifests(tmp_path / "m", count=parse_helper.MIN_HELPER_FILES + 6)
+    alone = _check(tmp_path / "alone.json", "--manifests", str(root), one_core=True)
+    helped = _check(tmp_path / "helped.json", "--manifests", str(root), one_core=False)
+    assert alone == helped and b'"resources": ' in alone[1]
+
+
+def test_stack_check_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> None:
+    common = ("cn-prod", "--at", AT, "--render-dir", str(tmp_path / "out"))
+    alone = _check(tmp_path / "alone.json", *common, one_core=True)
+    helped = _check(tmp_path / "helped.json", *common, "--no-render", one_core=False)
+    assert alone == helped and b'"resources": ' in alone[1]
