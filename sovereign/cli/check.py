@@ -27,11 +27,8 @@ from sovereign.report.manifest_parse_helper import ManifestLoad
 from sovereign.report.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from sovereign.render.rendered import RenderedStack
     from sovereign.report.policy_run import PackTarget
-    from sovereign.report.stack_analysis_helper import StackAnalysisHelper
 
 # The pack's libraries (pulumi_policy, the Pulumi SDK, grpc: ~0.3 s) and the render reader are imported where
 # they are used, after ``--manifests`` has handed most of its parsing to a helper process (_prepare_pack).
@@ -263,31 +260,6 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     pack_dir: Path = args.policy_pack or (project_root() / "policies")
     if not (pack_dir / "__main__.py").is_file():
         raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
-    with _early_stack_helper(args, pack_dir) as stack_helper:
-        return _checked(args, progress, at, pack_dir, stack_helper)
-
-
-@contextlib.contextmanager
-def _early_stack_helper(args: argparse.Namespace, pack_dir: Path) -> Iterator[StackAnalysisHelper | None]:
-    """``--manifests`` checks one cluster: when a core is idle, the helper that will answer the tail of its preview
-    starts now, so that its imports overlap this process's parsing (sovereign/report/stack_analysis_helper.py)."""
-    if args.manifests is None or args.pack_transport != "in-process" or usable_cores() < 2:
-        yield None
-        return
-    from sovereign.report.stack_analysis_helper import StackAnalysisHelper, serves_rpcs_independently
-
-    helper = StackAnalysisHelper.start() if serves_rpcs_independently(pack_dir) else None
-    try:
-        yield helper
-    finally:
-        if helper is not None:
-            helper.stop()
-
-
-def _checked(
-    args: argparse.Namespace, progress: Progress, at: str | None, pack_dir: Path,
-    stack_helper: StackAnalysisHelper | None,
-) -> CheckReport:
     extra: dict[str, list[Violation]] = {}
     notes: list[str] = []
     if args.manifests is not None:
@@ -311,7 +283,6 @@ def _checked(
         jobs=args.jobs,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
         stack_apart=helpers_fit(args.jobs, len(targets), usable_cores()),
-        stack_helper=stack_helper,
     )
     stacks = tuple(
         StackResult(

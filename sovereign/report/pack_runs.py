@@ -17,7 +17,6 @@ from pathlib import Path
 
 from sovereign.gc_tuning import tune_for_batch
 from sovereign.report.policy_run import PackRun, PackTarget, run_pack
-from sovereign.report.stack_analysis_helper import StackAnalysisHelper
 
 
 def run_packs(
@@ -30,11 +29,8 @@ def run_packs(
     jobs: int,
     on_done: Callable[[PackRun], None] = lambda run: None,
     stack_apart: bool = False,
-    stack_helper: StackAnalysisHelper | None = None,
 ) -> list[PackRun]:
-    """``stack_apart``: each run may hand the tail of its preview to a helper process (when cores are idle);
-    ``stack_helper``: one the caller started early, for the first target when it runs in this process (the caller
-    stops it)."""
+    """``stack_apart``: each run may hand the tail of its preview to a helper process (when cores are idle)."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
                       stack_apart=stack_apart)
     workers = max(1, min(jobs, len(targets)))
@@ -43,7 +39,7 @@ def run_packs(
         for index, target in enumerate(targets):
             if index:
                 gc.collect()  # the previous stack's garbage (see _run_and_collect)
-            runs.append(run_one(target, stack_helper=None if index else stack_helper))
+            runs.append(run_one(target))
             on_done(runs[-1])
         return runs
     one = partial(_run_and_collect, run_one)

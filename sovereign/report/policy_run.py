@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.in_process import InProcessPolicyPack
@@ -35,9 +35,6 @@ from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
 from sovereign.yamlio import load_yaml_file
-
-if TYPE_CHECKING:
-    from sovereign.report.stack_analysis_helper import StackAnalysisHelper
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
 """Read by the pack for ``--catalog`` (policies/framework/context.py)."""
@@ -271,35 +268,38 @@ def prepared_pack(
 
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
-    stack_apart: bool = False, stack_helper: StackAnalysisHelper | None = None,
+    stack_apart: bool = False,
 ) -> PackRun:
     """Every RPC of a preview over ``target``, in the CLI's order.
 
     With ``stack_apart`` (a core is idle) and a pack whose answers do not depend on earlier RPCs, the tail of the
-    preview (the last resources' ``Remediate`` + ``Analyze``, then ``AnalyzeStack``) is answered by a second
-    instance of the pack in a helper process (``stack_helper`` if the caller started one early, else one started
-    here) while this process sends the other resources' RPCs: sovereign/report/stack_analysis_helper.py.
+    preview (the last resources' ``Remediate`` + ``Analyze``, then ``AnalyzeStack``) is answered by a forked copy
+    of the prepared pack while this process answers the head: sovereign/report/preview_tail_helper.py.
     """
-    from sovereign.report.stack_analysis_helper import StackJob, helper_share, stack_helper_for
+    from sovereign.report.preview_tail_helper import PreviewTailHelper, helper_share, serves_rpcs_independently
 
     env = pack_environment(at, catalog)
-    with stack_helper_for(pack_dir, stack_apart and transport == "in-process", stack_helper) as helper:
-        own = list(target.resources)
-        if helper is not None:
-            own = own[: len(own) - helper_share(len(own))]
-            helper.submit(StackJob(pack_dir, dict(target.config), target.stack, target.project, env, at,
-                                   analyze=list(target.resources[len(own):]), resources=list(target.resources)))
-        with prepared_pack(transport, pack_dir, config=target.config, stack=target.stack, project=target.project,
-                           env=env, at=at) as (pack, info):
+    with prepared_pack(transport, pack_dir, config=target.config, stack=target.stack, project=target.project,
+                       env=env, at=at) as (pack, info):
+        head = len(target.resources)
+        helper = None
+        if stack_apart and transport == "in-process" and serves_rpcs_independently(pack_dir):
+            split = head - helper_share(head)
+            helper = PreviewTailHelper.fork(pack, target.resources[split:], target.resources)
+            head = split if helper is not None else head
+        try:
             diagnostics: list[Diagnostic] = []
-            for res in own:
+            for res in target.resources[:head]:
                 diagnostics.extend(pack.analyze(res))
             answer = helper.diagnostics() if helper is not None else None
-            if answer is None:  # no helper, or it failed in any way: the same RPCs to this instance of the pack
-                for res in target.resources[len(own):]:
+            if answer is None:  # no helper, or it failed in any way: the same RPCs to this pack
+                for res in target.resources[head:]:
                     diagnostics.extend(pack.analyze(res))
                 answer = pack.analyze_stack(target.resources)
             diagnostics.extend(answer)
+        finally:
+            if helper is not None:
+                helper.stop()
     by_urn = {r.urn: r for r in target.resources}
     violations = set()
     for d in diagnostics:

@@ -11,6 +11,8 @@ from policies.framework.samples import SAMPLE_STACK_NAME
 from sovereign.analyzer import PolicyPackProcess
 from sovereign.clock import AT_ENV
 from sovereign.paths import project_root
+from sovereign.report.manifest_input import load_manifests
+from sovereign.report.policy_run import PackTarget, target_from_manifests
 
 EVALUATION_AT = "2026-11-25T00:00:00Z"
 """Fixed evaluation time, so transfer validity does not depend on the day the tests run."""
@@ -34,3 +36,26 @@ class PackPool:
         for pack in self._packs.values():
             pack.stop()
         self._packs.clear()
+
+
+VECTORS = project_root() / "tests" / "redteam" / "vectors"
+
+
+def vector_targets() -> list[tuple[str, PackTarget]]:
+    """Every red-team vector side that is valid input, as the pack target ``check --manifests`` builds for it."""
+    targets = []
+    for side in sorted(VECTORS.glob("*/*")):
+        if not side.is_dir() or not any(side.glob("*.yaml")):
+            continue
+        try:
+            docs = load_manifests(side)
+        except Exception:  # noqa: BLE001 - sides that are bad input on purpose are judged by exit status elsewhere
+            continue
+        jurisdictions = {
+            (obj.get("metadata") or {}).get("labels", {}).get("sovereign-clusters.dev/jurisdiction")
+            for _, _, obj in docs
+            if isinstance(obj, dict) and obj.get("kind") == "Namespace"
+        } - {None}
+        jurisdiction = sorted(jurisdictions)[0] if jurisdictions else "cn"
+        targets.append((f"{side.parent.name}/{side.name}", target_from_manifests("manifests", "p", jurisdiction, docs)))
+    return targets

@@ -12,15 +12,14 @@ import os
 from pathlib import Path
 
 import pytest
-from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool
+from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool, vector_targets
 
 from policies.framework.samples import SAMPLE_STACK_NAME, Sample, all_samples, rule_of
 from sovereign.analyzer import AnalyzerError, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.in_process import InProcessPolicyPack
 from sovereign.analyzer.session import AnalyzerSession
 from sovereign.clock import AT_ENV
-from sovereign.report.manifest_input import load_manifests
-from sovereign.report.policy_run import PackTarget, run_pack, target_from_manifests
+from sovereign.report.policy_run import run_pack
 
 SAMPLES = all_samples()
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,27 +46,8 @@ def test_every_rule_sample_gets_the_same_diagnostics_in_process_and_over_grpc(sa
         assert got, f"{sample.id}: the comparison must cover a real finding"
 
 
-def _vector_targets() -> list[tuple[str, PackTarget]]:
-    targets = []
-    for side in sorted(VECTORS.glob("*/*")):
-        if not side.is_dir() or not any(side.glob("*.yaml")):
-            continue
-        try:
-            docs = load_manifests(side)
-        except Exception:  # noqa: BLE001 - sides that are bad input on purpose are judged by exit status elsewhere
-            continue
-        jurisdictions = {
-            (obj.get("metadata") or {}).get("labels", {}).get("sovereign-clusters.dev/jurisdiction")
-            for _, _, obj in docs
-            if isinstance(obj, dict) and obj.get("kind") == "Namespace"
-        } - {None}
-        jurisdiction = sorted(jurisdictions)[0] if jurisdictions else "cn"
-        targets.append((f"{side.parent.name}/{side.name}", target_from_manifests("manifests", "p", jurisdiction, docs)))
-    return targets
-
-
 def test_every_red_team_vector_gets_the_same_findings_in_process_and_over_grpc() -> None:
-    targets = _vector_targets()
+    targets = vector_targets()
     assert len(targets) >= 40
     findings = 0
     for label, target in targets:
