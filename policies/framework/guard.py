@@ -206,24 +206,25 @@ def failure_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]
         for failure in take_failures(None):
             report(_failure_message(failure))
 
+    reporter: dict[str, Any] = {
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "severity": Severity.HIGH,
+        "remediation_steps": "fix the input the rule failed on, or report the rule defect",
+    }
     return [
         ResourceValidationPolicy(
             name=RESOURCE_RULE_FAILURES,
             description="An exception inside any resource rule is a mandatory violation of the resource naming the "
             "rule (advisory rules included: their own reports cannot block a preview).",
             validate=validate_resource,
-            enforcement_level=EnforcementLevel.MANDATORY,
-            severity=Severity.HIGH,
-            remediation_steps="fix the input the rule failed on, or report the rule defect",
+            **reporter,
         ),
         StackValidationPolicy(
             name=RULE_FAILURES,
             description="An exception inside any stack rule is a mandatory violation naming the rule (advisory "
             "rules included: their own reports cannot block a preview).",
             validate=validate_stack,
-            enforcement_level=EnforcementLevel.MANDATORY,
-            severity=Severity.HIGH,
-            remediation_steps="fix the input the rule failed on, or report the rule defect",
+            **reporter,
         ),
     ]
 

@@ -273,7 +273,6 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     progress.start("check", len(targets))
     from sovereign.report.pack_runs import run_packs
 
-
     runs = run_packs(
         targets,
         pack_dir,
@@ -282,7 +281,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         transport=args.pack_transport,
         jobs=args.jobs,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
-        stack_apart=helpers_fit(args.jobs, len(targets), usable_cores()),
+        use_idle_core=helpers_fit(args.jobs, len(targets), usable_cores()),
     )
     stacks = tuple(
         StackResult(

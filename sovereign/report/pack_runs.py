@@ -28,11 +28,11 @@ def run_packs(
     transport: str,
     jobs: int,
     on_done: Callable[[PackRun], None] = lambda run: None,
-    stack_apart: bool = False,
+    use_idle_core: bool = False,
 ) -> list[PackRun]:
-    """``stack_apart``: each run may hand the tail of its preview to a helper process (when cores are idle)."""
+    """``use_idle_core``: each run may hand the tail of its preview to a helper process (when cores are idle)."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
-                      stack_apart=stack_apart)
+                      use_idle_core=use_idle_core)
     workers = max(1, min(jobs, len(targets)))
     if transport == "in-process" and workers == 1:
         runs = []

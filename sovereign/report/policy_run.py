@@ -34,6 +34,7 @@ from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
+from sovereign.report.preview_tail_helper import PreviewTailHelper, helper_share, serves_rpcs_independently
 from sovereign.yamlio import load_yaml_file
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
@@ -268,22 +269,20 @@ def prepared_pack(
 
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
-    stack_apart: bool = False,
+    use_idle_core: bool = False,
 ) -> PackRun:
     """Every RPC of a preview over ``target``, in the CLI's order.
 
-    With ``stack_apart`` (a core is idle) and a pack whose answers do not depend on earlier RPCs, the tail of the
+    With ``use_idle_core`` (a core is idle) and a pack whose answers do not depend on earlier RPCs, the tail of the
     preview (the last resources' ``Remediate`` + ``Analyze``, then ``AnalyzeStack``) is answered by a forked copy
     of the prepared pack while this process answers the head: sovereign/report/preview_tail_helper.py.
     """
-    from sovereign.report.preview_tail_helper import PreviewTailHelper, helper_share, serves_rpcs_independently
-
     env = pack_environment(at, catalog)
     with prepared_pack(transport, pack_dir, config=target.config, stack=target.stack, project=target.project,
                        env=env, at=at) as (pack, info):
         head = len(target.resources)
         helper = None
-        if stack_apart and transport == "in-process" and serves_rpcs_independently(pack_dir):
+        if use_idle_core and transport == "in-process" and serves_rpcs_independently(pack_dir):
             split = head - helper_share(head)
             helper = PreviewTailHelper.fork(pack, target.resources[split:], target.resources)
             head = split if helper is not None else head

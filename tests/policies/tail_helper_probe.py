@@ -38,7 +38,7 @@ PreviewTailHelper.diagnostics = _recorded_diagnostics  # type: ignore[method-ass
 
 
 def _run(target: PackTarget, *, helped: bool) -> PackRun:
-    return run_pack(target, PACK_DIR, at=EVALUATION_AT, catalog=None, stack_apart=helped)
+    return run_pack(target, PACK_DIR, at=EVALUATION_AT, catalog=None, use_idle_core=helped)
 
 
 def helped() -> None:

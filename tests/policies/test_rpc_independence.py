@@ -103,7 +103,7 @@ def test_only_the_shipped_pack_is_trusted_with_a_helper(tmp_path: Path, monkeypa
     forked: list[Any] = []
     monkeypatch.setattr(PreviewTailHelper, "fork", classmethod(lambda cls, *a: forked.append(a)))
     label, target = vector_targets()[0]
-    run_pack(target, copy, at=EVALUATION_AT, catalog=None, stack_apart=True)
+    run_pack(target, copy, at=EVALUATION_AT, catalog=None, use_idle_core=True)
     assert forked == [], "a pack that may keep state across RPCs must get every RPC in one process"
 
 
