@@ -1,5 +1,5 @@
-"""``sovereign check`` on a machine with an idle core hands work to helper processes (the manifest parse helper,
-the stack analysis helper); its report must be byte-identical to the one of a run confined to one core."""
+"""``sovereign check`` and ``diff`` on a machine with an idle core hand work to helpers (the manifest parse helper,
+the forked preview tail helper); their reports must be byte-identical to those of a run confined to one core."""
 
 from __future__ import annotations
 
@@ -20,17 +20,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _check(out: Path, *args: str, one_core: bool) -> tuple[int, bytes]:
+def _run(args: list[str], *, one_core: bool) -> int:
     first_core = min(os.sched_getaffinity(0))
     env = dict(os.environ)
     env.pop("SOVEREIGN_ROOT", None)
     done = subprocess.run(
-        [sys.executable, "-m", "sovereign", "check", *args, "--format", "json", "--output", str(out)],
+        [sys.executable, "-m", "sovereign", *args],
         cwd=REPO, env=env, capture_output=True, timeout=600, check=False,
         preexec_fn=(lambda: os.sched_setaffinity(0, {first_core})) if one_core else None,  # noqa: PLW1509
     )
     assert done.returncode in (0, 1), done.stderr
-    return done.returncode, out.read_bytes()
+    return done.returncode
+
+
+def _check(out: Path, *args: str, one_core: bool) -> tuple[int, bytes]:
+    code = _run(["check", *args, "--format", "json", "--output", str(out)], one_core=one_core)
+    return code, out.read_bytes()
 
 
 def test_manifest_check_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> None:
@@ -45,3 +50,15 @@ def test_stack_check_reports_are_byte_identical_on_one_core_and_two(tmp_path: Pa
     alone = _check(tmp_path / "alone.json", *common, one_core=True)
     helped = _check(tmp_path / "helped.json", *common, "--no-render", one_core=False)
     assert alone == helped and b'"resources": ' in alone[1]
+
+
+def test_diff_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> None:
+    """``sovereign diff`` runs the pack on both sides one after the other, each with the idle core's help."""
+    out = tmp_path / "out"
+    _check(tmp_path / "render.json", "cn-prod", "--at", AT, "--render-dir", str(out), one_core=True)
+    reports = []
+    for one_core in (True, False):
+        report = tmp_path / f"diff-{one_core}.json"
+        _run(["diff", str(out), str(out), "--format", "json", "--at", AT, "--output", str(report)], one_core=one_core)
+        reports.append(report.read_bytes())
+    assert reports[0] == reports[1] and b'"policy' in reports[0]
