@@ -29,6 +29,7 @@ import contextlib
 import gc
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -42,6 +43,11 @@ HELPER_ANALYZE_SHARE = 0.15
 """The share of the resources whose ``Remediate`` + ``Analyze`` the child answers besides ``AnalyzeStack``, so that
 both processes finish together (measured at 1,251 objects: per-resource RPCs ~0.65-0.8 ms each; the child's
 AnalyzeStack ~0.8 s, since it also encodes and decodes the properties of the resources the parent analyses)."""
+
+
+HELPER_TIMEOUT_S = 600.0
+"""How long the parent waits for the child's answer once its own share is done (a 5,000-object stack's tail takes
+about 3 s); past it the child is ended and the parent answers the tail itself."""
 
 
 def helper_share(resources: int) -> int:
@@ -120,7 +126,10 @@ class PreviewTailHelper:
     def diagnostics(self) -> list[Diagnostic] | None:
         """The child's diagnostics (its resources' in order, then the stack's), or None if it has none to give
         (then ask the pack)."""
-        self._reader.join()
+        self._reader.join(HELPER_TIMEOUT_S)
+        if self._reader.is_alive():  # stuck: end it, the parent does the work
+            self.stop()
+            return None
         if self._wait() != 0 or not self._answer:
             return None
         try:
@@ -135,11 +144,12 @@ class PreviewTailHelper:
         """End the child if it still runs and release the pipe (always call it)."""
         if self._status is None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, 9)
+                os.kill(self._pid, signal.SIGKILL)
         self._wait()
         self._reader.join()
-        with contextlib.suppress(OSError):
+        if self._answer_fd >= 0:  # once: the number may belong to another file after the close
             os.close(self._answer_fd)
+            self._answer_fd = -1
 
     def _wait(self) -> int:
         if self._status is None:

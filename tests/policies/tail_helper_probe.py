@@ -110,6 +110,24 @@ def fails(how: str) -> None:
     assert checked == 2 and ANSWERS and all(a is None for a in ANSWERS), ANSWERS
 
 
+def stuck() -> None:
+    """A child that never answers is ended after ``HELPER_TIMEOUT_S`` and the parent answers the tail itself."""
+    tail_helper.HELPER_TIMEOUT_S = 1.0
+    real = AnalyzerSession.analyze_stack
+
+    def analyze_stack(session: AnalyzerSession, resources: Any) -> Any:
+        if os.getpid() != PARENT:
+            time.sleep(60)
+        return real(session, resources)
+
+    AnalyzerSession.analyze_stack = analyze_stack  # type: ignore[method-assign, assignment]
+    label, target = next((label, t) for label, t in vector_targets() if t.resources)
+    started = time.monotonic()
+    alone, with_helper = _run(target, helped=False), _run(target, helped=True)
+    assert with_helper == alone, label
+    assert time.monotonic() - started < 30 and ANSWERS == [None], ANSWERS
+
+
 def stop() -> None:
     """``stop`` ends a child that is still working, at once."""
 
@@ -133,6 +151,8 @@ if __name__ == "__main__":
         fails(scenario.split(":", 1)[1])
     elif scenario == "stop":
         stop()
+    elif scenario == "stuck":
+        stuck()
     else:
         raise SystemExit(f"unknown scenario {scenario}")
     print("ok")

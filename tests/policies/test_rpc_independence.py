@@ -87,7 +87,7 @@ PROBE = Path(__file__).resolve().parent / "tail_helper_probe.py"
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper forks on Linux only")
 @pytest.mark.parametrize("scenario", ["helped", "fails:raises", "fails:dies", "fails:killed", "fails:wrong-type",
-                                      "fails:answers-then-dies", "stop"])
+                                      "fails:answers-then-dies", "stop", "stuck"])
 def test_the_tail_helper_in_a_fresh_process(scenario: str) -> None:
     """Run apart (tail_helper_probe.py): the helper forks only from a single-threaded process, as ``sovereign
     check`` is, and this test session may hold gRPC threads of pack processes other tests started."""
