@@ -19,6 +19,7 @@ Protocol: stdin carries a JSON list of file paths; stdout one pickle: ``("docume
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import subprocess
@@ -95,10 +96,8 @@ class ManifestLoad:
         except BaseException:
             self._stop_helper()
             raise
-        if self._helper is None:
-            return own
-        theirs = self._helper_documents()
-        if theirs is None:  # a problem in the helper's share, or a failed helper: parse it here, as sequentially
+        theirs = self._helper_documents() if self._helper is not None else None
+        if theirs is None:  # no helper, a problem in its share, or a failed helper: parse the share here
             theirs = load_manifest_files(self._files[self._own :])
         return own + theirs
 
@@ -127,10 +126,12 @@ class ManifestLoad:
         if helper.poll() is None:
             helper.kill()
             helper.wait()
-        if helper.stdout is not None:
-            helper.stdout.close()
         if sender is not None:
             sender.join()
+        for stream in (helper.stdin, helper.stdout):
+            if stream is not None and not stream.closed:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
 
 def _send(process: subprocess.Popen[bytes], payload: bytes) -> None:
