@@ -153,3 +153,10 @@ def test_a_helper_is_stopped_when_the_caller_fails_first(tmp_path: Path, helper_
         helper = load._helper
         raise RuntimeError("the caller failed before asking for the documents")
     assert helper is not None and helper.poll() is not None
+
+
+def test_asking_twice_gives_the_same_documents(tmp_path: Path, helper_for_small_dirs: None) -> None:
+    root = write_manifests(tmp_path / "m")
+    with ManifestLoad.start(root, helper=True) as load:
+        first = load.documents()
+        assert load.documents() == first == load_manifests(root)
