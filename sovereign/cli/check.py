@@ -162,8 +162,7 @@ def _prepare_pack(args: argparse.Namespace) -> None:
     A catalog that fails to load is left for ``_require_known_jurisdiction`` to report where it always did
     (after the manifests' own problems): the load is simply tried again there.
     """
-    import sovereign.report.pack_runs  # noqa: F401 - the import is the work
-    import sovereign.report.policy_run  # noqa: F401
+    import sovereign.report.pack_runs  # noqa: F401 - the import is the work (it imports policy_run and the pack's libraries)
 
     if args.catalog is None:
         from sovereign.catalog import default_catalog
