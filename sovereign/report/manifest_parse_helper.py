@@ -1,59 +1,72 @@
-"""Parse most files of a large manifest directory in a second process while this one gets the pack ready.
+"""Parse most files of a large manifest directory in a forked child while this process gets the pack ready.
 
 Why: ``sovereign check --manifests DIR`` checks one cluster, in one process: PyYAML takes about 0.5 s per
-1,000 objects, and the imports and catalog the policy pack needs about 0.45 s, one after the other. When a core
-is idle (``sovereign.render.runner.usable_cores``), :meth:`ManifestLoad.start` hands the later files to a helper
-process, the caller imports and loads what the pack needs meanwhile, then :meth:`ManifestLoad.documents` parses
-the first files itself and appends the helper's.
+megabyte of manifests (1,000 objects), and the imports and catalog the policy pack needs about 0.25 s, one after
+the other. When a core is idle (``sovereign.render.runner.usable_cores``), :meth:`ManifestLoad.start` forks a child
+(sovereign/forked_child.py: it starts at once, with the YAML reader already imported) that parses the later files,
+this process imports and loads what the pack needs meanwhile, then :meth:`ManifestLoad.documents` parses the first
+files itself and appends the child's.
 
-Same result either way: the helper runs ``load_manifest_files`` (the sequential code) on its share and the
-documents keep file order. Errors stay the sequential ones: a problem in this process's share is raised first,
-as the sequential load would; if the helper's share has a problem, or the helper fails in any way (dies, answers
-nonsense), this process parses that share itself, so the error raised (or the documents returned) are exactly
-what the sequential load gives. The helper only ever saves time. ``tests/report/test_manifest_parse_helper.py``
-compares both paths.
-
-Protocol: stdin carries a JSON list of file paths; stdout one pickle: ``("documents", [...])`` or
-``("failed", None)``.
+Same result either way: the child runs ``load_manifest_files`` (the sequential code) on its share and the documents
+keep file order. Errors stay the sequential ones: a problem in this process's share is raised first, as the
+sequential load would; if the child's share has a problem, or the child fails in any way (dies, hangs, answers
+nonsense), this process parses that share itself, so the error raised (or the documents returned) are exactly what
+the sequential load gives. The helper only ever saves time. ``tests/cli/test_manifest_parse_helper.py`` compares
+both paths.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import pickle
-import subprocess
-import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sovereign.errors import InputError
+from sovereign.forked_child import ForkedChild
 from sovereign.report.manifest_input import Document, load_manifest_files, manifest_files
 
 MIN_HELPER_FILES = 64
-"""Below this a helper's start-up (about 0.1 s) costs more than the parsing it takes over."""
+"""Below this the child's answer (pickled documents) and the split cost more than the parsing it takes over."""
 
-OWN_SHARE = 0.15
-"""Files this process parses itself, after its own preparation: with the pack's imports and the catalog taking
-about as long as the helper's start plus 85 % of the parsing, both finish together (measured on 1,251 objects)."""
+OWN_SHARE = 0.27
+"""The share of the bytes this process parses itself, after its own preparation: the pack's imports and the catalog
+take about as long as parsing half of the rest, so both finish together (measured on 1,251 objects, 1 MB)."""
+
+HELPER_TIMEOUT_S = 600.0
+"""How long this process waits for the child's documents once its own share is parsed; past it the child is ended
+and this process parses the share itself."""
+
+
+def own_files(files: Sequence[Path]) -> int:
+    """How many of the first ``files`` this process parses: ``OWN_SHARE`` of their bytes (at least one file, and
+    never all of them). Bytes, not files: a Deployment's file is twice a Service's."""
+    sizes = []
+    for file in files:
+        try:
+            sizes.append(file.stat().st_size)
+        except OSError:  # the parse reports it, wherever it falls
+            sizes.append(0)
+    budget = sum(sizes) * OWN_SHARE
+    own, taken = 1, sizes[0] if sizes else 0
+    while own < len(files) - 1 and taken + sizes[own] <= budget:
+        taken += sizes[own]
+        own += 1
+    return own
 
 
 class ManifestLoad:
-    """The objects of a manifest file or directory, being read (in part by a helper process)."""
+    """The objects of a manifest file or directory, being read (in part by a forked child)."""
 
-    def __init__(self, files: Sequence[Path], own: int, helper: subprocess.Popen[bytes] | None,
-                 sender: threading.Thread | None, problem: InputError | None = None) -> None:
+    def __init__(self, files: Sequence[Path], own: int, helper: ForkedChild | None,
+                 problem: InputError | None = None) -> None:
         self._files = list(files)
         self._own = own
         self._helper = helper
-        self._sender = sender
         self._problem = problem
 
     @classmethod
     def start(cls, path: Path, *, helper: bool) -> ManifestLoad:
-        """List the files, and with ``helper`` (a core is idle) start parsing the later ones in a second process.
+        """List the files, and with ``helper`` (a core is idle) start parsing the later ones in a forked child.
 
         A listing problem (no such path, no manifests) is raised by :meth:`documents`, where the sequential
         load would raise it, not here.
@@ -61,30 +74,21 @@ class ManifestLoad:
         try:
             files = manifest_files(path)
         except InputError as exc:
-            return cls([], 0, None, None, exc)
+            return cls([], 0, None, exc)
         if not helper or len(files) < MIN_HELPER_FILES:
-            return cls(files, len(files), None, None)
-        own = max(1, int(len(files) * OWN_SHARE))
-        try:
-            process = subprocess.Popen(  # noqa: S603 - this interpreter, a module of this package
-                [sys.executable, "-m", __name__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
-            return cls(files, len(files), None, None)
-        payload = json.dumps([str(f) for f in files[own:]]).encode("utf-8")
-        # From a thread: the list can exceed a pipe's buffer, and the helper reads it only once it has started.
-        sender = threading.Thread(target=_send, args=(process, payload), daemon=True)
-        sender.start()
-        return cls(files, own, process, sender)
+            return cls(files, len(files), None)
+        own = own_files(files)
+        theirs = files[own:]
+        child = ForkedChild.start(lambda: serve(theirs))
+        if child is None:  # forking is not safe here: parse everything in this process
+            return cls(files, len(files), None)
+        return cls(files, own, child)
 
     def __enter__(self) -> ManifestLoad:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Never leave a helper behind (e.g. when the caller fails before asking for the documents)."""
+        """Never leave a child behind (e.g. when the caller fails before asking for the documents)."""
         self._stop_helper()
 
     def documents(self) -> list[Document]:
@@ -96,69 +100,32 @@ class ManifestLoad:
         except BaseException:
             self._stop_helper()
             raise
-        theirs = self._helper_documents() if self._helper is not None else None
-        if theirs is None:  # no helper, a problem in its share, or a failed helper: parse the share here
+        theirs = self._helper_documents()
+        if theirs is None:  # no child, a problem in its share, or a failed child: parse the share here
             theirs = load_manifest_files(self._files[self._own :])
         return own + theirs
 
     def _helper_documents(self) -> list[Document] | None:
-        helper = self._helper
-        assert helper is not None and helper.stdout is not None
-        try:
-            raw = helper.stdout.read()
-            status = helper.wait()
-        finally:
-            self._stop_helper()
-        if status != 0:
+        helper, self._helper = self._helper, None
+        if helper is None:
             return None
-        try:
-            kind, documents = pickle.loads(raw)  # noqa: S301 - written by our own child process
-        except Exception:  # noqa: BLE001 - any malformed answer means: parse the share here
+        answered, value = helper.answer(HELPER_TIMEOUT_S)
+        if not answered or not isinstance(value, tuple) or len(value) != 2:
             return None
+        kind, documents = value
         if kind != "documents" or not isinstance(documents, list):
             return None
         return documents
 
     def _stop_helper(self) -> None:
-        helper, sender, self._helper, self._sender = self._helper, self._sender, None, None
-        if helper is None:
-            return
-        if helper.poll() is None:
-            helper.kill()
-            helper.wait()
-        if sender is not None:
-            sender.join()
-        for stream in (helper.stdin, helper.stdout):
-            if stream is not None and not stream.closed:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.stop()
 
 
-def _send(process: subprocess.Popen[bytes], payload: bytes) -> None:
-    assert process.stdin is not None
+def serve(files: Sequence[Path]) -> tuple[str, Any]:
+    """The child's answer for ``files``: their documents, or ``failed`` (the caller parses them to find out why)."""
     try:
-        process.stdin.write(payload)
-        process.stdin.close()
-    except OSError:  # the helper is gone: its answer (none) says so
-        pass
-
-
-def serve(files: Sequence[str]) -> tuple[str, Any]:
-    """The helper's answer for ``files``: their documents, or ``failed`` (the caller parses them to find out why)."""
-    try:
-        return "documents", load_manifest_files([Path(f) for f in files])
+        return "documents", load_manifest_files(files)
     except InputError:
         return "failed", None
-
-
-def main() -> int:
-    files = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    sys.stdout.buffer.write(pickle.dumps(serve(files), protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    from sovereign.process_exit import exit_now
-
-    exit_now(main())

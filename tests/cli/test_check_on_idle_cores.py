@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import AT, REPO
-from test_manifest_parse_helper import write_manifests
+from manifest_samples import write_manifests
 
 import sovereign.report.manifest_parse_helper as parse_helper
 

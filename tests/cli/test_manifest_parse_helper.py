@@ -6,124 +6,33 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from manifest_samples import write_manifests
 
 import sovereign.report.manifest_parse_helper as parse_helper
 from sovereign.errors import InputError
-from sovereign.report.manifest_input import load_manifest_files, load_manifests, manifest_files
-from sovereign.report.manifest_parse_helper import ManifestLoad
+from sovereign.forked_child import ForkedChild
+from sovereign.report.manifest_input import load_manifests
+from sovereign.report.manifest_parse_helper import ManifestLoad, own_files
 
-FILES = 40
-
-
-def write_manifests(root: Path, count: int = FILES) -> Path:
-    """A Namespace, then ConfigMaps and Deployments; one file holds a List, one two documents, one is JSON."""
-    root.mkdir(parents=True, exist_ok=True)
-    ns = {"apiVersion": "v1", "kind": "Namespace",
-          "metadata": {"name": "team", "labels": {"sovereign-clusters.dev/jurisdiction": "cn"}}}
-    (root / "000-namespace.yaml").write_text(yaml.safe_dump(ns))
-    for i in range(1, count):
-        if i % 7 == 0:
-            obj: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMapList", "items": [
-                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"l{i}-{j}", "namespace": "team"}}
-                for j in range(3)]}
-            (root / f"{i:03d}-list.yaml").write_text(yaml.safe_dump(obj))
-        elif i % 11 == 0:
-            (root / f"{i:03d}-pair.json").write_text(
-                f'{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "j{i}", "namespace": "team"}}}}')
-        elif i % 5 == 0:
-            docs = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"d{i}-{j}", "namespace": "team"},
-                     "data": {"at": "2026-01-01", "when": "yes"}} for j in range(2)]
-            (root / f"{i:03d}-docs.yml").write_text("---\n".join(yaml.safe_dump(d) for d in docs))
-        else:
-            deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
-                          "metadata": {"name": f"w{i}", "namespace": "team", "labels": {"app": f"w{i}"}},
-                          "spec": {"selector": {"matchLabels": {"app": f"w{i}"}}, "template": {
-                              "metadata": {"labels": {"app": f"w{i}"}},
-                              "spec": {"containers": [{"name": "main", "image": "registry.example.cn/app:1"}]}}}}
-            (root / f"{i:03d}-deployment.yaml").write_text(yaml.safe_dump(deployment))
-    return root
+PROBE = Path(__file__).resolve().parent / "parse_helper_probe.py"
 
 
-@pytest.fixture
-def helper_for_small_dirs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parse_helper, "MIN_HELPER_FILES", 2)
-
-
-def load_with_helper(path: Path) -> Any:
-    with ManifestLoad.start(path, helper=True) as load:
-        return load.documents()
-
-
-def outcome(load: Callable[[], Any]) -> Any:
-    try:
-        return ("documents", load())
-    except InputError as exc:
-        return ("error", exc.message)
-
-
-def test_the_helper_parses_its_share_and_the_documents_keep_file_order(
-    tmp_path: Path, helper_for_small_dirs: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = write_manifests(tmp_path / "m")
-    files = manifest_files(root)
-    parsed_here: list[list[Path]] = []
-
-    def spy(chunk: Any) -> Any:
-        parsed_here.append(list(chunk))
-        return load_manifest_files(chunk)
-
-    monkeypatch.setattr(parse_helper, "load_manifest_files", spy)
-    documents = load_with_helper(root)
-    own = max(1, int(len(files) * parse_helper.OWN_SHARE))
-    assert parsed_here == [files[:own]], "this process parsed more than its share: the helper's answer was not used"
-    assert documents == load_manifests(root)  # values compare with their types: a YAML date is not its text
-
-
-DAMAGE = ["duplicate: 1\nduplicate: 2\n", "kind: [unclosed\n", "- just a list\n", b"\xff\xfe"]
-
-
-@pytest.mark.parametrize("bad_files", [(), (0,), (1,), (FILES - 1,), (FILES - 3, FILES - 1), (2, FILES - 2)])
-@pytest.mark.parametrize("damage", DAMAGE)
-def test_errors_are_the_sequential_ones_wherever_the_bad_file_is(
-    tmp_path: Path, helper_for_small_dirs: None, bad_files: tuple[int, ...], damage: str | bytes
-) -> None:
-    root = write_manifests(tmp_path / "m")
-    files = manifest_files(root)
-    for index in bad_files:
-        if isinstance(damage, bytes):
-            files[index].write_bytes(damage)
-        else:
-            files[index].write_text(damage)
-    sequential = outcome(lambda: load_manifests(root))
-    assert sequential[0] == ("error" if bad_files else "documents")
-    assert outcome(lambda: load_with_helper(root)) == sequential
-
-
-@pytest.mark.parametrize("script", [
-    "import sys; sys.exit(3)",  # dies
-    "import sys; sys.stdout.write('not a pickle')",  # answers nonsense
-    "import pickle, sys; sys.stdout.buffer.write(pickle.dumps(('documents', 'oops')))",  # answers the wrong type
-    "import sys, time; sys.stdin.close(); time.sleep(0.2)",  # reads nothing, answers nothing
-    "import pickle, sys; sys.stdout.buffer.write(pickle.dumps(('documents', []))); sys.stdout.flush(); sys.exit(1)",
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper forks on Linux only")
+@pytest.mark.parametrize("scenario", [
+    "shares", "errors", "twice", "caller-fails-first",
+    "fails:raises", "fails:dies", "fails:killed", "fails:wrong-type", "fails:wrong-kind", "fails:hangs",
+    "fails:answers-then-dies",
 ])
-def test_a_failed_helper_costs_time_only(
-    tmp_path: Path, helper_for_small_dirs: None, monkeypatch: pytest.MonkeyPatch, script: str
-) -> None:
-    root = write_manifests(tmp_path / "m")
-    real_popen = subprocess.Popen
-
-    def broken_helper(argv: list[str], **kwargs: Any) -> Any:
-        assert argv[1:] == ["-m", parse_helper.__name__]
-        return real_popen([sys.executable, "-c", script], **kwargs)
-
-    monkeypatch.setattr(parse_helper.subprocess, "Popen", broken_helper)
-    assert load_with_helper(root) == load_manifests(root)
+def test_the_parse_helper_in_a_fresh_process(scenario: str, tmp_path: Path) -> None:
+    """Run apart (parse_helper_probe.py): the helper forks only from a single-threaded process, as ``sovereign
+    check`` is, and this test session may hold gRPC threads of pack processes other tests started."""
+    done = subprocess.run([sys.executable, str(PROBE), scenario, str(tmp_path / "m")], capture_output=True,
+                          text=True, timeout=600, check=False, cwd=PROBE.parent)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
 
 
 def test_listing_problems_are_raised_where_the_sequential_load_raises_them(tmp_path: Path) -> None:
@@ -140,23 +49,30 @@ def test_listing_problems_are_raised_where_the_sequential_load_raises_them(tmp_p
 def test_no_helper_when_told_so_or_for_few_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_manifests(tmp_path / "m")
     started: list[Any] = []
-    monkeypatch.setattr(parse_helper.subprocess, "Popen", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(ForkedChild, "start", classmethod(lambda cls, work: started.append(work)))
     for helper in (False, True):  # 40 files < MIN_HELPER_FILES
         with ManifestLoad.start(root, helper=helper) as load:
             assert load.documents() == load_manifests(root)
     assert started == []
 
 
-def test_a_helper_is_stopped_when_the_caller_fails_first(tmp_path: Path, helper_for_small_dirs: None) -> None:
+def test_no_fork_possible_means_everything_is_parsed_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_manifests(tmp_path / "m")
-    with pytest.raises(RuntimeError), ManifestLoad.start(root, helper=True) as load:
-        helper = load._helper
-        raise RuntimeError("the caller failed before asking for the documents")
-    assert helper is not None and helper.poll() is not None
-
-
-def test_asking_twice_gives_the_same_documents(tmp_path: Path, helper_for_small_dirs: None) -> None:
-    root = write_manifests(tmp_path / "m")
+    monkeypatch.setattr(parse_helper, "MIN_HELPER_FILES", 2)
+    monkeypatch.setattr(ForkedChild, "start", classmethod(lambda cls, work: None))
     with ManifestLoad.start(root, helper=True) as load:
-        first = load.documents()
-        assert load.documents() == first == load_manifests(root)
+        assert load.documents() == load_manifests(root)
+
+
+def test_this_process_takes_a_share_of_the_bytes(tmp_path: Path) -> None:
+    sizes = [3000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000]  # 12,000 bytes
+    files = []
+    for i, size in enumerate(sizes):
+        files.append(tmp_path / f"{i:02d}.yaml")
+        files[-1].write_text("#" * size)
+    own = own_files(files)
+    assert sum(sizes[:own]) <= 12_000 * parse_helper.OWN_SHARE < sum(sizes[: own + 1])
+    assert own_files(files[:2]) == 1  # at least one file here, and at least one for the child
+    big_first = [files[0], *files[1:]]
+    files[0].write_text("#" * 100_000)
+    assert own_files(big_first) == 1

@@ -15,6 +15,7 @@ from typing import Any
 
 from residency_testkit import EVALUATION_AT, PACK_DIR, vector_targets
 
+import sovereign.forked_child as forked_child
 import sovereign.report.preview_tail_helper as tail_helper
 from sovereign.analyzer import Diagnostic
 from sovereign.analyzer.resource import AnalyzerResource
@@ -92,13 +93,13 @@ def fails(how: str) -> None:
 
     AnalyzerSession.analyze_stack = analyze_stack  # type: ignore[method-assign, assignment]
     if how == "answers-then-dies":  # a complete answer, then a failed exit: not to be trusted
-        real_write = tail_helper._write_all
+        real_write = forked_child._write_all
 
         def write_then_die(fd: int, data: bytes) -> None:
             real_write(fd, data)
             os._exit(3)
 
-        tail_helper._write_all = write_then_die
+        forked_child._write_all = write_then_die
     tail_helper.HELPER_ANALYZE_SHARE = 1.0  # every resource's RPCs were the child's
     checked = 0
     for label, target in vector_targets():
