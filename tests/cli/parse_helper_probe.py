@@ -37,7 +37,7 @@ def _recorded_helper_documents(load: ManifestLoad) -> Any:
     return documents
 
 
-ManifestLoad._helper_documents = _recorded_helper_documents  # type: ignore[method-assign]
+ManifestLoad._helper_documents = _recorded_helper_documents  # type: ignore[method-assign, assignment]
 
 
 def load_with_helper(path: Path) -> Any:
@@ -114,7 +114,7 @@ def fails(root: Path, how: str) -> None:
             time.sleep(60)
         return real_serve(files)
 
-    parse_helper.serve = serve  # type: ignore[assignment]
+    parse_helper.serve = serve
     if how == "hangs":
         parse_helper.HELPER_TIMEOUT_S = 1.0
     if how == "answers-then-dies":  # a complete answer (of nothing), then a failed exit: not to be trusted
