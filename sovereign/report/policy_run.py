@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -170,20 +171,20 @@ def target_from_manifests(
     locations: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
     found: set[str] = set()
-    cwd = Path.cwd().resolve()
+    paths = RepositoryPaths()
     for file, line, obj in documents:
         res = resource_from_manifest(mask_secret_data(obj, found), stack=stack, project=project)
         if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
             continue
         seen.add(res.urn)
         resources.append(res)
-        locations[res.urn] = (repository_path(file, cwd), line)
+        locations[res.urn] = (paths(file), line)
     return PackTarget(
         stack=stack,
         project=project,
         config={"sovereign-clusters:jurisdiction": jurisdiction},
         resources=resources,
-        source=repository_path(documents[0][0], cwd) if documents else "",
+        source=paths(documents[0][0]) if documents else "",
         locations=locations,
         secret_values=frozenset(found),
     )
@@ -197,6 +198,44 @@ def repository_path(file: str, cwd: Path | None = None) -> str:
         return path.resolve().relative_to(cwd or Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+class RepositoryPaths:
+    """``repository_path`` for the many files of a manifest directory: each directory is resolved once.
+
+    Why: resolving a path looks up every component of it (``lstat`` each), once per object: 0.07 s of a
+    1,251-object check. A file that is not a symbolic link resolves to its resolved directory plus its name, so
+    only the file itself is looked up; anything else (a link, ``.``/``..`` as the name, the working directory
+    itself) takes ``repository_path`` itself. ``tests/cli/test_repository_paths.py`` compares both.
+    """
+
+    def __init__(self, cwd: Path | None = None) -> None:
+        self._cwd = cwd or Path.cwd().resolve()
+        self._prefix = str(self._cwd).rstrip("/") + "/"
+        self._directories: dict[str, str] = {}
+        self._files: dict[str, str] = {}
+
+    def __call__(self, file: str) -> str:
+        found = self._files.get(file)
+        if found is None:
+            found = self._files[file] = self._compute(file)
+        return found
+
+    def _compute(self, file: str) -> str:
+        directory, name = os.path.split(file)
+        if name in ("", ".", ".."):
+            return repository_path(file, self._cwd)
+        resolved_directory = self._directories.get(directory)
+        if resolved_directory is None:
+            resolved_directory = self._directories[directory] = os.path.realpath(directory or ".")
+        resolved = os.path.join(resolved_directory, name)
+        if os.path.islink(resolved):  # the resolution's own test: the name in the resolved directory
+            return repository_path(file, self._cwd)
+        if resolved.startswith(self._prefix):
+            return resolved[len(self._prefix):]
+        if resolved == str(self._cwd):
+            return repository_path(file, self._cwd)
+        return Path(file).as_posix()  # outside the working directory: as given
 
 
 def _describe(info: AnalyzerInfo) -> list[PolicyDescription]:
