@@ -7,6 +7,7 @@ loader here rejects them with the key path.
 from __future__ import annotations
 
 import copy
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,73 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 if _FastLoader is not None:
     _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
+_SEQ_TAG = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
+_KEY_TAGS_THAT_REWRITE = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+_PLAIN_SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "binary",
+                                                                    "timestamp"))
+
+
+class _NotPlain(Exception):  # noqa: N818 - a signal: take the general constructor
+    """The document needs something the plain constructor leaves to PyYAML's (tags, merges, aliases, errors)."""
+
+
+def _plain_scalar_constructors(loader_class: Any) -> dict[str, Any]:
+    """The loader's own constructors of the core scalar tags that are plain functions (not generators)."""
+    table = loader_class.yaml_constructors
+    return {tag: table[tag] for tag in _PLAIN_SCALAR_TAGS
+            if tag in table and not inspect.isgeneratorfunction(table[tag])}
+
+
+_PLAIN_SCALARS: dict[Any, dict[str, Any]] = {
+    loader_class: _plain_scalar_constructors(loader_class)
+    for loader_class in (_StrictLoader, _FastLoader) if loader_class is not None
+}
+
+
+def _construct_plain(loader: Any, node: yaml.Node, scalars: dict[str, Any]) -> Any:
+    """What ``loader.construct_document(node)`` returns, for a document of mappings, sequences and core scalars
+    without duplicate or unhashable keys; raises ``_NotPlain`` for anything else.
+
+    Why: PyYAML's constructor handles recursion, aliases and state generators for every node, about 40 % of
+    parsing a manifest; a Kubernetes manifest never needs them. Anything this does not handle, including every
+    error, is left to the general constructor, which then gives its own result or error
+    (tests/hostile/test_plain_constructor.py compares the two).
+    """
+    cls = node.__class__
+    tag = node.tag
+    if cls is yaml.ScalarNode:
+        if tag == _STR_TAG:
+            return node.value
+        construct = scalars.get(tag)
+        if construct is None:
+            raise _NotPlain
+        return construct(loader, node)
+    if cls is yaml.MappingNode and tag == _MAP_TAG:
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag in _KEY_TAGS_THAT_REWRITE:
+                raise _NotPlain
+            key = _construct_plain(loader, key_node, scalars)
+            if key in mapping:  # a duplicate (the general constructor words the error); unhashable: TypeError
+                raise _NotPlain
+            mapping[key] = _construct_plain(loader, value_node, scalars)
+        return mapping
+    if cls is yaml.SequenceNode and tag == _SEQ_TAG:
+        return [_construct_plain(loader, item, scalars) for item in node.value]
+    raise _NotPlain
+
+
+def _construct_document(loader: Any, node: yaml.Node, plain: bool, scalars: dict[str, Any]) -> Any:
+    if plain:
+        try:
+            return _construct_plain(loader, node, scalars)
+        except Exception:  # noqa: BLE001, S110 - _NotPlain or any error: the general constructor decides
+            pass
+    return loader.construct_document(node)
 
 
 MAX_ALIAS_EXPANSION = 100_000
@@ -156,6 +224,8 @@ def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple
     # indicators; a line can hide a mapping inside a "- " item and the scalar at the end, so depth stays
     # within 2 * bound + 2 (tests/hostile checks the margin on generated documents; seen: bound + 2).
     measure = "*" in text or 2 * bound + 2 > MAX_DEPTH
+    plain = "*" not in text  # without aliases every node is constructed once: the plain constructor applies
+    scalars = _PLAIN_SCALARS[loader_class]
     try:
         loader = loader_class(text)  # the reader checks for non-printable characters here
         while loader.check_node():
@@ -165,7 +235,7 @@ def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple
                 continue
             if measure:
                 _measure(node)
-            docs.append((node.start_mark.line + 1, loader.construct_document(node)))
+            docs.append((node.start_mark.line + 1, _construct_document(loader, node, plain, scalars)))
     except _NodeBudgetExceeded as exc:
         raise InputError(source, (), exc.expected, found_text=exc.found) from None
     except yaml.reader.ReaderError as exc:
