@@ -34,7 +34,7 @@ from pulumi_policy import (
 )
 
 from policies.framework.context import ContextError, RuleContext, load_stack_view
-from policies.framework.k8s import K8sObject
+from policies.framework.k8s import K8sObject, split_type_token
 from policies.framework.rule import Finding, ResourceRule, Rule, StackRule
 from policies.framework.values import UnknownValueError
 
@@ -132,9 +132,12 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     check = rule.check
 
     def validate(args: ResourceValidationArgs, report: Report) -> None:
-        obj = K8sObject.from_resource(args.resource_type, args.props, args.urn, args.name)
-        if obj is None or not rule.applies_to(obj):
+        # The kind decides whether the rule looks at all (most rules skip most kinds): known before any object is
+        # built or any property read.
+        parsed = split_type_token(args.resource_type)
+        if parsed is None or (rule.kinds and parsed[2] not in rule.kinds):
             return
+        obj = K8sObject(*parsed, args.props, args.urn, args.name)
         subject = f"{obj.kind} {args.name}"
 
         def body() -> Iterable[Finding]:

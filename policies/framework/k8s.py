@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -37,8 +38,11 @@ MAX_NODES = 20_000
 """Bounds of the search for pod templates nested deeper in an unknown kind's spec."""
 
 
+@functools.lru_cache(maxsize=4096)
 def split_type_token(token: str) -> tuple[str, str, str] | None:
-    """``kubernetes:apps/v1:Deployment`` -> ("apps", "v1", "Deployment"); core group -> ""; others -> None."""
+    """``kubernetes:apps/v1:Deployment`` -> ("apps", "v1", "Deployment"); core group -> ""; others -> None.
+
+    Memoised: every rule asks for every resource, and a stack has a few dozen types."""
     parts = token.split(":")
     if len(parts) != 3 or parts[0] != "kubernetes" or "/" not in parts[1]:
         return None
