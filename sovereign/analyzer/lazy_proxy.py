@@ -80,6 +80,11 @@ class _LazyDictProxy(_DictProxy):
         self._target[key] = value
         self._ready.add(key)
 
+    def _plain_view(self) -> dict[Any, Any] | None:
+        """The inner dict while no value has been read or written (each would become a proxy when read), else None:
+        for ``policies.framework.values.plain``, which then copies it without building the proxies."""
+        return None if self._ready or self._complete else self._target
+
     def __len__(self) -> int:
         return len(self._target)
 
@@ -130,6 +135,10 @@ class _LazyListProxy(_ListProxy):
 
     def __len__(self) -> int:
         return len(self._target)
+
+    def _plain_view(self) -> list[Any] | None:
+        """The inner list while no element has been read or written, else None (see ``_LazyDictProxy``)."""
+        return None if self._complete or 1 in self._ready else self._target
 
 
 for _lazy, _library in ((_LazyDictProxy, _DictProxy), (_LazyListProxy, _ListProxy)):

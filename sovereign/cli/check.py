@@ -162,6 +162,7 @@ def _prepare_pack(args: argparse.Namespace) -> None:
     A catalog that fails to load is left for ``_require_known_jurisdiction`` to report where it always did
     (after the manifests' own problems): the load is simply tried again there.
     """
+    import sovereign.connectivity  # noqa: F401 - the connectivity proof's engine: the stack rule imports it on first use
     import sovereign.report.pack_runs  # noqa: F401 - the import is the work (it imports policy_run and the pack's libraries)
 
     if args.catalog is None:

@@ -12,12 +12,13 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pulumi_policy import proxy as library
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.secret import secrets_preserving_proxy
 
+from policies.framework.values import plain
 from sovereign.analyzer.lazy_proxy import lazy_unknown_checking_proxy
 
 SENTINELS = [
@@ -49,7 +50,7 @@ operations = st.lists(
         st.lists(keys, max_size=3),  # where to go from the root
         st.sampled_from(["get", "get_twice", "set", "len", "iter", "items", "values", "contains", "get_default",
                          "target", "target_write", "isinstance", "class_name", "equal_to_dict", "reversed", "index",
-                         "serialize"]),
+                         "serialize", "plain", "plain_skipping"]),
         keys,
         trees,
     ),
@@ -135,9 +136,22 @@ def _observe(root: Any, path: list[Any], action: str, key: Any, value: Any) -> A
         return _attempt(lambda: [_kind(v) for v in reversed(node)])
     if action == "index":
         return _attempt(lambda: node.index(value) if isinstance(node, Sequence) else None)
+    if action == "plain":  # the pack's deep copy reads the values behind a lazy proxy (values.py _plain_view)
+        return _attempt(lambda: _typed(plain(node)))
+    if action == "plain_skipping":
+        return _attempt(lambda: _typed(plain(node, ("at",), skip=frozenset({key if isinstance(key, str) else "a"}))))
     if action == "serialize":
         return _attempt(lambda: serialize_properties({"v": node}) if isinstance(node, (Mapping, Sequence)) else None)
     raise AssertionError(action)
+
+
+def _typed(value: Any) -> Any:
+    """A plain copy with every type spelled out (1 == 1.0 == True must not pass)."""
+    if isinstance(value, dict):
+        return ("dict", [(k, _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    return (type(value).__name__, repr(value))
 
 
 def _snapshot(node: Any) -> Any:
@@ -151,6 +165,9 @@ def _snapshot(node: Any) -> Any:
 
 @settings(max_examples=600, deadline=None)
 @given(top_level, operations)
+@example({"a": {"b": 1}}, [([], "set", "a", {"__target": 1}), ([], "plain", "a", None)])  # a written value stays
+@example({"a": [{"__target": 1}]}, [([], "plain", "a", None)])  # unread, in a list: still a proxy's quirk
+@example({"a": [{"b": 1}]}, [(["a"], "get", 0, None), (["a"], "set", 0, {"__target": 1}), ([], "plain", "a", None)])
 def test_every_observation_matches_the_library_proxy(props: dict[str, Any], ops: list[Any]) -> None:
     original = copy.deepcopy(props)
     eager = library.unknown_checking_proxy(copy.deepcopy(props))
@@ -170,6 +187,17 @@ def test_proxies_of_one_input_never_see_each_others_writes(props: dict[str, Any]
     for path, action, key, value in ops:
         _observe(first, path, action, key, value)
     assert _snapshot(second) == untouched
+
+
+@settings(max_examples=300, deadline=None)
+@given(top_level, st.lists(st.sampled_from(KEYS), max_size=2))
+def test_plain_copies_are_the_same_through_either_proxy(props: dict[str, Any], skip: list[str]) -> None:
+    """Straight away (nothing read yet: the lazy proxy's values are all unread) and with every key skipped in turn."""
+    eager = library.unknown_checking_proxy(copy.deepcopy(props))
+    lazy = lazy_unknown_checking_proxy(props)
+    assert _attempt(lambda: _typed(plain(lazy, skip=frozenset(skip)))) == \
+        _attempt(lambda: _typed(plain(eager, skip=frozenset(skip))))
+    assert _attempt(lambda: _typed(plain(lazy))) == _attempt(lambda: _typed(plain(eager)))
 
 
 def test_a_secrets_proxy_passes_through_as_in_the_library() -> None:
