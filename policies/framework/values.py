@@ -72,7 +72,17 @@ def _plain_view(value: Any) -> Any:
     return view(value) if view is not None else None
 
 
-def _plain_unread(value: Any, path: tuple[str, ...], skip: frozenset[str]) -> Any:
+class _UnknownBelow(Exception):  # noqa: N818 - travels up to plain(), which raises UnknownValueError
+    """An unknown met inside an unread container: the keys leading to it are added as it unwinds (innermost
+    first), so no path is built for the values that are known."""
+
+    def __init__(self, sentinel: str, keys: list[str]) -> None:
+        super().__init__(sentinel)
+        self.sentinel = sentinel
+        self.keys = keys
+
+
+def _plain_unread(value: Any, skip: frozenset[str]) -> Any:
     """``plain`` of what a proxy gives for an unread ``value``: a ``dict`` or ``list`` there would be a proxy of it.
 
     Why: ``plain`` reads every value of a resource once, and through the proxies each read of a container first
@@ -82,14 +92,47 @@ def _plain_unread(value: Any, path: tuple[str, ...], skip: frozenset[str]) -> An
     is read through a proxy of it. ``tests/policies/test_lazy_proxy.py`` compares ``plain`` through both kinds of
     proxy, unread and after random reads and writes.
     """
+    kind = type(value)
+    if kind is str:
+        if value in _UNKNOWN_SENTINELS:
+            raise _UnknownBelow(value, [])
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is bool or kind is int or value is None:
+        return value
     if isinstance(value, dict):
         if "__target" in value:
-            return plain(unknown_checking_proxy(value), path, skip=skip)
-        return {str(key): _plain_unread(item, (*path, str(key)), skip) for key, item in value.items()
-                if key not in skip}
+            return _plain_here(unknown_checking_proxy(value), skip)
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in skip:
+                continue
+            name = key if type(key) is str else str(key)
+            try:
+                out[name] = _plain_unread(item, skip)
+            except _UnknownBelow as exc:
+                exc.keys.append(name)
+                raise
+        return out
     if isinstance(value, list):
-        return [_plain_unread(item, (*path, str(i)), skip) for i, item in enumerate(value)]
-    return plain(value, path, skip=skip)
+        items = []
+        for i, item in enumerate(value):
+            try:
+                items.append(_plain_unread(item, skip))
+            except _UnknownBelow as exc:
+                exc.keys.append(str(i))
+                raise
+        return items
+    return _plain_here(value, skip)
+
+
+def _plain_here(value: Any, skip: frozenset[str]) -> Any:
+    """``plain`` of a value met inside an unread container, its unknowns passed on as ``_UnknownBelow``."""
+    try:
+        return plain(value, skip=skip)
+    except UnknownValueError as exc:
+        raise _UnknownBelow(exc.unknown_type_sentinel, list(reversed(exc.props))) from None
 
 
 def plain(value: Any, path: tuple[str, ...] = (), *, skip: frozenset[str] = frozenset()) -> Any:
@@ -105,7 +148,10 @@ def plain(value: Any, path: tuple[str, ...] = (), *, skip: frozenset[str] = froz
         return int(value)
     view = _plain_view(value)
     if view is not None:
-        return _plain_unread(view, path, skip)
+        try:
+            return _plain_unread(view, skip)
+        except _UnknownBelow as exc:
+            raise UnknownValueError(exc.sentinel, [*path, *reversed(exc.keys)]) from None
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:
