@@ -10,20 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.framework.values import UnknownValueError, as_list, as_map, is_map, is_seq, text
+from sovereign.kube_kinds import is_builtin_podless
 
 WORKLOAD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
                             "ReplicationController"})
 BUILTIN_WORKLOAD_GROUPS = ("", "apps", "batch")
-PODLESS_BUILTIN_GROUPS = frozenset({
-    "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "authentication.k8s.io",
-    "authorization.k8s.io", "autoscaling", "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
-    "events.k8s.io", "flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "networking.k8s.io",
-    "node.k8s.io", "policy", "rbac.authorization.k8s.io", "resource.k8s.io", "scheduling.k8s.io",
-    "storage.k8s.io", "storagemigration.k8s.io",
-})
-"""Built-in API groups none of whose kinds carries a pod template. The API server drops fields a built-in type
-does not define, so a ``template.spec.containers`` smuggled into, say, a NetworkPolicy never runs a pod: such
-objects are not searched for one (custom kinds still are, RT-8)."""
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 TEMPLATE_PATH = "spec.template.spec"
 JOB_TEMPLATE_PATH = "spec.jobTemplate.spec.template.spec"
@@ -104,10 +95,8 @@ class K8sObject:
     @property
     def is_builtin_podless(self) -> bool:
         """A built-in kind that never makes pods: core kinds other than Pod and ReplicationController, and every
-        kind of ``PODLESS_BUILTIN_GROUPS``."""
-        if self.group in ("", "core"):
-            return self.kind not in WORKLOAD_KINDS
-        return self.group in PODLESS_BUILTIN_GROUPS
+        kind of ``sovereign.kube_kinds.PODLESS_BUILTIN_GROUPS``."""
+        return is_builtin_podless(self.group, self.kind)
 
     @property
     def is_workload(self) -> bool:
@@ -257,7 +246,7 @@ def loose_workload(obj: K8sObject) -> LooseWorkload | None:
     """Container-like content of a non-core kind that has no pod template we can find, else None.
 
     Core kinds are judged by their own rules; kinds with pod templates through ``pod_specs``; built-in kinds that
-    never make pods (``PODLESS_BUILTIN_GROUPS``) carry no such content, since the API server drops the fields
+    never make pods (``sovereign.kube_kinds.PODLESS_BUILTIN_GROUPS``) carry no such content, since the API server drops the fields
     their schema does not define.
     """
     if obj.group in ("", "core") or obj.is_builtin_workload or obj.is_builtin_podless or obj.pod_specs():

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sovereign.errors import InputError
+from sovereign.kube_kinds import api_group, is_builtin_podless
 from sovereign.labels import JURISDICTION, METADATA_NAME
 
 DEFAULT_NAMESPACE = "default"
@@ -226,8 +227,11 @@ def nested_template_keys(obj: Mapping[str, Any]) -> list[tuple[str | int, ...]]:
 def makes_pods(m: Manifest) -> bool:
     """A Pod, a built-in workload, or any other kind with a pod template (see ``generic_template_keys`` and
     ``nested_template_keys``)."""
-    return (m.kind == "Pod" or m.kind in WORKLOAD_KINDS or generic_template_keys(m.obj) is not None
-            or bool(nested_template_keys(m.obj)))
+    if m.kind == "Pod" or m.kind in WORKLOAD_KINDS:
+        return True
+    if is_builtin_podless(api_group(m.obj.get("apiVersion")), m.kind):  # as the pack sees them (kube_kinds.py)
+        return False
+    return generic_template_keys(m.obj) is not None or bool(nested_template_keys(m.obj))
 
 
 def pod_templates(m: Manifest) -> list[PodTemplate]:

@@ -62,3 +62,21 @@ def test_nested_pod_templates_are_one_workload_each() -> None:
     worker = "fleet-ingest/raycluster/spec.workerGroupSpecs[0].template"
     assert report.workloads == (head, worker)
     assert {p.source for p in report.cross_border()} == {worker}
+
+
+def test_built_in_kinds_that_never_make_pods_are_not_searched_for_templates() -> None:
+    """As the pack sees them (sovereign/kube_kinds.py): the API server drops a template smuggled into a built-in
+    kind that does not define one, so no pod runs; a custom kind with the same content still makes pods, and a
+    core ReplicationController is a workload."""
+    template = {"template": {"metadata": {"labels": {"app": "x"}}, "spec": POD_SPEC}}
+    smuggled = [
+        {**_obj("NetworkPolicy", {"podSelector": {}, **template}, "networking.k8s.io/v1")},
+        {**_obj("StorageClass", template, "storage.k8s.io/v1")},
+        {**_obj("ConfigMap", template, "v1")},
+    ]
+    report = analyze([NS, *smuggled], cni=CniParams.upstream())
+    assert report.workloads == ()
+    custom = _obj("NetworkPolicy", template, "example.com/v1")
+    controller = _obj("ReplicationController", template, "v1")
+    report = analyze([NS, custom, controller], cni=CniParams.upstream())
+    assert report.workloads == ("fleet-ingest/networkpolicy", "fleet-ingest/replicationcontroller")
