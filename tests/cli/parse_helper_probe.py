@@ -121,7 +121,7 @@ def fails(root: Path, how: str) -> None:
         real_write = forked_child._write_all
 
         def write_then_die(fd: int, data: bytes) -> None:
-            real_write(fd, forked_child.pickle.dumps((forked_child.ANSWER, ("documents", []))))
+            real_write(fd, forked_child._encode((forked_child.ANSWER, ("documents", []))))
             os._exit(3)
 
         forked_child._write_all = write_then_die
