@@ -162,8 +162,11 @@ def _prepare_pack(args: argparse.Namespace) -> None:
     A catalog that fails to load is left for ``_require_known_jurisdiction`` to report where it always did
     (after the manifests' own problems): the load is simply tried again there.
     """
+    import policies.pack
     import sovereign.connectivity  # noqa: F401 - the connectivity proof's engine: the stack rule imports it on first use
     import sovereign.report.pack_runs  # noqa: F401 - the import is the work (it imports policy_run and the pack's libraries)
+
+    policies.pack.load_rules()  # the shipped pack's rule modules, imported when it is built (another pack: anew)
 
     if args.catalog is None:
         from sovereign.catalog import default_catalog
