@@ -166,7 +166,10 @@ def _prepare_pack(args: argparse.Namespace) -> None:
     import sovereign.connectivity  # noqa: F401 - the connectivity proof's engine: the stack rule imports it on first use
     import sovereign.report.pack_runs  # noqa: F401 - the import is the work (it imports policy_run and the pack's libraries)
 
-    policies.pack.load_rules()  # the shipped pack's rule modules, imported when it is built (another pack: anew)
+    # The shipped pack's rule modules, imported when it is built (another pack is built anew); a rule that fails to
+    # load fails the pack's start, reported there as always.
+    with contextlib.suppress(Exception):
+        policies.pack.load_rules()
 
     if args.catalog is None:
         from sovereign.catalog import default_catalog
