@@ -141,6 +141,7 @@ class InProcessPolicyPack(AnalyzerSession):
         self._servicer = servicer
         self._restore = restore
         self._decoding = _SharedDecoding(*_library_decoders())
+        self._last_sent: tuple[Any, bytes] = (None, b"")
         self._settings_done = False
         original = servicer._configure_runtime_settings
 
@@ -188,8 +189,11 @@ class InProcessPolicyPack(AnalyzerSession):
     def _call(self, method: str, request: Any) -> Any:
         handler: Callable[[Any, Any], Any] = getattr(self._servicer, method)
         # Through bytes, as gRPC carries it: map fields (a Struct's keys) come out in the order the wire
-        # parser gives, the order the pack sees over gRPC; costs a few microseconds per resource.
-        received = type(request).FromString(request.SerializeToString())
+        # parser gives, the order the pack sees over gRPC; costs a few microseconds per resource. The same request
+        # sent twice in a row (Remediate, then Analyze) is serialised once.
+        if self._last_sent[0] is not request:
+            self._last_sent = (request, request.SerializeToString())
+        received = type(request).FromString(self._last_sent[1])
         with _decoding_installed(self._decoding, method):
             try:
                 return handler(received, None)

@@ -88,6 +88,7 @@ class AnalyzerSession:
         self._structs: dict[int, tuple[Mapping[str, Any], Any]] = {}
         """id(props) -> (props, Struct): each resource's props are marshalled once, though Remediate, Analyze
         and AnalyzeStack all carry them (the props object is kept so its id cannot be reused)."""
+        self._last_request: tuple[AnalyzerResource, Mapping[str, Any], Any] | None = None
 
     def _call(self, method: str, request: Any) -> Any:
         raise NotImplementedError
@@ -201,6 +202,16 @@ class AnalyzerSession:
         )
 
     def _request(self, resource: AnalyzerResource, props: Mapping[str, Any]) -> Any:
+        # Remediate and Analyze of one resource send the same request (unless a remediation changed the props):
+        # built once. Nothing writes to a request once built (a transport serialises it).
+        last = self._last_request
+        if last is not None and last[0] is resource and last[1] is props:
+            return last[2]
+        request = self._new_request(resource, props)
+        self._last_request = (resource, props, request)
+        return request
+
+    def _new_request(self, resource: AnalyzerResource, props: Mapping[str, Any]) -> Any:
         from pulumi.runtime import proto
 
         request = proto.AnalyzeRequest(
