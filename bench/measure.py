@@ -92,8 +92,11 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 3600,
+    sample_tree: bool = True,
 ) -> Measurement:
-    """Run ``argv`` under GNU time (when present) with a process-tree memory sampler."""
+    """Run ``argv`` under GNU time (when present), with a process-tree memory sampler unless ``sample_tree`` is
+    false (the sampler scans ``/proc`` every ``SAMPLE_S``, about 3 % of a core: on two cores it competes with a
+    command that keeps both busy, so timed runs go without it; ``tree_peak_mb`` is then ``max_rss_mb``)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
         wrapped = list(argv)
         if shutil.which(GNU_TIME):
@@ -108,13 +111,15 @@ def run_measured(
             stderr=subprocess.PIPE,
             text=True,
         )
-        sampler = _TreeSampler(proc.pid)
-        sampler.start()
+        sampler = _TreeSampler(proc.pid) if sample_tree else None
+        if sampler is not None:
+            sampler.start()
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
         finally:
-            sampler.done.set()
-            sampler.join()
+            if sampler is not None:
+                sampler.done.set()
+                sampler.join()
         wall = time.perf_counter() - started
         fields = timing.read().split()
     cpu, max_rss_kb = 0.0, 0
@@ -130,7 +135,7 @@ def run_measured(
         wall_s=wall,
         cpu_s=cpu,
         max_rss_mb=max_rss_kb / 1024,
-        tree_peak_mb=max(sampler.peak_kb, max_rss_kb) / 1024,
+        tree_peak_mb=max(sampler.peak_kb if sampler is not None else 0, max_rss_kb) / 1024,
         stdout=stdout,
         stderr=stderr,
     )
