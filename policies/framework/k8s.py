@@ -246,8 +246,8 @@ def loose_workload(obj: K8sObject) -> LooseWorkload | None:
     """Container-like content of a non-core kind that has no pod template we can find, else None.
 
     Core kinds are judged by their own rules; kinds with pod templates through ``pod_specs``; built-in kinds that
-    never make pods (``sovereign.kube_kinds.PODLESS_BUILTIN_GROUPS``) carry no such content, since the API server drops the fields
-    their schema does not define.
+    never make pods (``sovereign.kube_kinds.PODLESS_BUILTIN_GROUPS``) carry no such content, since the API server
+    drops the fields their schema does not define.
     """
     if obj.group in ("", "core") or obj.is_builtin_workload or obj.is_builtin_podless or obj.pod_specs():
         return None
