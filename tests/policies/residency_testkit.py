@@ -59,3 +59,12 @@ def vector_targets() -> list[tuple[str, PackTarget]]:
         jurisdiction = sorted(jurisdictions)[0] if jurisdictions else "cn"
         targets.append((f"{side.parent.name}/{side.name}", target_from_manifests("manifests", "p", jurisdiction, docs)))
     return targets
+
+
+def typed(value: Any) -> Any:
+    """A value with every type and every key order made visible (``==`` alone ignores both: 1 == 1.0 == True)."""
+    if isinstance(value, dict):
+        return ("dict", [(k, typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(v) for v in value])
+    return (type(value).__name__, repr(value))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pulumi_policy import proxy as library
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.secret import secrets_preserving_proxy
+from residency_testkit import typed
 
 from policies.framework.values import plain
 from sovereign.analyzer.lazy_proxy import lazy_unknown_checking_proxy
@@ -137,21 +138,12 @@ def _observe(root: Any, path: list[Any], action: str, key: Any, value: Any) -> A
     if action == "index":
         return _attempt(lambda: node.index(value) if isinstance(node, Sequence) else None)
     if action == "plain":  # the pack's deep copy reads the values behind a lazy proxy (values.py _plain_view)
-        return _attempt(lambda: _typed(plain(node)))
+        return _attempt(lambda: typed(plain(node)))
     if action == "plain_skipping":
-        return _attempt(lambda: _typed(plain(node, ("at",), skip=frozenset({key if isinstance(key, str) else "a"}))))
+        return _attempt(lambda: typed(plain(node, ("at",), skip=frozenset({key if isinstance(key, str) else "a"}))))
     if action == "serialize":
         return _attempt(lambda: serialize_properties({"v": node}) if isinstance(node, (Mapping, Sequence)) else None)
     raise AssertionError(action)
-
-
-def _typed(value: Any) -> Any:
-    """A plain copy with every type spelled out (1 == 1.0 == True must not pass)."""
-    if isinstance(value, dict):
-        return ("dict", [(k, _typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [_typed(v) for v in value])
-    return (type(value).__name__, repr(value))
 
 
 def _snapshot(node: Any) -> Any:
@@ -195,9 +187,9 @@ def test_plain_copies_are_the_same_through_either_proxy(props: dict[str, Any], s
     """Straight away (nothing read yet: the lazy proxy's values are all unread) and with every key skipped in turn."""
     eager = library.unknown_checking_proxy(copy.deepcopy(props))
     lazy = lazy_unknown_checking_proxy(props)
-    assert _attempt(lambda: _typed(plain(lazy, skip=frozenset(skip)))) == \
-        _attempt(lambda: _typed(plain(eager, skip=frozenset(skip))))
-    assert _attempt(lambda: _typed(plain(lazy))) == _attempt(lambda: _typed(plain(eager)))
+    assert _attempt(lambda: typed(plain(lazy, skip=frozenset(skip)))) == \
+        _attempt(lambda: typed(plain(eager, skip=frozenset(skip))))
+    assert _attempt(lambda: typed(plain(lazy))) == _attempt(lambda: typed(plain(eager)))
 
 
 def test_a_secrets_proxy_passes_through_as_in_the_library() -> None:

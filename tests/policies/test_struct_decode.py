@@ -11,6 +11,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from residency_testkit import typed
 
 from sovereign.struct_decode import struct_to_dict
 
@@ -29,16 +30,7 @@ def _outcome(fn: Any) -> Any:
         result = fn()
     except Exception as exc:  # noqa: BLE001 - the error is part of what must match
         return ("raised", type(exc).__name__, str(exc))
-    return ("ok", _typed(result))
-
-
-def _typed(value: Any) -> Any:
-    """The value with every type and every key order made visible (== alone ignores both)."""
-    if isinstance(value, dict):
-        return ("dict", [(k, _typed(v)) for k, v in value.items()])
-    if isinstance(value, list):
-        return ("list", [_typed(v) for v in value])
-    return (type(value).__name__, repr(value))
+    return ("ok", typed(result))
 
 
 @settings(max_examples=500, deadline=None)
