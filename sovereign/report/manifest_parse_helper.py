@@ -26,7 +26,7 @@ from sovereign.forked_child import ForkedChild
 from sovereign.report.manifest_input import Document, load_manifest_files, manifest_files
 
 MIN_HELPER_FILES = 64
-"""Below this the child's answer (pickled documents) and the split cost more than the parsing it takes over."""
+"""Below this the child's answer (the documents, marshalled) and the split cost more than the parsing it saves."""
 
 OWN_SHARE = 0.14
 """The share of the bytes this process parses itself, after its own preparation: the pack's imports and the catalog
