@@ -78,7 +78,6 @@ if _FastLoader is not None:
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _SEQ_TAG = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
-_KEY_TAGS_THAT_REWRITE = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 _PLAIN_SCALAR_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "binary",
                                                                     "timestamp"))
 
@@ -121,9 +120,7 @@ def _construct_plain(loader: Any, node: yaml.Node, scalars: dict[str, Any]) -> A
     if cls is yaml.MappingNode and tag == _MAP_TAG:
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag in _KEY_TAGS_THAT_REWRITE:
-                raise _NotPlain
-            key = _construct_plain(loader, key_node, scalars)
+            key = _construct_plain(loader, key_node, scalars)  # a merge (<<) or value (=) key has no constructor here
             if key in mapping:  # a duplicate (the general constructor words the error); unhashable: TypeError
                 raise _NotPlain
             mapping[key] = _construct_plain(loader, value_node, scalars)

@@ -132,10 +132,9 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     check = rule.check
 
     def validate(args: ResourceValidationArgs, report: Report) -> None:
-        # The kind decides whether the rule looks at all (most rules skip most kinds): known before any object is
-        # built or any property read.
+        # Most rules skip most kinds: decided before any object is built or any property read.
         parsed = split_type_token(args.resource_type)
-        if parsed is None or (rule.kinds and parsed[2] not in rule.kinds):
+        if parsed is None or not rule.looks_at(parsed[2]):
             return
         obj = K8sObject(*parsed, args.props, args.urn, args.name)
         subject = f"{obj.kind} {args.name}"

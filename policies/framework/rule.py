@@ -67,8 +67,9 @@ class ResourceRule(Rule):
     """Kinds the rule looks at (empty: every Kubernetes object)."""
     check: ResourceCheck | None = None
 
-    def applies_to(self, obj: K8sObject) -> bool:
-        return not self.kinds or obj.kind in self.kinds
+    def looks_at(self, kind: str) -> bool:
+        """Whether the rule judges objects of ``kind`` (known from the type token, before any property is read)."""
+        return not self.kinds or kind in self.kinds
 
 
 @dataclass(frozen=True)
