@@ -66,10 +66,27 @@ def language_host_environment(
 
 
 def _struct(props: Mapping[str, Any]) -> Any:
+    """``props`` as the engine marshals them: the ``Struct`` of their JSON round trip (plain JSON types only,
+    numbers as doubles).
+
+    Why not always through JSON: for a dict of string keys and JSON values (every manifest and render does) the
+    round trip is an identity that costs a third of the encoding, and ``Struct.update`` accepts exactly such
+    values and refuses what JSON would convert or refuse (non-string keys, bytes, dates, sets: TypeError or
+    ValueError). Only then does the round trip run, which converts or raises as before. Two differences, neither
+    visible to a policy: a NaN keeps its sign bit (JSON writes every NaN as ``NaN``; YAML's ``.nan`` is negative),
+    and decoding refuses any NaN (``struct_decode``) so the RPC fails the same way; and a protobuf
+    ``Struct``/``ListValue`` nested in ``props`` would be taken, which never occurs (props come from YAML, JSON or
+    a decoded ``Struct``). tests/policies/test_session_struct.py compares both ways.
+    """
     from google.protobuf import struct_pb2
 
     s = struct_pb2.Struct()
-    # JSON round trip: plain JSON types only, as the engine marshals them (numbers become doubles).
+    if type(props) is dict:
+        try:
+            s.update(props)
+            return s
+        except Exception:  # noqa: BLE001, S110 - not plain JSON: the round trip converts it or raises its error
+            s = struct_pb2.Struct()
     s.update(json.loads(json.dumps(props)))
     return s
 
