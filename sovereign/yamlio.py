@@ -14,19 +14,20 @@ from typing import Any
 import yaml
 
 from sovereign.errors import InputError
+from sovereign.yaml_resolution import RememberedScalarResolution, skip_path_tracking
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(RememberedScalarResolution, yaml.SafeLoader):
     """SafeLoader that rejects duplicate mapping keys and unhashable keys."""
 
 
 _FastLoader: Any = None
 if yaml.__with_libyaml__:
 
-    class _StrictCLoader(yaml.CSafeLoader):
+    class _StrictCLoader(RememberedScalarResolution, yaml.CSafeLoader):
         """The same rules on libyaml's parser: about 9x faster on large manifests."""
 
     _FastLoader = _StrictCLoader
@@ -225,6 +226,7 @@ def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple
     scalars = _PLAIN_SCALARS[loader_class]
     try:
         loader = loader_class(text)  # the reader checks for non-printable characters here
+        skip_path_tracking(loader)
         while loader.check_node():
             node = loader.get_node()
             if node is None:
