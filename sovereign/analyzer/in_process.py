@@ -194,12 +194,17 @@ class InProcessPolicyPack(AnalyzerSession):
         if self._last_sent[0] is not request:
             self._last_sent = (request, request.SerializeToString())
         received = type(request).FromString(self._last_sent[1])
+        if method == "Remediate":
+            self._decoding.remediation_unused = not _remediates(self._servicer)
         with _decoding_installed(self._decoding, method):
             try:
                 return handler(received, None)
             except Exception as exc:  # noqa: BLE001 - what gRPC would report as an UNKNOWN status
                 raise AnalyzerError(f"{method} failed: {type(exc).__name__}: {exc}") from None
 
+
+_SIG_KEY_BYTES = b"4dabf18193072939515e22adb298388d"
+"""``pulumi_policy.deserialize.SPECIAL_SIG_KEY`` as it appears on the wire (checked equal by the tests)."""
 
 RESOURCE_RPCS = frozenset({"Analyze", "AnalyzeStack", "Remediate"})
 """The RPCs whose decoded properties go only to ``deserialize_properties`` and then to a proxy (never stored,
@@ -215,7 +220,12 @@ class _SharedDecoding:
       properties, and parsing the same bytes gives the same map order, so the same dict.
     * ``deserialize_properties(d)`` is computed once per session for each such dict (it builds a new tree and only
       reads ``d``); with ``proxy_secrets=True`` (Remediate) it is left alone: that tree is a writable secrets proxy
-      a remediation may change.
+      a remediation may change. Where the wire holds no signature key (the text of ``SPECIAL_SIG_KEY`` appears
+      nowhere in its bytes, so no mapping has that key: no secret, asset or archive to turn into an object), the
+      library would build a plain copy of ``d`` with the same keys in the same order; ``d`` itself is returned
+      instead. Nothing writes to it: the servicer only hands it to the lazy proxy, which never writes to its input.
+      And when no policy is at the ``remediate`` level, ``Remediate`` reads its secrets tree nowhere (the servicer
+      skips every policy), so for such a dict it gets ``d`` too instead of a tree built for nothing.
     * ``unknown_checking_proxy`` is the lazy one (lazy_proxy.py), which never writes to its input: so one decoded
       tree can back every policy's proxy while each policy still has a copy of its own.
     """
@@ -226,7 +236,11 @@ class _SharedDecoding:
         self._per_rpc: dict[int, tuple[Any, Any]] = {}
         self._by_bytes: dict[bytes, Any] = {}
         self._decoded: dict[int, tuple[Any, Any]] = {}
+        self._unsigned: dict[int, Any] = {}
+        """id -> dict decoded from a wire without the signature key (kept alive by ``_by_bytes``)."""
         self.lasting = False
+        self.remediation_unused = False
+        """Set for each ``Remediate``: no policy will remediate, so its secrets tree will not be read."""
 
     def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - the library's name
         if args or kwargs:
@@ -241,14 +255,20 @@ class _SharedDecoding:
             value = self._by_bytes.get(wire)
             if value is None:
                 value = self._by_bytes[wire] = struct_to_dict(message)
+                if _SIG_KEY_BYTES not in wire:
+                    self._unsigned[id(value)] = value
         else:
             value = struct_to_dict(message)
         self._per_rpc[id(message)] = (message, value)
         return value
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
+        if proxy_secrets and self.remediation_unused and self.lasting and self._unsigned.get(id(props)) is props:
+            return props  # no remediation runs: the tree is never read, and without signatures it cannot fail
         if proxy_secrets or not self.lasting:
             return self._deserialize(props, proxy_secrets)
+        if self._unsigned.get(id(props)) is props:
+            return props
         hit = self._decoded.get(id(props))
         if hit is not None and hit[0] is props:
             return hit[1]
@@ -280,6 +300,20 @@ def _decoding_installed(shared: _SharedDecoding, method: str) -> Iterator[None]:
     finally:
         policy_module.json_format, policy_module.deserialize_properties, policy_module.unknown_checking_proxy = real
         shared.end_rpc()
+
+
+def _remediates(servicer: Any) -> bool:
+    """Whether ``Remediate`` would call any policy's ``remediate``: the servicer's own test, for its policies at the
+    levels ``Configure`` gave them (a resource policy at ``remediate``)."""
+    import pulumi_policy.policy
+
+    policy_module: Any = pulumi_policy.policy
+    level = servicer._get_enforcement_level
+    return any(
+        isinstance(p, policy_module.ResourceValidationPolicy)
+        and level(p) == policy_module.EnforcementLevel.REMEDIATE
+        for p in servicer._PolicyAnalyzerServicer__policies
+    )
 
 
 def _library_decoders() -> tuple[Any, Callable[..., Any]]:
