@@ -254,13 +254,18 @@ class _SharedDecoding:
             wire = message.SerializeToString()
             value = self._by_bytes.get(wire)
             if value is None:
-                value = self._by_bytes[wire] = struct_to_dict(message)
-                if _SIG_KEY_BYTES not in wire:
-                    self._unsigned[id(value)] = value
+                value = self.remember(wire, struct_to_dict(message))
         else:
             value = struct_to_dict(message)
         self._per_rpc[id(message)] = (message, value)
         return value
+
+    def remember(self, wire: bytes, decoded: dict[str, Any]) -> dict[str, Any]:
+        """Keep ``decoded``, the ``MessageToDict`` of a ``Struct`` whose bytes are ``wire``, for the session."""
+        self._by_bytes[wire] = decoded
+        if _SIG_KEY_BYTES not in wire:
+            self._unsigned[id(decoded)] = decoded
+        return decoded
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
         if proxy_secrets and self.remediation_unused and self.lasting and self._unsigned.get(id(props)) is props:

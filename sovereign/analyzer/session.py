@@ -23,6 +23,7 @@ from sovereign.analyzer.model import (
     level_name,
     severity_name,
 )
+from sovereign.analyzer.props_encoding import props_wire
 from sovereign.analyzer.resource import PROJECT, AnalyzerResource
 from sovereign.errors import ToolFailure
 from sovereign.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
@@ -65,32 +66,6 @@ def language_host_environment(
     return pack, variables
 
 
-def _struct(props: Mapping[str, Any]) -> Any:
-    """``props`` as the engine marshals them: the ``Struct`` of their JSON round trip (plain JSON types only,
-    numbers as doubles).
-
-    Why not always through JSON: for a dict of string keys and JSON values (every manifest and render does) the
-    round trip is an identity that costs a third of the encoding, and ``Struct.update`` accepts exactly such
-    values and refuses what JSON would convert or refuse (non-string keys, bytes, dates, sets: TypeError or
-    ValueError). Only then does the round trip run, which converts or raises as before. Two differences, neither
-    visible to a policy: a NaN keeps its sign bit (JSON writes every NaN as ``NaN``; YAML's ``.nan`` is negative),
-    and decoding refuses any NaN (``struct_decode``) so the RPC fails the same way; and a protobuf
-    ``Struct``/``ListValue`` nested in ``props`` would be taken, which never occurs (props come from YAML, JSON or
-    a decoded ``Struct``). tests/policies/test_session_struct.py compares both ways.
-    """
-    from google.protobuf import struct_pb2
-
-    s = struct_pb2.Struct()
-    if type(props) is dict:
-        try:
-            s.update(props)
-            return s
-        except Exception:  # noqa: BLE001, S110 - not plain JSON: the round trip converts it or raises its error
-            s = struct_pb2.Struct()
-    s.update(json.loads(json.dumps(props)))
-    return s
-
-
 def _to_dict(struct: Any) -> dict[str, Any]:
     from google.protobuf import json_format
 
@@ -102,8 +77,8 @@ class AnalyzerSession:
 
     def __init__(self) -> None:
         self._info: AnalyzerInfo | None = None
-        self._structs: dict[int, tuple[Mapping[str, Any], Any]] = {}
-        """id(props) -> (props, Struct): each resource's props are marshalled once, though Remediate, Analyze
+        self._wires: dict[int, tuple[Mapping[str, Any], bytes]] = {}
+        """id(props) -> (props, wire): each resource's props are marshalled once, though Remediate, Analyze
         and AnalyzeStack all carry them (the props object is kept so its id cannot be reused)."""
         self._last_request: tuple[AnalyzerResource, Mapping[str, Any], Any] | None = None
 
@@ -122,13 +97,19 @@ class AnalyzerSession:
     ) -> None:
         self.stop()
 
-    def _struct(self, props: Mapping[str, Any]) -> Any:
-        cached = self._structs.get(id(props))
+    def _wire(self, props: Mapping[str, Any]) -> bytes:
+        cached = self._wires.get(id(props))
         if cached is not None and cached[0] is props:
             return cached[1]
-        struct = _struct(props)
-        self._structs[id(props)] = (props, struct)
-        return struct
+        wire = props_wire(props)
+        self._wires[id(props)] = (props, wire)
+        return wire
+
+    def adopt_wires(self, encoded: Iterable[tuple[Mapping[str, Any], bytes]]) -> None:
+        """Take props encoded elsewhere (``props_encoding.encode_props``, by the manifest parse helper): their
+        requests are built from these bytes, the very ones this session would compute."""
+        for props, wire in encoded:
+            self._wires[id(props)] = (props, wire)
 
     def configure_stack(
         self, *, stack: str, project: str = PROJECT, tags: Mapping[str, str] | None = None
@@ -211,12 +192,13 @@ class AnalyzerSession:
         if not resource.provider_urn:
             return None
         name = resource.provider_urn.rsplit("::", 1)[-1]
-        return proto.AnalyzerProviderResource(
+        provider = proto.AnalyzerProviderResource(
             type=resource.provider_type or "pulumi:providers:kubernetes",
-            properties=self._struct(resource.provider_props),
             urn=resource.provider_urn,
             name=name,
         )
+        provider.properties.MergeFromString(self._wire(resource.provider_props))
+        return provider
 
     def _request(self, resource: AnalyzerResource, props: Mapping[str, Any]) -> Any:
         # Remediate and Analyze of one resource send the same request (unless a remediation changed the props):
@@ -231,13 +213,14 @@ class AnalyzerSession:
     def _new_request(self, resource: AnalyzerResource, props: Mapping[str, Any]) -> Any:
         from pulumi.runtime import proto
 
+        # The properties parsed from their bytes: the same message the constructor would copy in (tested).
         request = proto.AnalyzeRequest(
             type=resource.type,
-            properties=self._struct(props),
             urn=resource.urn,
             name=resource.name,
             options=self._options(resource),
         )
+        request.properties.MergeFromString(self._wire(props))
         provider = self._provider(resource)
         if provider is not None:
             request.provider.CopyFrom(provider)
@@ -291,7 +274,7 @@ class AnalyzerSession:
             item.type = res.type
             item.urn = res.urn
             item.name = res.name
-            item.properties.CopyFrom(self._struct(res.props))
+            item.properties.MergeFromString(self._wire(res.props))  # as in Analyze: the same bytes reach the pack
             item.options.CopyFrom(self._options(res))
             item.parent = res.parent
             item.dependencies.extend(res.dependencies)

@@ -205,7 +205,7 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
         )
     ((jurisdiction, docs),) = groups.items()
     _require_known_jurisdiction(args, jurisdiction)
-    return [target_from_manifests("manifests", PROJECT, jurisdiction, docs)]
+    return [target_from_manifests("manifests", PROJECT, jurisdiction, docs, load.encodings())]
 
 
 def _require_known_jurisdiction(args: argparse.Namespace, jurisdiction: str) -> None:
@@ -242,7 +242,8 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str, load: ManifestL
             f"the jurisdiction of stack {stack} ({config.jurisdiction}) or no --jurisdiction",
             args.jurisdiction,
         )
-    target = target_from_manifests(stack, PROJECT, config.jurisdiction, load.documents())
+    documents = load.documents()
+    target = target_from_manifests(stack, PROJECT, config.jurisdiction, documents, load.encodings())
     target.config = read_stack_config(stack_file(stack)).display()
     return target
 

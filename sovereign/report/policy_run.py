@@ -28,8 +28,10 @@ from typing import Any
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.in_process import InProcessPolicyPack
 from sovereign.analyzer.model import AnalyzerInfo
+from sovereign.analyzer.props_encoding import props_wire
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.clock import AT_ENV
+from sovereign.errors import InputError
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
@@ -57,6 +59,8 @@ class PackTarget:
     """URN -> (file, line) when known exactly (manifests)."""
     secret_values: frozenset[str] = frozenset()
     """Plain values taken out of Secrets (and their base64 decoding); never printed in a finding."""
+    wires: dict[str, bytes] = field(default_factory=dict)
+    """URN -> the resource's props encoded already (``props_encoding``; by the manifest parse helper)."""
 
     def locate(self, res: AnalyzerResource | None) -> tuple[str, int]:
         if res is None:
@@ -164,21 +168,31 @@ def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
 
 
 def target_from_manifests(
-    stack: str, project: str, jurisdiction: str, documents: Sequence[tuple[str, int, Mapping[str, Any]]]
+    stack: str, project: str, jurisdiction: str, documents: Sequence[tuple[str, int, Mapping[str, Any]]],
+    wires: Mapping[int, tuple[Any, bytes]] | None = None,
 ) -> PackTarget:
-    """Plain manifests (Helm/kustomize output): ``(file, line, object)`` each; config = the jurisdiction."""
+    """Plain manifests (Helm/kustomize output): ``(file, line, object)`` each; config = the jurisdiction.
+
+    Every object's props are encoded here as the pack will receive them (``wires``: ``id(object) -> (object,
+    wire)`` of those encoded already, ``ManifestLoad.encodings``): a value JSON cannot carry (a YAML date, binary,
+    set, or a non-string key; Kubernetes reads manifests as JSON) is bad input, reported with its file and path.
+    """
     resources: list[AnalyzerResource] = []
     locations: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
     found: set[str] = set()
+    encoded: dict[str, bytes] = {}
     paths = RepositoryPaths()
     for file, line, obj in documents:
-        res = resource_from_manifest(mask_secret_data(obj, found), stack=stack, project=project)
+        props = mask_secret_data(obj, found)
+        res = resource_from_manifest(props, stack=stack, project=project)
         if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
             continue
         seen.add(res.urn)
         resources.append(res)
         locations[res.urn] = (paths(file), line)
+        known = wires.get(id(obj)) if wires else None
+        encoded[res.urn] = known[1] if known is not None and known[0] is obj is props else _wire(props, file, line)
     return PackTarget(
         stack=stack,
         project=project,
@@ -187,7 +201,40 @@ def target_from_manifests(
         source=paths(documents[0][0]) if documents else "",
         locations=locations,
         secret_values=frozenset(found),
+        wires=encoded,
     )
+
+
+def _wire(props: Mapping[str, Any], file: str, line: int) -> bytes:
+    try:
+        return props_wire(props)
+    except (TypeError, ValueError, OverflowError) as exc:
+        found = _first_non_json(props, ())
+        path, what = found if found is not None else ((), str(exc))
+        raise InputError(file, (f"document at line {line}", *path),
+                         "a JSON value (Kubernetes reads manifests as JSON: quote dates and other YAML-only values)",
+                         found_text=what[:200]) from None
+
+
+def _first_non_json(value: Any, path: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str] | None:
+    """Where in ``value`` JSON fails, and what is there (the first non-string key or non-JSON value)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not (key is None or isinstance(key, str | bool | int | float)):  # JSON turns those into strings
+                return (*path, str(key)), f"the key {key!r} ({type(key).__name__})"
+            found = _first_non_json(item, (*path, key if isinstance(key, str) else str(key)))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_non_json(item, (*path, index))
+            if found is not None:
+                return found
+        return None
+    if value is None or isinstance(value, str | bool | int | float):
+        return None
+    return path, f"{type(value).__name__} {value!r}"
 
 
 def repository_path(file: str, cwd: Path | None = None) -> str:
@@ -319,6 +366,8 @@ def run_pack(
     env = pack_environment(at, catalog)
     with prepared_pack(transport, pack_dir, config=target.config, stack=target.stack, project=target.project,
                        env=env, at=at) as (pack, info):
+        if target.wires:
+            pack.adopt_wires((r.props, target.wires[r.urn]) for r in target.resources if r.urn in target.wires)
         head = len(target.resources)
         helper = None
         if use_idle_core and transport == "in-process" and serves_rpcs_independently(pack_dir):

@@ -12,7 +12,8 @@ FILES = 40
 
 
 def write_manifests(root: Path, count: int = FILES) -> Path:
-    """A Namespace, then ConfigMaps and Deployments; one file holds a List, one two documents, one is JSON."""
+    """A Namespace, then ConfigMaps, Secrets and Deployments; some files hold a List, some two documents, some are
+    JSON."""
     root.mkdir(parents=True, exist_ok=True)
     ns = {"apiVersion": "v1", "kind": "Namespace",
           "metadata": {"name": "team", "labels": {"sovereign-clusters.dev/jurisdiction": "cn"}}}
@@ -26,6 +27,10 @@ def write_manifests(root: Path, count: int = FILES) -> Path:
         elif i % 11 == 0:
             (root / f"{i:03d}-pair.json").write_text(
                 f'{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "j{i}", "namespace": "team"}}}}')
+        elif i % 13 == 0:
+            secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s{i}", "namespace": "team"},
+                      "stringData": {"token": f"token-{i}"}}
+            (root / f"{i:03d}-secret.yaml").write_text(yaml.safe_dump(secret))
         elif i % 5 == 0:
             docs = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"d{i}-{j}", "namespace": "team"},
                      "data": {"at": "2026-01-01", "when": "yes"}} for j in range(2)]

@@ -1,10 +1,10 @@
-"""The analyzer session's ``Struct`` of a resource's props is that of their JSON round trip, whatever the props.
+"""The ``Struct`` of a resource's props (analyzer session) is that of their JSON round trip, whatever the props.
 
-``session._struct`` skips the round trip when ``Struct.update`` takes the props as they are; this compares it with
-the round trip itself on random values, JSON ones and the kinds JSON converts or refuses (non-string keys, tuples,
-bytes, dates, sets, huge or non-finite numbers, subclasses): the same message (bytes and map order) or the same
-error. The one difference allowed: a NaN's sign bit (the round trip writes every NaN as the positive one; the pack
-refuses NaN whatever its bits), so NaNs are made positive before the bytes are compared.
+``props_encoding.props_struct`` skips the round trip when ``Struct.update`` takes the props as they are. This
+compares it with the round trip itself on random values, JSON ones and the kinds JSON converts or refuses
+(non-string keys, tuples, bytes, dates, sets, huge or non-finite numbers, subclasses): the same message (bytes and
+map order) or the same error. The one difference allowed: a NaN's sign bit (the round trip writes every NaN as the
+positive one; the pack refuses NaN whatever its bits), so NaNs are made positive before the bytes are compared.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from google.protobuf import struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sovereign.analyzer.session import _struct
+from sovereign.analyzer.props_encoding import props_struct as _struct
 
 
 def _through_json(props: Any) -> Any:

@@ -19,7 +19,7 @@ from pulumi_policy import deserialize as library
 
 from sovereign.analyzer import PolicyPackProcess, resource_from_manifest
 from sovereign.analyzer.in_process import _SIG_KEY_BYTES, InProcessPolicyPack, _remediates, _SharedDecoding
-from sovereign.analyzer.session import _struct
+from sovereign.analyzer.props_encoding import props_struct as _struct
 from sovereign.paths import project_root
 from sovereign.render.wire import UNKNOWN
 
