@@ -212,19 +212,30 @@ def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterVi
     return ClusterView(provider=provider, regions=regions, zones=zones, cidrs=tuple(cidrs))
 
 
+_environb: Any = getattr(os, "environb", None)
+"""The process environment as bytes (POSIX): the same table as ``os.environ``, read without decoding."""
+
+
+def _raw_env(name: str) -> bytes | str:
+    if _environb is not None:
+        return bytes(_environb.get(name.encode(), b""))
+    return os.environ.get(name, "")
+
+
 def load_stack_view() -> StackView:
     """The stack this pack process judges (cached); ``ContextError`` when it cannot be determined."""
-    stack_name = (_override_stack or "") if _override is not None else os.environ.get("PULUMI_STACK", "")
-    # Every rule call asks, so the key must be cheap: the config text is compared, not re-encoded (an
-    # override dict is identified by identity; entering or leaving an override clears the cache).
-    key = (id(_override) if _override is not None else None, stack_name, os.environ.get("PULUMI_CONFIG", ""),
-           os.environ.get(CATALOG_ENV, ""))
+    # Every rule call asks, so the key must be cheap: the variables' raw bytes are compared, never decoded (the
+    # config is kilobytes); an override dict is identified by identity (entering or leaving one clears the cache).
+    key = (id(_override) if _override is not None else None,
+           (_override_stack or "") if _override is not None else _raw_env("PULUMI_STACK"),
+           _raw_env("PULUMI_CONFIG"), _raw_env(CATALOG_ENV))
     if _last and _last[0] == key:
         return _last[1]
     cached = _cache.get(key)
     if cached is not None:
         _last[:] = [key, cached]
         return cached
+    stack_name = (_override_stack or "") if _override is not None else os.environ.get("PULUMI_STACK", "")
     values = _config_values()
     jurisdiction_id = values.get("jurisdiction")
     if not isinstance(jurisdiction_id, str) or not jurisdiction_id:

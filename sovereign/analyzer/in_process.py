@@ -143,6 +143,8 @@ class InProcessPolicyPack(AnalyzerSession):
         self._decoding = _SharedDecoding(*_library_decoders())
         self._last_sent: tuple[Any, bytes] = (None, b"")
         self._settings_done = False
+        self._remediating: bool | None = None
+        """Whether a policy remediates, as ``Configure`` left the levels (None: not asked since)."""
         original = servicer._configure_runtime_settings
 
         def configure_once() -> None:
@@ -194,8 +196,12 @@ class InProcessPolicyPack(AnalyzerSession):
         if self._last_sent[0] is not request:
             self._last_sent = (request, request.SerializeToString())
         received = type(request).FromString(self._last_sent[1])
-        if method == "Remediate":
-            self._decoding.remediation_unused = not _remediates(self._servicer)
+        if method == "Configure":
+            self._remediating = None  # the levels may change
+        elif method == "Remediate":
+            if self._remediating is None:
+                self._remediating = _remediates(self._servicer)
+            self._decoding.remediation_unused = not self._remediating
         with _decoding_installed(self._decoding, method):
             try:
                 return handler(received, None)
