@@ -17,10 +17,31 @@ Typical use::
 
 from __future__ import annotations
 
-from sovereign.analyzer.client import AnalyzerError, PolicyPackProcess, stack_config_env
-from sovereign.analyzer.config import effective_policy_config
-from sovereign.analyzer.model import AnalyzerInfo, Diagnostic, PolicyInfo
-from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest, type_token, urn_for
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sovereign.analyzer.client import AnalyzerError, PolicyPackProcess, stack_config_env
+    from sovereign.analyzer.config import effective_policy_config
+    from sovereign.analyzer.model import AnalyzerInfo, Diagnostic, PolicyInfo
+    from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest, type_token, urn_for
+
+_HOMES = {
+    "AnalyzerError": "client",
+    "PolicyPackProcess": "client",
+    "stack_config_env": "client",
+    "effective_policy_config": "config",
+    "AnalyzerInfo": "model",
+    "Diagnostic": "model",
+    "PolicyInfo": "model",
+    "AnalyzerResource": "resource",
+    "resource_from_manifest": "resource",
+    "type_token": "resource",
+    "urn_for": "resource",
+}
+"""Each public name and its module, imported on first use (PEP 562): ``sovereign check`` imports
+``sovereign.analyzer.resource`` before it forks its manifest parse helper, and should not pay for the gRPC client
+there."""
 
 __all__ = [
     "AnalyzerError",
@@ -35,3 +56,12 @@ __all__ = [
     "type_token",
     "urn_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

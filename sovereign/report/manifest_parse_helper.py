@@ -25,10 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sovereign.analyzer.props_encoding import encode_props
 from sovereign.errors import InputError
 from sovereign.forked_child import ForkedChild
-from sovereign.render.k8s_check import is_secret_object
 from sovereign.report.manifest_input import Document, load_manifest_files, manifest_files
 
 MIN_HELPER_FILES = 64
@@ -155,6 +153,10 @@ def serve(files: Sequence[Path]) -> tuple[str, Any, Any]:
 
 def _encodings(documents: Sequence[Document]) -> list[bytes | None]:
     """Each object's props as the analyzer session sends them; None for a Secret (its props are masked first)."""
+    # Imported here: protobuf is not needed before the child starts, and the CLI forks it as early as it can.
+    from sovereign.analyzer.props_encoding import encode_props
+    from sovereign.render.k8s_check import is_secret_object
+
     return [None if is_secret_object(obj) else encode_props(obj) for _f, _l, obj in documents]
 
 
