@@ -261,6 +261,7 @@ class RepositoryPaths:
         self._prefix = str(self._cwd).rstrip("/") + "/"
         self._directories: dict[str, str] = {}
         self._files: dict[str, str] = {}
+        self._given: dict[str, str] = {}
 
     def __call__(self, file: str) -> str:
         found = self._files.get(file)
@@ -282,7 +283,16 @@ class RepositoryPaths:
             return resolved[len(self._prefix):]
         if resolved == str(self._cwd):
             return repository_path(file, self._cwd)
-        return Path(file).as_posix()  # outside the working directory: as given
+        return self._as_given(directory, name)  # outside the working directory: as given
+
+    def _as_given(self, directory: str, name: str) -> str:
+        """``Path(os.path.join(directory, name)).as_posix()`` with the directory's part computed once: ``name`` is
+        one plain component (not empty, ``.`` or ``..``), so it only appends."""
+        prefix = self._given.get(directory)
+        if prefix is None:
+            shown = Path(directory).as_posix() if directory else "."
+            prefix = self._given[directory] = "" if shown == "." else shown if shown.endswith("/") else shown + "/"
+        return prefix + name
 
 
 def _describe(info: AnalyzerInfo) -> list[PolicyDescription]:

@@ -76,3 +76,13 @@ def test_random_paths(tmp_path_factory: pytest.TempPathFactory, parts: list[list
 def test_working_directory_at_the_root(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir("/")
     _compare(tree, [str(tree / "m" / "a.yaml"), str(tree / "linked-dir" / "b.yaml"), "tmp"])
+
+
+def test_paths_outside_the_working_directory_come_out_as_given(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tree)
+    outside = str(tree.parent / "outside")
+    files = [f"{outside}/a.yaml", f"/{outside}/a.yaml", f"{outside}//b.yaml", f"{outside}/./b.yaml",
+             f"{outside}/../outside/a.yaml", "../outside/a.yaml", ".././../" + tree.parent.name + "/outside/b.yaml",
+             "out-dir/../../outside/a.yaml", "/a-file-at-the-root.yaml", "//a-file-at-the-root.yaml"]
+    _compare(tree, files)
+    assert RepositoryPaths()(f"/{outside}/a.yaml") == f"/{outside}/a.yaml"  # POSIX keeps a leading "//"
