@@ -11,7 +11,9 @@ stack collect fully after each one (report/pack_runs.py), so garbage does not pi
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 FIRST_GENERATION_THRESHOLD = 100_000
 
@@ -20,3 +22,21 @@ def tune_for_batch() -> None:
     """Collect cycles less often (see the module docstring); idempotent."""
     _, second, third = gc.get_threshold()
     gc.set_threshold(FIRST_GENERATION_THRESHOLD, second, third)
+
+
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """No automatic cycle collection inside the block; the collector's previous state after it.
+
+    For stretches that allocate a great many containers and free them only at the end, none part of a cycle
+    (a pack run's RPCs: proxies, decoded resources; reading a helper's answer). Each collection there scans the
+    young objects to find nothing (about 2 % of a check); the few cycles such a stretch leaves (2,000 objects after
+    a 1,250-object check) are collected after it, by the next collection or by ``pack_runs`` after each stack.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -32,6 +32,7 @@ from sovereign.analyzer.props_encoding import props_wire
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.clock import AT_ENV
 from sovereign.errors import InputError
+from sovereign.gc_tuning import cycle_collection_paused
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
@@ -374,8 +375,8 @@ def run_pack(
     of the prepared pack while this process answers the head: sovereign/report/preview_tail_helper.py.
     """
     env = pack_environment(at, catalog)
-    with prepared_pack(transport, pack_dir, config=target.config, stack=target.stack, project=target.project,
-                       env=env, at=at) as (pack, info):
+    with cycle_collection_paused(), prepared_pack(transport, pack_dir, config=target.config, stack=target.stack,
+                                                  project=target.project, env=env, at=at) as (pack, info):
         if target.wires:
             pack.adopt_wires((r.props, target.wires[r.urn]) for r in target.resources if r.urn in target.wires)
         head = len(target.resources)
