@@ -42,11 +42,11 @@ def _nesting_upper_bound(text: str) -> int:
     """A bound that is never below the real nesting depth: every flow opener anywhere, plus the deepest line's
     indentation and block indicators. Loose (quoted brackets count too), which only costs speed."""
     flow = text.count("[") + text.count("{")
-    block = 0
-    for line in text.splitlines():
-        stripped = line.lstrip(" ")
-        block = max(block, len(line) - len(stripped) + stripped.count("- ") + stripped.count("? ") + 1)
-    return flow + block
+    # Per line: indentation + block indicators + 1 (an indicator cannot start within the indentation, so counting
+    # over the whole line counts the same).
+    deepest = max((len(line) - len(line.lstrip(" ")) + line.count("- ") + line.count("? ")
+                   for line in text.splitlines()), default=-1)
+    return flow + deepest + 1
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
