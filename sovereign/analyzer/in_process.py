@@ -274,12 +274,10 @@ class _SharedDecoding:
         return decoded
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
-        if proxy_secrets and self.remediation_unused and self.lasting and self._unsigned.get(id(props)) is props:
-            return props  # no remediation runs: the tree is never read, and without signatures it cannot fail
+        if self.lasting and self._unsigned.get(id(props)) is props and (self.remediation_unused or not proxy_secrets):
+            return props  # see the class docstring: nothing to turn into an object, and nothing writes to it
         if proxy_secrets or not self.lasting:
             return self._deserialize(props, proxy_secrets)
-        if self._unsigned.get(id(props)) is props:
-            return props
         hit = self._decoded.get(id(props))
         if hit is not None and hit[0] is props:
             return hit[1]

@@ -106,8 +106,9 @@ class ManifestLoad:
         except BaseException:
             self._stop_helper()
             raise
-        if self._helper is not None:  # both processes will need them: encoded here while the child works
-            own_encodings = _encodings(own)
+        # Both pack processes will need them: encoded here while the child works (without a child, the session
+        # encodes each object when it first sends it).
+        own_encodings = _encodings(own) if self._helper is not None else []
         theirs = self._helper_documents()
         if theirs is None:  # no child, a problem in its share, or a failed child: parse the share here
             theirs = load_manifest_files(self._files[self._own :])

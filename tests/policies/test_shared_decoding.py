@@ -68,6 +68,13 @@ def _shape(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+def _resource_rpc_decoding(remediation_unused: bool) -> _SharedDecoding:
+    """The shared decoding as a resource RPC (Remediate, Analyze, AnalyzeStack) installs it."""
+    shared = _SharedDecoding(json_format, library.deserialize_properties)
+    shared.lasting, shared.remediation_unused = True, remediation_unused
+    return shared
+
+
 def _library_view(struct: Any, proxy_secrets: bool) -> Any:
     return library.deserialize_properties(json_format.MessageToDict(struct), proxy_secrets)
 
@@ -81,8 +88,7 @@ def _shared_view(shared: _SharedDecoding, struct: Any, proxy_secrets: bool) -> t
 @given(_props(signed=True), st.booleans())
 def test_analyze_gets_the_librarys_tree(props: dict[str, Any], unused: bool) -> None:
     struct = _received(props)
-    shared = _SharedDecoding(json_format, library.deserialize_properties)
-    shared.lasting, shared.remediation_unused = True, unused
+    shared = _resource_rpc_decoding(remediation_unused=unused)
     try:
         expected = _shape(_library_view(struct, False))
     except Exception as exc:  # noqa: BLE001 - an invalid signature object: the same error either way
@@ -99,8 +105,7 @@ def test_analyze_gets_the_librarys_tree(props: dict[str, Any], unused: bool) -> 
 @given(_props(signed=True))
 def test_remediate_gets_the_librarys_secrets_tree_whenever_a_policy_remediates(props: dict[str, Any]) -> None:
     struct = _received(props)
-    shared = _SharedDecoding(json_format, library.deserialize_properties)
-    shared.lasting, shared.remediation_unused = True, False
+    shared = _resource_rpc_decoding(remediation_unused=False)
     try:
         expected = _shape(_library_view(struct, True))
     except Exception:  # noqa: BLE001 - an invalid signature object
@@ -113,8 +118,7 @@ def test_remediate_gets_the_librarys_secrets_tree_whenever_a_policy_remediates(p
 @given(_props(signed=True))
 def test_remediate_skips_the_tree_only_when_nothing_reads_it_and_nothing_can_fail(props: dict[str, Any]) -> None:
     struct = _received(props)
-    shared = _SharedDecoding(json_format, library.deserialize_properties)
-    shared.lasting, shared.remediation_unused = True, True
+    shared = _resource_rpc_decoding(remediation_unused=True)
     signed = _SIG_KEY_BYTES in struct.SerializeToString()
     if signed:
         try:
