@@ -34,8 +34,6 @@ CONFIG_NAMESPACE = "sovereign-clusters"
 load the stack loader at pack start-up)."""
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
-SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
-"""Never governed: the platform's own namespaces."""
 PARTIAL_KEYS = frozenset({"jurisdiction", "cluster"})
 
 
@@ -80,6 +78,41 @@ class StackView:
             regions = tuple(r for r in regions if r in self.cluster.regions)
         return regions
 
+    def region_verdict(self, region: str) -> tuple[bool | None, str]:
+        """Whether pods or data placed in ``region`` stay in the jurisdiction: (True, ...) inside, (False, where it
+        is) outside, (None, why) when the region id names places in different countries at different providers
+        and the cluster's provider is not known (``eu-west-1`` is Ireland at aws, London at alibaba): the caller
+        fails closed. A provider given in the config (or found in the input by ``sovereign check``) decides."""
+        jur, catalog = self.jurisdiction, self.catalog
+        if self.cluster.provider:
+            if region in self.allowed_regions():
+                return True, f"region {region} ({self.cluster.provider})"
+            known = catalog.provider(self.cluster.provider)
+            if known is not None and known.region(region) is not None:
+                other = catalog.jurisdiction_of_region(known.id, region)
+                return False, f"region {region} ({known.id}, {other.id if other else known.regions[region].country})"
+            elsewhere = sorted(f"{p.id}: {p.regions[region].country}" for p in catalog.providers.values()
+                               if p.region(region) is not None)
+            return False, (f"region {region} (not a region of {self.cluster.provider}"
+                           f"{'; ' + ', '.join(elsewhere) if elsewhere else ''})")
+        holders = sorted((p for p in catalog.providers.values() if p.region(region) is not None), key=lambda p: p.id)
+        if not holders:
+            return False, f"region {region} (no provider of the catalog has it)"
+        inside = {p.id: region in jur.regions_for(p.id) for p in holders}
+        narrowed = not self.cluster.regions or region in self.cluster.regions
+        if all(inside.values()):
+            return (narrowed, f"region {region}" if narrowed else f"region {region} (not a region of this cluster)")
+        if not any(inside.values()):
+            first = holders[0]
+            other = catalog.jurisdiction_of_region(first.id, region)
+            country = other.id if other else first.regions[region].country
+            return False, f"region {region} ({first.id}, {country})"
+        places = "; ".join(f"{p.id}: {p.regions[region].name} ({p.regions[region].country}, "
+                           f"{'in' if inside[p.id] else 'not in'} {jur.id})" for p in holders)
+        return None, (f"region {region} is ambiguous ({places}) and the cluster's provider is not known: set "
+                      f"cluster.provider in the stack config (or `sovereign check --provider`), or include objects "
+                      f"that show the provider (a StorageClass provisioner)")
+
     def allowed_zones(self) -> tuple[str, ...]:
         if self.cluster.provider:
             zones = self.catalog.zones_for(self.jurisdiction.id, self.cluster.provider)
@@ -117,12 +150,14 @@ class RuleContext:
         return evaluation_time()
 
     def excluded_namespaces(self) -> frozenset[str]:
+        """The rule's configured ``excludedNamespaces``: an explicit choice of the organisation. No namespace is
+        excluded by default, ``kube-system`` included (docs/policies.md, "System namespaces")."""
         extra = self.config.get("excludedNamespaces")
         names = [x for x in extra if isinstance(x, str)] if isinstance(extra, list | tuple) else []
-        return SYSTEM_NAMESPACES | frozenset(names)
+        return frozenset(names)
 
     def governed(self, namespace: str) -> bool:
-        """Every namespace except the system ones and the configured exclusions (unset = ``default``)."""
+        """Every namespace except the rule's configured exclusions (unset = ``default``)."""
         return (namespace or "default") not in self.excluded_namespaces()
 
 

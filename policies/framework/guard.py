@@ -37,10 +37,21 @@ from policies.framework.context import ContextError, RuleContext, load_stack_vie
 from policies.framework.k8s import K8sObject, split_type_token
 from policies.framework.rule import Finding, ResourceRule, Rule, StackRule
 from policies.framework.values import UnknownValueError
+from sovereign.exemptions import (
+    EXEMPTIONS_KEY,
+    ExemptionError,
+    expired_note,
+    match,
+    parse_exemptions,
+    suppressed_message,
+)
 
 FAIL_CLOSED = "[fail-closed]"
 RULE_FAILURES = "rule-failures"
 RESOURCE_RULE_FAILURES = "resource-rule-failures"
+RULE_EXEMPTIONS = "rule-exemptions"
+RESOURCE_RULE_EXEMPTIONS = "resource-rule-exemptions"
+COMPANIONS = (RESOURCE_RULE_FAILURES, RULE_FAILURES, RESOURCE_RULE_EXEMPTIONS, RULE_EXEMPTIONS)
 Report = Callable[..., None]
 
 
@@ -71,6 +82,47 @@ def record_failure(failure: RecordedFailure) -> None:
     _pending().append(failure)
 
 
+def _suppressed_here() -> list[tuple[str | None, str]]:
+    pending: list[tuple[str | None, str]] | None = getattr(_recorded, "suppressed", None)
+    if pending is None:
+        pending = _recorded.suppressed = []
+    return pending
+
+
+def take_suppressed(urn: str | None) -> list[str]:
+    """This RPC's suppressed findings (messages), of the resource ``urn`` (None: of the stack rules); the thread's
+    list is emptied, as ``take_failures`` does."""
+    pending = _suppressed_here()
+    taken = [message for owner, message in pending if owner == urn]
+    pending.clear()
+    return taken
+
+
+def _apply_exemptions(rule: Rule, ctx: RuleContext, findings: list[Finding],
+                      object_of: Callable[[Finding], K8sObject | None], rpc_urn: str | None) -> list[Finding]:
+    """The findings to report: those an active exemption covers are recorded for the RPC's advisory companion
+    instead; those only expired exemptions cover say so (sovereign/exemptions.py)."""
+    exemptions = parse_exemptions(rule.id, ctx.config.get(EXEMPTIONS_KEY), key_path=(rule.id,)) \
+        if ctx.config.get(EXEMPTIONS_KEY) else []
+    if not exemptions:
+        return findings
+    at = ctx.at
+    out = []
+    for finding in findings:
+        obj = object_of(finding)
+        if obj is None:
+            out.append(finding)
+            continue
+        found = match(exemptions, obj.kind or obj.type_token, obj.group, obj.namespace, obj.name, at)
+        if found.active is not None:
+            _suppressed_here().append((rpc_urn, suppressed_message(rule.id, obj.ref, finding.message, found.active)))
+        elif found.expired:
+            out.append(Finding(finding.message + expired_note(found.expired), finding.urn))
+        else:
+            out.append(finding)
+    return out
+
+
 def take_failures(urn: str | None) -> list[RecordedFailure]:
     """This RPC's failures, oldest first: those of the resource ``urn`` (None: of the stack rules). The thread's
     list is emptied: anything else in it is left over from an RPC whose companion did not run (disabled by the
@@ -99,6 +151,10 @@ def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterab
         report(f"{FAIL_CLOSED} rule {rule.id} cannot judge {subject}: {exc}. Fix: set or correct the stack "
                f"config (sovereign-clusters:jurisdiction, and cluster for full checks) or the catalog path.")
         return
+    except ExemptionError as exc:
+        report(f"{FAIL_CLOSED} rule {rule.id} cannot apply its exemptions ({exc}), so it suppresses nothing and "
+               f"judges {subject} as it stands. Fix: correct the exemption in the policy pack config.")
+        return
     except Exception as exc:  # noqa: BLE001 - any failure inside a rule must fail closed, never open
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {'/'.join(where.filename.rsplit('/', 2)[-2:])}:{where.lineno}" if where else ""
@@ -108,7 +164,11 @@ def _guarded(rule: Rule, subject: str, report: Report, body: Callable[[], Iterab
         if rule.enforcement != "mandatory":
             record_failure(RecordedFailure(rule.id, subject, message, urn))
         return
+    seen: set[tuple[str, str | None]] = set()
     for f in findings:
+        if (f.message, f.urn) in seen:
+            continue  # one root cause reached twice (a workflow-wide setting every template inherits) is one finding
+        seen.add((f.message, f.urn))
         if f.urn:
             report(f.message, f.urn)
         else:
@@ -119,8 +179,8 @@ def _level(rule: Rule) -> EnforcementLevel:
     return EnforcementLevel.MANDATORY if rule.enforcement == "mandatory" else EnforcementLevel.ADVISORY
 
 
-def _schema(rule: Rule) -> PolicyConfigSchema | None:
-    return PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config.items()}) if rule.config else None
+def _schema(rule: Rule) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config_schema().items()})
 
 
 def _message(rule: Rule, text: str) -> str:
@@ -134,14 +194,20 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: Report) -> None:
         # Most rules skip most kinds: decided before any object is built or any property read.
         parsed = split_type_token(args.resource_type)
-        if parsed is None or not rule.looks_at(parsed[2]):
+        if parsed is None:
+            if not rule.every_resource:
+                return
+            obj = K8sObject("", "", "", args.props, args.urn, args.name, pulumi_type=args.resource_type)
+        elif not rule.looks_at(parsed[0], parsed[2]):
             return
-        obj = K8sObject(*parsed, args.props, args.urn, args.name)
-        subject = f"{obj.kind} {args.name}"
+        else:
+            obj = K8sObject(*parsed, args.props, args.urn, args.name)
+        subject = f"{obj.kind or obj.type_token} {args.name}"
 
         def body() -> Iterable[Finding]:
             ctx = _context(rule, args.get_config())
-            return [Finding(_message(rule, m)) for m in check(ctx, obj)]
+            findings = [Finding(_message(rule, m)) for m in check(ctx, obj)]
+            return _apply_exemptions(rule, ctx, findings, lambda _finding: obj, args.urn)
 
         _guarded(rule, subject, report, body, args.urn)
 
@@ -172,7 +238,10 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: Report) -> None:
         def body() -> Iterable[Finding]:
             ctx = _context(rule, args.get_config())
-            return [Finding(_message(rule, f.message), f.urn) for f in check(ctx, stack_objects(args))]
+            objects = stack_objects(args)
+            by_urn = {o.urn: o for o in objects}
+            findings = [Finding(_message(rule, f.message), f.urn) for f in check(ctx, objects)]
+            return _apply_exemptions(rule, ctx, findings, lambda f: by_urn.get(f.urn or ""), None)
 
         _guarded(rule, "the stack", report, body)
 
@@ -193,11 +262,12 @@ def _failure_message(failure: RecordedFailure) -> str:
 
 
 def failure_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """``resource-rule-failures`` and ``rule-failures``: the mandatory reports of every exception recorded inside a
-    non-mandatory rule, in the RPC that raised it.
+    """The companions, the pack's last policies: ``resource-rule-failures`` and ``rule-failures`` (the mandatory
+    reports of every exception recorded inside a non-mandatory rule, in the RPC that raised it), then
+    ``resource-rule-exemptions`` and ``rule-exemptions`` (the advisory reports of findings an exemption suppressed).
 
-    They must be the pack's last policies: the servicer runs the policies of an RPC in pack order, so every rule
-    of the RPC's kind has run before its companion reports.
+    They must come last: the servicer runs the policies of an RPC in pack order, so every rule of the RPC's kind
+    has run before its companion reports.
     """
 
     def validate_resource(args: ResourceValidationArgs, report: Report) -> None:
@@ -213,6 +283,19 @@ def failure_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]
         "severity": Severity.HIGH,
         "remediation_steps": "fix the input the rule failed on, or report the rule defect",
     }
+    def exempted_resource(args: ResourceValidationArgs, report: Report) -> None:
+        for message in take_suppressed(args.urn):
+            report(message)
+
+    def exempted_stack(args: StackValidationArgs, report: Report) -> None:
+        for message in take_suppressed(None):
+            report(message)
+
+    noter: dict[str, Any] = {
+        "enforcement_level": EnforcementLevel.ADVISORY,
+        "severity": Severity.LOW,
+        "remediation_steps": "review the exemption before it expires; renew it only after a new review",
+    }
     return [
         ResourceValidationPolicy(
             name=RESOURCE_RULE_FAILURES,
@@ -227,6 +310,20 @@ def failure_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]
             "rules included: their own reports cannot block a preview).",
             validate=validate_stack,
             **reporter,
+        ),
+        ResourceValidationPolicy(
+            name=RESOURCE_RULE_EXEMPTIONS,
+            description="Findings of resource rules that a reviewed, unexpired exemption covers: suppressed, and "
+            "reported here (advisory) so that every exemption in use is visible.",
+            validate=exempted_resource,
+            **noter,
+        ),
+        StackValidationPolicy(
+            name=RULE_EXEMPTIONS,
+            description="Findings of stack rules that a reviewed, unexpired exemption covers: suppressed, and "
+            "reported here (advisory) so that every exemption in use is visible.",
+            validate=exempted_stack,
+            **noter,
         ),
     ]
 

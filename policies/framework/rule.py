@@ -13,6 +13,8 @@ from typing import Any
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
+from sovereign.exemptions import EXEMPTIONS_KEY, EXEMPTIONS_SCHEMA
+from sovereign.kinds.registry import default_registry
 
 SEVERITIES = ("low", "medium", "high", "critical")
 LEVELS = ("advisory", "mandatory")
@@ -25,7 +27,7 @@ AT_SCHEMA: dict[str, Any] = {
 EXCLUDED_NAMESPACES_SCHEMA: dict[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
-    "description": "Namespaces exempt from this rule besides kube-system, kube-public and kube-node-lease.",
+    "description": "Namespaces exempt from this rule (none by default: kube-system is governed too).",
 }
 
 
@@ -48,6 +50,11 @@ class Rule:
     """JSON-schema properties of the rule's policy config."""
     enforcement: str = "mandatory"
 
+    def config_schema(self) -> dict[str, Mapping[str, Any]]:
+        """The rule's own config properties, plus what every rule takes: ``exemptions`` (sovereign.exemptions) and
+        ``at`` (the evaluation time, against which exemptions expire; ``sovereign check --at`` sets it)."""
+        return {**self.config, "at": self.config.get("at", AT_SCHEMA), EXEMPTIONS_KEY: EXEMPTIONS_SCHEMA}
+
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"rule {self.id}: severity {self.severity!r} not in {SEVERITIES}")
@@ -63,13 +70,19 @@ StackCheck = Callable[[RuleContext, Sequence[K8sObject]], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class ResourceRule(Rule):
-    kinds: frozenset[str] = frozenset()
-    """Kinds the rule looks at (empty: every Kubernetes object)."""
     check: ResourceCheck | None = None
+    every_resource: bool = False
+    """Looks at every resource of the program, Kubernetes or not (``unjudged-object``); otherwise the rule looks at
+    the kinds the registry of kinds names it for (``sovereign/kinds/registry``)."""
 
-    def looks_at(self, kind: str) -> bool:
-        """Whether the rule judges objects of ``kind`` (known from the type token, before any property is read)."""
-        return not self.kinds or kind in self.kinds
+    def looks_at(self, group: str, kind: str) -> bool:
+        """Whether the rule judges objects of this kind (known from the type token, before any property is read):
+        the kinds the registry of kinds names it for; a rule the registry does not mention (another pack's, a
+        test's) looks at every Kubernetes object."""
+        if self.every_resource:
+            return True
+        registry = default_registry()
+        return self.id not in registry.all_rule_ids() or self.id in registry.rules_for(group, kind)
 
 
 @dataclass(frozen=True)

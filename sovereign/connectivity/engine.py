@@ -12,7 +12,7 @@ from sovereign.connectivity.evaluate import Outcome, evaluate
 from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import iter_bits
 from sovereign.connectivity.inventory import (
-    POLICY_KINDS,
+    NETWORK_POLICY_ROLE,
     Manifest,
     Namespace,
     PodTemplate,
@@ -26,6 +26,8 @@ from sovereign.connectivity.inventory import (
     service_object,
     to_manifests,
 )
+from sovereign.kinds.registry import default_registry
+from sovereign.kinds.verdict import api_group
 from sovereign.connectivity.model import CniParams, IgnoredPolicy
 from sovereign.connectivity.report import ConnectivityReport
 from sovereign.connectivity.rules import Policy
@@ -41,17 +43,16 @@ API_OF_KIND = {
     "CiliumClusterwideNetworkPolicy": PolicyApi.CILIUM,
 }
 
-GROUP_OF_KIND = {
-    "NetworkPolicy": "networking.k8s.io",
-    "AdminNetworkPolicy": "policy.networking.k8s.io",
-    "BaselineAdminNetworkPolicy": "policy.networking.k8s.io",
-    "ClusterNetworkPolicy": "policy.networking.k8s.io",
-    "CiliumNetworkPolicy": "cilium.io",
-    "CiliumClusterwideNetworkPolicy": "cilium.io",
-}
-"""The API group each modelled kind belongs to. Another API's object of the same kind name (Calico's
-``projectcalico.org/v3`` NetworkPolicy, Antrea's ``crd.antrea.io`` ClusterNetworkPolicy) has other semantics and
-is reported as ignored, never read as if it were the modelled one (RT-15)."""
+def modelled_policy_kinds() -> dict[str, str]:
+    """Kind -> API group of every policy kind this engine models: the registry's kinds with the network-policy
+    role. Another API's object of the same kind name (Calico's ``projectcalico.org/v3`` NetworkPolicy, Antrea's
+    ``crd.antrea.io`` ClusterNetworkPolicy) has other semantics and is reported as ignored, never read as if it were
+    the modelled one (RT-15)."""
+    modelled = {e.kind: e.group for e in default_registry().kinds_with_role(NETWORK_POLICY_ROLE)}
+    unknown = sorted(set(modelled) - set(API_OF_KIND))
+    if unknown:
+        raise RuntimeError(f"the registry of kinds names policy kinds the engine does not model: {unknown}")
+    return modelled
 
 
 def _group(m: Manifest) -> str | None:
@@ -59,23 +60,25 @@ def _group(m: Manifest) -> str | None:
     api = m.obj.get("apiVersion")
     if not isinstance(api, str) or not api:
         return None
-    return api.rsplit("/", 1)[0] if "/" in api else ""
+    return api_group(api)
 
 
 def _policies(manifests: Sequence[Manifest], cni: CniParams) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
     policies: list[Policy] = []
     ignored: list[IgnoredPolicy] = []
     notes: list[str] = []
+    modelled = modelled_policy_kinds()
+    cilium_inputs: cilium.Inputs | None = None  # CiliumCIDRGroups and Services Cilium peers resolve against
     for m in manifests:
         kind = m.kind
-        if kind not in POLICY_KINDS:
+        if kind not in modelled:
             continue
         api = API_OF_KIND[kind]
         ns = namespace_of(m) if kind in ("NetworkPolicy", "CiliumNetworkPolicy") else ""
         group = _group(m)
-        if group is not None and group != GROUP_OF_KIND[kind]:
+        if group is not None and group != modelled[kind]:
             ignored.append(IgnoredPolicy(kind, ns, name_of(m), f"{m.obj.get('apiVersion')} {kind} is not a modelled "
-                                         f"API (only {GROUP_OF_KIND[kind]} {kind} is)"))
+                                         f"API (only {modelled[kind]} {kind} is)"))
             continue
         if api not in cni.enforces:
             ignored.append(IgnoredPolicy(kind, ns, name_of(m), f"the CNI does not enforce {api.value}"))
@@ -86,7 +89,9 @@ def _policies(manifests: Sequence[Manifest], cni: CniParams) -> tuple[list[Polic
             policies.append(adminpol.parse(m))
         else:
             before = len(notes)
-            parsed = cilium.parse(m, cni.ipblock_matches_pod_ips, notes)
+            if cilium_inputs is None:
+                cilium_inputs = cilium.Inputs.collect(manifests)
+            parsed = cilium.parse(m, cni.ipblock_matches_pod_ips, notes, cilium_inputs)
             policies.extend(parsed)
             if not parsed:
                 ignored.append(IgnoredPolicy(kind, ns, name_of(m), "host policies (nodeSelector) are not modelled"))

@@ -13,26 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sovereign.errors import InputError
-from sovereign.kube_kinds import api_group, is_builtin_podless
+from sovereign.kinds.pods import PodShape, registered_shapes
+from sovereign.kinds.registry import KindEntry, default_registry
+from sovereign.kinds.shapes import pods_by_shape
+from sovereign.kinds.verdict import api_group
 from sovereign.labels import JURISDICTION, METADATA_NAME
 
 DEFAULT_NAMESPACE = "default"
 """Where a namespaced object without metadata.namespace lands (the usual apply-time default)."""
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
-GENERIC_TEMPLATE_KEYS: tuple[tuple[str, ...], ...] = (("spec", "template"), ("spec", "jobTemplate", "spec", "template"))
-"""Where any other kind may carry a pod template (RT-8: Argo Rollout, Knative Service, operators' kinds)."""
-MAX_NESTING = 12
-MAX_NESTED_NODES = 20_000
-"""Bounds of the search for pod templates nested deeper in an unknown kind's spec."""
-POLICY_KINDS = (
-    "NetworkPolicy",
-    "AdminNetworkPolicy",
-    "BaselineAdminNetworkPolicy",
-    "ClusterNetworkPolicy",
-    "CiliumNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy",
-)
+NETWORK_POLICY_ROLE = "network-policy"
+"""The registry role of the policy kinds this engine models (sovereign/kinds/registry)."""
 
 NamedPorts = tuple[tuple[str, str, int], ...]
 """(name, protocol, containerPort), sorted."""
@@ -152,149 +143,86 @@ def _protocol(m: Manifest, value: Any, *keys: str | int) -> str:
     return str(proto)
 
 
-def _pod_spec_parts(m: Manifest, spec: Any, *keys: str | int) -> tuple[NamedPorts, bool]:
-    spec = _mapping(m, spec, *keys)
+def _pod_parts(m: Manifest, shape: PodShape) -> tuple[NamedPorts, bool]:
+    """Named ports (of init and regular containers) and hostNetwork of one pod shape; malformed = bad input."""
     named: set[tuple[str, str, int]] = set()
-    for ckey in ("initContainers", "containers"):
-        for ci, c in enumerate(_list(m, spec.get(ckey), *keys, ckey)):
-            c = _mapping(m, c, *keys, ckey, ci)
-            for pi, p in enumerate(_list(m, c.get("ports"), *keys, ckey, ci, "ports")):
-                pk = (*keys, ckey, ci, "ports", pi)
-                p = _mapping(m, p, *pk)
-                num = p.get("containerPort")
-                if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 65535:
-                    raise InputError(m.source, m.path(*pk, "containerPort"), "a port 1..65535", num)
-                proto = _protocol(m, p.get("protocol"), *pk, "protocol")
-                name = p.get("name")
-                if name is not None:
-                    if not isinstance(name, str):
-                        raise InputError(m.source, m.path(*pk, "name"), "a port name", name)
-                    named.add((name, proto, num))
-    host = spec.get("hostNetwork", False)
+    for where, c in shape.containers():
+        if where.split(".")[-1].startswith("ephemeralContainers"):
+            continue  # ephemeral containers may not declare ports
+        for pi, p in enumerate(_list(m, c.get("ports"), where, "ports")):
+            pk = (where, "ports", pi)
+            p = _mapping(m, p, *pk)
+            num = p.get("containerPort")
+            if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 65535:
+                raise InputError(m.source, m.path(*pk, "containerPort"), "a port 1..65535", num)
+            proto = _protocol(m, p.get("protocol"), *pk, "protocol")
+            name = p.get("name")
+            if name is not None:
+                if not isinstance(name, str):
+                    raise InputError(m.source, m.path(*pk, "name"), "a port name", name)
+                named.add((name, proto, num))
+    where, host = shape.get("hostNetwork")
+    host = False if host is None else host
     if not isinstance(host, bool):
-        raise InputError(m.source, m.path(*keys, "hostNetwork"), "true or false", host)
+        raise InputError(m.source, m.path(where), "true or false", host)
     return tuple(sorted(named)), host
 
 
-def _get(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
+def entry_of(m: Manifest) -> KindEntry | None:
+    """The object's kind in the registry of kinds (None: a kind the registry does not know)."""
+    return default_registry().entry(api_group(m.obj.get("apiVersion")), m.kind)
 
 
-def generic_template_keys(obj: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """Where an object of a kind the engine does not know carries its pods (RT-8).
-
-    A pod spec with ``containers`` at ``spec.template.spec`` or ``spec.jobTemplate.spec.template.spec`` makes
-    pods exactly as a Deployment or CronJob does; one at ``spec`` itself (``("spec",)``) is a bare pod spec.
-    None: the object carries no pods we can see.
-    """
-    for keys in GENERIC_TEMPLATE_KEYS:
-        if _get(obj, *keys, "spec", "containers") is not None:
-            return keys
-    if _get(obj, "spec", "containers") is not None:
-        return ("spec",)
-    return None
-
-
-def nested_template_keys(obj: Mapping[str, Any]) -> list[tuple[str | int, ...]]:
-    """Key paths of every ``template`` (with ``spec.containers``) nested anywhere below ``spec``: operators'
-    kinds with several pod templates (Kubeflow ``replicaSpecs.Worker.template``, Ray ``workerGroupSpecs[0]
-    .template``). Depth and node count are bounded."""
-    found: list[tuple[str | int, ...]] = []
-    budget = [MAX_NESTED_NODES]
-
-    def walk(value: Any, keys: tuple[str | int, ...]) -> None:
-        if len(keys) > MAX_NESTING or budget[0] <= 0:
-            return
-        budget[0] -= 1
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if key == "template" and _get(item, "spec", "containers") is not None:
-                    found.append((*keys, key))
-                else:
-                    walk(item, (*keys, str(key)))
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                walk(item, (*keys, i))
-
-    walk(obj.get("spec"), ("spec",))
-    return found
+def pod_shapes(m: Manifest) -> list[PodShape]:
+    """The pods an object runs: where its registered kind keeps them, else found by shape (RT-8); templates that
+    other objects run (``runs: false``, e.g. a PodTemplate) are not pods."""
+    entry = entry_of(m)
+    shapes = registered_shapes(entry, m.obj) if entry is not None else pods_by_shape(m.obj)
+    return [s for s in shapes if s.runs]
 
 
 def makes_pods(m: Manifest) -> bool:
-    """A Pod, a built-in workload, or any other kind with a pod template (see ``generic_template_keys`` and
-    ``nested_template_keys``)."""
-    if m.kind == "Pod" or m.kind in WORKLOAD_KINDS:
-        return True
-    if is_builtin_podless(api_group(m.obj.get("apiVersion")), m.kind):  # as the pack sees them (kube_kinds.py)
-        return False
-    return generic_template_keys(m.obj) is not None or bool(nested_template_keys(m.obj))
+    return bool(pod_shapes(m))
 
 
 def pod_templates(m: Manifest) -> list[PodTemplate]:
-    """Every pod template of an object: one for Pods, built-in workloads and the usual places, else one per
-    nested template, each named ``ns/name/<key path>`` so that they stay apart."""
-    if m.kind == "Pod" or m.kind in WORKLOAD_KINDS or generic_template_keys(m.obj) is not None:
-        return [pod_template(m)]
+    """Every pod an object runs: one class member per pod shape, named ``ns/name`` when the object has one, else
+    ``ns/name/<where the template is>`` so that they stay apart."""
+    shapes = pod_shapes(m)
     name, ns = name_of(m), namespace_of(m)
+    if m.kind == "Pod" and api_group(m.obj.get("apiVersion")) == "":
+        return [_pod(m, shapes[0], name, ns)]
+    single = len(shapes) == 1
     out = []
-    for keys in nested_template_keys(m.obj):
-        where = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
-        out.append(_template_at(m, keys, f"{ns}/{name}/{where}"))
+    for shape in shapes:
+        where = shape.path.removesuffix(".spec") if shape.path.endswith(".spec") else shape.path
+        ref = f"{ns}/{name}" if single else f"{ns}/{name}/{where}"
+        labels = _str_map(m, shape.metadata.get("labels") if isinstance(shape.metadata, Mapping) else None,
+                          shape.metadata_path, "labels")
+        named, host = _pod_parts(m, shape)
+        out.append(PodTemplate(ref, m.kind, ns, labels, named, host, (), 1))
+    if single and out:
+        spec = _mapping(m, m.obj.get("spec"), "spec")
+        replicas = spec.get("replicas", 1)
+        if m.kind == "DaemonSet" or not isinstance(replicas, int) or isinstance(replicas, bool):
+            replicas = 1
+        out[0].replicas = max(replicas, 0)
     return out
 
 
-def pod_template(m: Manifest) -> PodTemplate:
-    """The pod(s) an object stands for: a Pod itself or a workload's pod template."""
-    kind = m.kind
-    name, ns = name_of(m), namespace_of(m)
-    spec = _mapping(m, m.obj.get("spec"), "spec")
-    if kind == "Pod":
-        meta = _mapping(m, m.obj.get("metadata"), "metadata")
-        labels = _str_map(m, meta.get("labels"), "metadata", "labels")
-        named, host = _pod_spec_parts(m, spec, "spec")
-        status = _mapping(m, m.obj.get("status"), "status")
-        ips: list[Any] = []
-        for i, entry in enumerate(_list(m, status.get("podIPs"), "status", "podIPs")):
-            entry = _mapping(m, entry, "status", "podIPs", i)
-            ips.append(parse_ip(m, entry.get("ip"), "status", "podIPs", i, "ip"))
-        if not ips and status.get("podIP") is not None:
-            ips.append(parse_ip(m, status.get("podIP"), "status", "podIP"))
-        return PodTemplate(f"{ns}/{name}", kind, ns, labels, named, host, tuple(sorted(set(ips), key=str)), 1)
-    keys: tuple[str, ...] = ("spec", "template")
-    if kind == "CronJob":
-        keys = ("spec", "jobTemplate", "spec", "template")
-    elif kind not in WORKLOAD_KINDS:
-        keys = generic_template_keys(m.obj) or keys
-    if keys == ("spec",):
-        # A bare pod spec on a kind we do not know: its pods' labels are not in the manifest; the object's own
-        # labels are the best guess (a policy selecting by other labels is not credited to it).
-        meta = _mapping(m, m.obj.get("metadata"), "metadata")
-        labels = _str_map(m, meta.get("labels"), "metadata", "labels")
-        named, host = _pod_spec_parts(m, spec, "spec")
-        return PodTemplate(f"{ns}/{name}", kind, ns, labels, named, host, (), 1)
-    t = _template_at(m, keys, f"{ns}/{name}")
-    replicas = spec.get("replicas", 1)
-    if kind == "DaemonSet" or not isinstance(replicas, int) or isinstance(replicas, bool):
-        replicas = 1
-    t.replicas = max(replicas, 0)
-    return t
-
-
-def _template_at(m: Manifest, keys: tuple[str | int, ...], ref: str) -> PodTemplate:
-    """The pod template at ``keys`` (its labels, named ports, hostNetwork), one replica."""
-    template: Any = m.obj
-    for i, key in enumerate(keys):  # the keys were found by walking this object, so list indexes exist
-        parent, at = template, keys[:i]
-        template = _list(m, parent, *at)[key] if isinstance(key, int) else _mapping(m, parent, *at).get(key)
-    template = _mapping(m, template, *keys)
-    tmeta = _mapping(m, template.get("metadata"), *keys, "metadata")
-    labels = _str_map(m, tmeta.get("labels"), *keys, "metadata", "labels")
-    named, host = _pod_spec_parts(m, template.get("spec"), *keys, "spec")
-    return PodTemplate(ref, m.kind, namespace_of(m), labels, named, host, (), 1)
+def _pod(m: Manifest, shape: PodShape, name: str, ns: str) -> PodTemplate:
+    """A Pod: its own labels, and its IPs from status when the manifest was read from a cluster."""
+    meta = _mapping(m, m.obj.get("metadata"), "metadata")
+    labels = _str_map(m, meta.get("labels"), "metadata", "labels")
+    named, host = _pod_parts(m, shape)
+    status = _mapping(m, m.obj.get("status"), "status")
+    ips: list[Any] = []
+    for i, entry in enumerate(_list(m, status.get("podIPs"), "status", "podIPs")):
+        entry = _mapping(m, entry, "status", "podIPs", i)
+        ips.append(parse_ip(m, entry.get("ip"), "status", "podIPs", i, "ip"))
+    if not ips and status.get("podIP") is not None:
+        ips.append(parse_ip(m, status.get("podIP"), "status", "podIP"))
+    return PodTemplate(f"{ns}/{name}", m.kind, ns, labels, named, host, tuple(sorted(set(ips), key=str)), 1)
 
 
 def namespace_object(m: Manifest) -> Namespace:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool
 
+from policies.framework.guard import COMPANIONS
 from policies.framework.samples import base_stack_config
 from policies.pack import load_rules
 from sovereign.analyzer import (
@@ -101,7 +102,7 @@ def test_analyzer_info_lists_every_rule(packs: PackPool) -> None:
     info = pack.get_analyzer_info()
     assert info.name == "sovereign-residency" and info.supports_config
     rules = {r.id: r for r in load_rules()}
-    companions = ["resource-rule-failures", "rule-failures"]  # the reporters of exceptions in advisory rules
+    companions = list(COMPANIONS)  # the reporters of exceptions in advisory rules and of exempted findings
     assert sorted(p.name for p in info.policies) == sorted([*rules, *companions])
     assert len(rules) >= 15
     for p in info.policies:
@@ -111,10 +112,12 @@ def test_analyzer_info_lists_every_rule(packs: PackPool) -> None:
         assert p.enforcement_level == rule.enforcement
         assert p.severity == rule.severity
         assert p.remediation_steps == rule.remediation
-        assert set(p.config_schema) == set(rule.config)
+        assert set(p.config_schema) == set(rule.config_schema()) == {*rule.config, "at", "exemptions"}
     by_name = {p.name: p for p in info.policies}
     assert by_name["transfer-expiry-warning"].enforcement_level == "advisory"
-    assert all(p.enforcement_level == "mandatory" for n, p in by_name.items() if n != "transfer-expiry-warning")
+    advisory = {"transfer-expiry-warning", "resource-rule-exemptions", "rule-exemptions"}
+    assert all(p.enforcement_level == "mandatory" for n, p in by_name.items() if n not in advisory)
+    assert all(by_name[n].enforcement_level == "advisory" for n in advisory)
     assert by_name["no-cross-border-path"].policy_type == "stack"
     assert by_name["image-registry-allowed"].policy_type == "resource"
     assert "extraRegistries" in by_name["image-registry-allowed"].config_schema

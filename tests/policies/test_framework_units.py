@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from policies.framework.addresses import host_of, outside, place_host, subtract
-from policies.framework.k8s import K8sObject, loose_workload, split_type_token
+from policies.framework.k8s import K8sObject, split_type_token
 from policies.framework.values import UnknownValueError, plain, proxied, text
 from policies.rules.image_registry.rule import registry_of
 from sovereign.catalog import default_catalog
@@ -81,10 +81,12 @@ def test_type_tokens_and_pod_specs() -> None:
                  "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostNetwork": True}}}}}}),
         "urn", "n/c")
     assert cron is not None and cron.is_workload and cron.ref == "CronJob n/c"
-    assert cron.pod_spec() == {"hostNetwork": True}
-    assert cron.pod_spec_path() == "spec.jobTemplate.spec.template.spec"
+    [shape] = cron.pod_shapes()
+    assert shape.spec == {"hostNetwork": True} and shape.get("hostNetwork") == (
+        "spec.jobTemplate.spec.template.spec.hostNetwork", True)
+    assert shape.path == "spec.jobTemplate.spec.template.spec"
     crd = K8sObject.from_resource("kubernetes:velero.io/v1:BackupStorageLocation", proxied({}), "u", "x")
-    assert crd is not None and not crd.is_workload and crd.pod_spec() is None
+    assert crd is not None and not crd.is_workload and crd.pod_shapes() == []
 
 
 def test_plain_names_unknowns_skips_keys_and_restores_ints() -> None:
@@ -125,20 +127,21 @@ _SMUGGLED = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image"
     "kubernetes:policy/v1:PodDisruptionBudget",
 ])
 def test_a_pod_template_inside_a_podless_builtin_kind_is_not_a_workload(token: str) -> None:
-    """The API server drops fields a built-in type does not define, so no pod can come of it."""
+    """The API server drops fields a built-in type does not define, so no pod can come of it: the registry of kinds
+    lists no pod location for these kinds."""
     obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
-    assert obj is not None and obj.is_builtin_podless and obj.pod_specs() == [] and not obj.is_workload
+    assert obj is not None and obj.entry is not None and obj.pod_shapes() == [] and not obj.is_workload
 
 
 @pytest.mark.parametrize("token", [
     "kubernetes:argoproj.io/v1alpha1:Rollout",
-    "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    "kubernetes:gateway.example.com/v1:Gateway",
     "kubernetes:core/v1:ReplicationController",
 ])
 def test_the_same_template_in_a_custom_kind_or_builtin_workload_is_found(token: str) -> None:
     obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
-    assert obj is not None and not obj.is_builtin_podless
-    assert [path for path, _ in obj.pod_specs()] == ["spec.template.spec"]
+    assert obj is not None
+    assert [shape.path for shape in obj.pod_shapes()] == ["spec.template.spec"]
 
 
 _LOOSE = {"spec": {"steps": [{"name": "s", "image": "docker.io/x:1"}], "hostNetwork": True}}
@@ -152,12 +155,12 @@ _LOOSE = {"spec": {"steps": [{"name": "s", "image": "docker.io/x:1"}], "hostNetw
 def test_loose_containers_in_a_podless_builtin_kind_are_not_searched(token: str) -> None:
     """Like a smuggled template: the API server drops the fields, so nothing of it runs."""
     obj = K8sObject.from_resource(token, proxied(_LOOSE), "u", "x")
-    assert obj is not None and loose_workload(obj) is None
+    assert obj is not None and obj.loose() is None
 
 
 def test_loose_containers_in_a_custom_kind_are_found() -> None:
-    obj = K8sObject.from_resource("kubernetes:tekton.dev/v1:Task", proxied(_LOOSE), "u", "x")
+    obj = K8sObject.from_resource("kubernetes:ci.example.com/v1:Task", proxied(_LOOSE), "u", "x")
     assert obj is not None
-    found = loose_workload(obj)
+    found = obj.loose()
     assert found is not None and [path for path, _ in found.containers] == ["spec.steps[0]"]
     assert found.host_flags == [("spec", "hostNetwork")]

@@ -15,6 +15,7 @@ import pytest
 from residency_testkit import PackPool
 
 from policies.framework.guard import (
+    COMPANIONS,
     FAIL_CLOSED,
     RESOURCE_RULE_FAILURES,
     RULE_FAILURES,
@@ -66,17 +67,26 @@ def test_rule_failures_reports_each_exception_once_and_is_silent_otherwise(packs
 
 def test_rule_failures_is_the_last_mandatory_stack_policy(packs: PackPool) -> None:
     info = packs.get(base_stack_config()).get_analyzer_info()
-    last = info.policies[-1]
-    assert last.name == RULE_FAILURES
-    assert last.enforcement_level == "mandatory" and last.policy_type == "stack"
+    mandatory_stack = [p for p in info.policies if p.policy_type == "stack" and p.enforcement_level == "mandatory"]
+    assert mandatory_stack[-1].name == RULE_FAILURES
+    assert info.policies.index(mandatory_stack[-1]) > max(
+        i for i, p in enumerate(info.policies) if p.policy_type == "stack" and p.name not in COMPANIONS)
 
 
 def test_resource_rule_failures_is_the_last_mandatory_resource_policy(packs: PackPool) -> None:
     info = packs.get(base_stack_config()).get_analyzer_info()
-    companion = info.policies[-2]
+    mandatory_resource = [p for p in info.policies
+                          if p.policy_type == "resource" and p.enforcement_level == "mandatory"]
+    companion = mandatory_resource[-1]
     assert companion.name == RESOURCE_RULE_FAILURES
-    assert companion.enforcement_level == "mandatory" and companion.policy_type == "resource"
-    assert all(p.policy_type == "stack" for p in info.policies[-1:])
+    assert info.policies.index(companion) > max(
+        i for i, p in enumerate(info.policies) if p.policy_type == "resource" and p.name not in COMPANIONS)
+
+
+def test_the_companions_come_after_every_rule(packs: PackPool) -> None:
+    """The servicer runs an RPC's policies in pack order: every rule must have run before a companion reports."""
+    info = packs.get(base_stack_config()).get_analyzer_info()
+    assert [p.name for p in info.policies[-len(COMPANIONS):]] == list(COMPANIONS)
 
 
 CRASHING_PACK = '''

@@ -35,36 +35,37 @@ def _obj(token: str, spec: Any) -> K8sObject:
 def test_pod_templates_of_any_kind(token: str, spec: Any, path: str) -> None:
     obj = _obj(token, spec)
     assert obj.is_workload
-    assert obj.pod_spec_path() == path
-    assert obj.pod_spec() is not None and obj.pod_spec()["containers"][0]["image"] == "x"  # type: ignore[index]
+    [shape] = obj.pod_shapes()
+    assert shape.path == path
+    assert [image for _where, image in shape.images()] == ["x"]
 
 
 @pytest.mark.parametrize("spec", [{}, {"template": {"name": "x"}}, {"template": {"spec": {"volumes": []}}}])
 def test_objects_without_pods_are_not_workloads(spec: Any) -> None:
     obj = _obj("kubernetes:ex.com/v1:Widget", spec)
-    assert not obj.is_workload and obj.pod_spec() is None
+    assert not obj.is_workload and obj.pod_shapes() == []
 
 
 def test_nested_pod_templates_are_all_found() -> None:
-    ray = _obj("kubernetes:ray.io/v1:RayCluster", {
+    ray = _obj("kubernetes:ray.example.com/v1:RayCluster", {
         "headGroupSpec": {"template": {"spec": POD}},
         "workerGroupSpecs": [{"template": {"spec": POD}}, {"template": {"metadata": {}}}]})
-    assert [path for path, _spec in ray.pod_specs()] == [
+    assert [shape.path for shape in ray.pod_shapes()] == [
         "spec.headGroupSpec.template.spec", "spec.workerGroupSpecs[0].template.spec"]
-    assert ray.is_workload and ray.pod_spec_path() == "spec.headGroupSpec.template.spec"
+    assert ray.is_workload
 
 
 def test_an_unknown_subtree_is_skipped_by_the_nested_search() -> None:
     unknown_object = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"
-    job = _obj("kubernetes:kubeflow.org/v1:PyTorchJob", {
+    job = _obj("kubernetes:training.example.com/v1:PyTorchJob", {
         "runPolicy": unknown_object, "pytorchReplicaSpecs": {"Worker": {"template": {"spec": POD}}}})
-    assert [path for path, _spec in job.pod_specs()] == ["spec.pytorchReplicaSpecs.Worker.template.spec"]
+    assert [shape.path for shape in job.pod_shapes()] == ["spec.pytorchReplicaSpecs.Worker.template.spec"]
 
 
 def test_an_unknown_pod_template_fails_closed() -> None:
-    obj = _obj("kubernetes:ex.com/v1:Worker", {"template": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"})
+    obj = _obj("kubernetes:apps/v1:Deployment", {"template": "dd056dcd-154b-4c76-9bd3-c8f88648b5ff"})
     with pytest.raises(UnknownValueError):
-        obj.pod_spec()
+        obj.pod_shapes()
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,10 @@ violation: the scheduler could then place it on any GPU node, including a denied
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from policies.framework.context import RuleContext
-from policies.framework.k8s import K8sObject, containers, required_node_terms, term_values
+from policies.framework.k8s import K8sObject, PodShape, required_node_terms, term_values
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_map, text
 from policies.rules.accelerator_allowed.dra import (
@@ -87,28 +86,28 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     if obj.group == DRA_GROUP and obj.kind in DRA_KINDS:
         yield from _dra(ctx, obj)
         return
-    specs = obj.pod_specs()  # any kind with a pod template (RT-8), read before the context is needed
-    if not specs or not ctx.governed(obj.namespace):
+    shapes = obj.pod_shapes()  # read before the context is needed
+    if not shapes or not ctx.governed(obj.namespace):
         return
-    for path, spec in specs:
-        yield from _check_pod(ctx, obj, path, spec)
+    for shape in shapes:
+        yield from _check_pod(ctx, obj, shape)
 
 
-def _check_pod(ctx: RuleContext, obj: K8sObject, path: str, spec: Mapping[str, Any]) -> Iterator[str]:
+def _check_pod(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[str]:
     jur = ctx.jurisdiction.id
     requested = []
-    for list_name, i, c in containers(spec):
+    for where, c in shape.containers():
         res = as_map(c.get("resources"))
         amounts = [_gpu_count(as_map(res.get(part)).get(key))
                    for part in ("limits", "requests") for key in as_map(res.get(part)) if _is_gpu_resource(key)]
         if amounts and max(amounts) > 0:
-            requested.append(f"{path}.{list_name}[{i}]")
+            requested.append(where)
     selected: set[str] = set()
     pinned_everywhere = True
-    node_selector_product = text(as_map(spec.get("nodeSelector")).get(GPU_PRODUCT))
+    node_selector_product = text(as_map(shape.get("nodeSelector")[1]).get(GPU_PRODUCT))
     if node_selector_product:
         selected.add(node_selector_product)
-    terms = required_node_terms(spec) or []
+    terms = required_node_terms(shape.get("affinity")[1]) or []
     for term in terms:
         ins = [values for op, values in term_values(term, GPU_PRODUCT) if op == "In"]
         for values in ins:

@@ -65,6 +65,5 @@ RULE = ResourceRule(
     remediation="set spec.config.region to one of the jurisdiction's regions and point s3Url at an endpoint "
     "the jurisdiction owns",
     severity="critical",
-    kinds=frozenset({"BackupStorageLocation", "VolumeSnapshotLocation"}),
     check=check,
 )

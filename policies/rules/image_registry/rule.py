@@ -4,20 +4,21 @@ Pulling from a foreign registry makes every node depend on, and report to, a ser
 images there in the first place may itself export code or models. A short name such as ``nginx`` is pulled from
 ``docker.io`` (the implicit default registry), so it counts as docker.io here.
 
-Containers outside pod templates (RT-17: Argo Workflow ``spec.templates[].container``/``script``/
-``containerSet``, Tekton ``steps``/``sidecars``/``stepTemplate``) are found by shape: every mapping with a string
-``image`` under the spec of a non-core kind without a pod template (``framework.k8s.loose_workload``).
+Images are read wherever the kind keeps them (the registry of kinds: every container list, operators' image
+fields such as Prometheus ``spec.image`` or CloudNativePG ``spec.imageName``) and from image volumes
+(``volumes[].image.reference``, an OCI image mounted as a volume). In a kind the registry does not know, every
+mapping with a string ``image`` under ``spec`` is a container (``sovereign.kinds.shapes``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from policies.framework.context import RuleContext
-from policies.framework.k8s import K8sObject, containers, loose_workload
+from policies.framework.k8s import K8sObject, PodShape
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
-from policies.framework.values import as_list, text
+from policies.framework.values import as_list, as_map, text
 
 DEFAULT_REGISTRY = "docker.io"
 
@@ -41,32 +42,49 @@ def _allowed(ctx: RuleContext, host: str) -> bool:
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    specs = obj.pod_specs()  # any kind with a pod template (RT-8), read before the context is needed
-    loose = loose_workload(obj) if not specs else None  # containers outside pod templates (RT-17)
-    if not (specs or loose) or not ctx.governed(obj.namespace):
+    shapes = obj.pod_shapes()  # read before the context is needed
+    loose = obj.loose() if not shapes else None  # containers outside pod templates (RT-17)
+    if not (shapes or loose) or not ctx.governed(obj.namespace):
         return
-    for path, spec in specs:
-        for list_name, i, c in containers(spec):
-            yield from _check_image(ctx, obj, f"{path}.{list_name}[{i}]", c)
+    for shape in shapes:
+        yield from _check_shape(ctx, obj, shape)
     if loose:
         for where in loose.spec_patches:
-            yield (f"[fail-closed] {obj.ref} sets {where}: a patch of the pod spec (it may replace any image) that "
-                   f"the pack cannot analyse, so it is not accepted. Fix: set images in the containers' own fields")
+            yield _patch(obj, where)
         for where, c in loose.containers:
-            yield from _check_image(ctx, obj, where, c)
+            yield from _check_image(ctx, obj, f"{where}.image", c.get("image"))
 
 
-def _check_image(ctx: RuleContext, obj: K8sObject, where: str, c: Mapping[str, Any]) -> Iterator[str]:
+def _patch(obj: K8sObject, where: str) -> str:
+    return (f"[fail-closed] {obj.ref} sets {where}: a patch of the pod spec (it may replace any image) that the "
+            f"pack cannot analyse, so it is not accepted. Fix: set images in the containers' own fields")
+
+
+def _check_shape(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[str]:
+    for where, image in shape.images():
+        yield from _check_image(ctx, obj, where, image)
+    volumes_path, volumes = shape.get("volumes")
+    for i, volume in enumerate(as_list(volumes)):
+        source = as_map(volume).get("image")
+        if source is not None:
+            yield from _check_image(ctx, obj, f"{volumes_path}[{i}].image.reference",
+                                    as_map(source).get("reference"), what="mounts the image volume")
+    patch_path, patch = shape.get("podSpecPatch")
+    if patch not in (None, "", {}):
+        yield _patch(obj, patch_path)
+
+
+def _check_image(ctx: RuleContext, obj: K8sObject, where: str, value: Any, what: str = "pulls") -> Iterator[str]:
     jur = ctx.jurisdiction
-    image = text(c.get("image"))
+    image = text(value)
     host = registry_of(image) if image else ""
     if not image:
-        yield f"{obj.ref} {where} has no image: the node's default registry would decide"
+        yield f"{obj.ref} {where} has no image: the node's default registry (or the operator's default) would decide"
     elif not _allowed(ctx, host):
         implicit = " (implicit default registry of a short name)" if host == DEFAULT_REGISTRY and \
             not image.startswith("docker.io/") else ""
-        yield (f"{obj.ref} pulls {image} from {host}{implicit}, a registry not allowed in {jur.id} "
-               f"({where}); allowed: {', '.join(jur.registries)}")
+        yield (f"{obj.ref} {what} {image} from {host}{implicit}, a registry not allowed in {jur.id} "
+               f"({where.removesuffix('.image')}); allowed: {', '.join(jur.registries)}")
 
 
 RULE = ResourceRule(

@@ -33,7 +33,6 @@ RULE = ResourceRule(
     protects="Every governed namespace is labelled with the stack's jurisdiction.",
     remediation="set metadata.labels['sovereign-clusters.dev/jurisdiction'] to the stack's jurisdiction id",
     severity="high",
-    kinds=frozenset({"Namespace"}),
     check=check,
     config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},
 )

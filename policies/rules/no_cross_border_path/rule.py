@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from policies.framework.addresses import parse_network
 from policies.framework.context import RuleContext
-from policies.framework.k8s import WORKLOAD_KINDS, K8sObject
+from policies.framework.k8s import K8sObject
 from policies.framework.rule import AT_SCHEMA, EXCLUDED_NAMESPACES_SCHEMA, Finding, StackRule
 from policies.framework.transfers import Claim, claims, lawfulness_problems, window_problem
 from policies.framework.values import plain
@@ -28,9 +28,8 @@ if TYPE_CHECKING:
     from sovereign.catalog.model import IPNetwork
     from sovereign.stackconfig.model import Transfer
 
-ENGINE_KINDS = frozenset({"Namespace", "Service", "EndpointSlice", "NetworkPolicy", "AdminNetworkPolicy",
-                          "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "CiliumNetworkPolicy",
-                          "CiliumClusterwideNetworkPolicy"}) | WORKLOAD_KINDS
+ENGINE_ROLES = frozenset({"runs-pods", "namespace", "network-policy", "service", "endpoints"})
+"""Roles of the kinds the connectivity engine reads (the registry of kinds says which kinds have them)."""
 IRRELEVANT_KEYS = frozenset({"env", "envFrom", "command", "args", "data", "stringData", "livenessProbe",
                              "readinessProbe", "startupProbe", "lifecycle"})
 """Never read by the network model: an unknown value there is not residency-critical for this rule."""
@@ -139,8 +138,9 @@ def _why_not(ctx: RuleContext, t: Transfer, sender: str, path: Any, chain_claims
 def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
     from sovereign.connectivity import analyze
 
-    # Any kind with a pod template makes pods that send traffic like a Deployment's (RT-8).
-    relevant = [o for o in objects if o.kind in ENGINE_KINDS or o.is_workload]
+    # Kinds the engine models, and any unknown kind with a pod template: its pods send traffic like a
+    # Deployment's (RT-8).
+    relevant = [o for o in objects if _engine_reads(o)]
     manifests = [plain(o.props, skip=IRRELEVANT_KEYS) for o in relevant]
     try:
         report = analyze(manifests, cni=_cni(ctx), catalog=ctx.catalog, jurisdiction=ctx.jurisdiction.id,
@@ -196,6 +196,13 @@ def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
                       f"not a transfer policy of an approved transfer. Fix: remove the allowing rule (isolate the "
                       f"namespace with a default deny), or declare the transfer in the stack config and let the "
                       f"program render its policies.", urn)
+
+
+def _engine_reads(obj: K8sObject) -> bool:
+    entry = obj.entry
+    if entry is None:
+        return obj.is_workload
+    return bool(ENGINE_ROLES.intersection(entry.roles))
 
 
 def _what(ctx: RuleContext, first: Any, paths: Sequence[Any]) -> str:

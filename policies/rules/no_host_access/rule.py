@@ -24,17 +24,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from policies.framework.context import RuleContext
-from policies.framework.k8s import (
-    MULTUS_NETWORKS,
-    K8sObject,
-    LooseWorkload,
-    containers,
-    loose_workload,
-    multus_networks,
-    pod_template_metadata,
-)
+from policies.framework.k8s import MULTUS_NETWORKS, K8sObject, PodShape, multus_networks
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_list, as_map, text
+from sovereign.kinds.shapes import LooseContent
 
 HOST_NAMESPACES = (
     ("hostPID", "its containers see the node's processes; a privileged one (or one with SYS_ADMIN) can nsenter "
@@ -49,16 +42,14 @@ ESCAPE_CAPABILITIES = frozenset({"SYS_ADMIN", "ALL"})
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    specs = obj.pod_specs()  # any kind with a pod template (RT-8), read before the context is needed
-    loose = loose_workload(obj) if not specs else None  # containers outside pod templates (RT-17)
-    if not (specs or loose) or not ctx.governed(obj.namespace):
+    shapes = obj.pod_shapes()  # read before the context is needed
+    loose = obj.loose() if not shapes else None  # containers outside pod templates (RT-17)
+    if not (shapes or loose) or not ctx.governed(obj.namespace):
         return
-    for path, spec in specs:
-        annotations = as_map(pod_template_metadata(obj, path).get("annotations"))
-        network_path = f"{path.removesuffix('.spec') if path != 'spec' else ''}.metadata.annotations".lstrip(".")
-        yield from _check_networks(ctx, obj, f"{network_path}['{MULTUS_NETWORKS}']",
-                                   text(annotations.get(MULTUS_NETWORKS)))
-        yield from _check_pod(ctx, obj, path, spec)
+    for shape in shapes:
+        yield from _check_networks(ctx, obj, f"{shape.metadata_path}.annotations['{MULTUS_NETWORKS}']",
+                                   text(shape.annotations().get(MULTUS_NETWORKS)))
+        yield from _check_pod(ctx, obj, shape)
     if loose:
         yield from _check_loose(ctx, obj, loose)
 
@@ -78,7 +69,7 @@ def _check_networks(ctx: RuleContext, obj: K8sObject, where: str, value: str) ->
                f"secondary network), or get an exemption for the namespace (no-host-access excludedNamespaces)")
 
 
-def _check_loose(ctx: RuleContext, obj: K8sObject, loose: LooseWorkload) -> Iterator[str]:
+def _check_loose(ctx: RuleContext, obj: K8sObject, loose: LooseContent) -> Iterator[str]:
     images = sorted({text(c.get("image")) for _, c in loose.containers})
     runs = f" for the containers it runs ({', '.join(images)})" if images else ""
     for where, key in loose.host_flags:
@@ -99,21 +90,30 @@ def _check_loose(ctx: RuleContext, obj: K8sObject, loose: LooseWorkload) -> Iter
         yield from _check_container(ctx, obj, where, c)
 
 
-def _check_pod(ctx: RuleContext, obj: K8sObject, path: str, spec: Mapping[str, Any]) -> Iterator[str]:
-    if spec.get("hostNetwork") is True:
-        yield _host_network(ctx, obj, path)
-    for list_name, i, c in containers(spec):
-        yield from _check_ports(obj, f"{path}.{list_name}[{i}]", c)
+def _check_pod(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[str]:
+    where, host_network = shape.get("hostNetwork")
+    if host_network is True:
+        yield _host_network(ctx, obj, where.removesuffix(".hostNetwork"))
+    containers = list(shape.containers())
+    for path, c in containers:
+        yield from _check_ports(obj, path, c)
     for key, why in HOST_NAMESPACES:
-        if spec.get(key) is True:
-            yield f"{obj.ref} sets {path}.{key}: true: {why}"
-    for list_name, i, c in containers(spec):
-        yield from _check_privilege(ctx, obj, f"{path}.{list_name}[{i}]", c)
-    for i, vol in enumerate(as_list(spec.get("volumes"))):
+        where, value = shape.get(key)
+        if value is True:
+            yield f"{obj.ref} sets {where}: true: {why}"
+    for path, c in containers:
+        yield from _check_privilege(ctx, obj, path, c)
+    volumes_path, volumes = shape.get("volumes")
+    for i, vol in enumerate(as_list(volumes)):
         host_path = as_map(vol).get("hostPath")
         if host_path is not None:
-            yield (f"{obj.ref} mounts {path}.volumes[{i}] hostPath {text(as_map(host_path).get('path'))}: data "
+            yield (f"{obj.ref} mounts {volumes_path}[{i}].hostPath {text(as_map(host_path).get('path'))}: data "
                    f"lands on the node's disk outside the jurisdiction-pinned storage classes")
+    patch_path, patch = shape.get("podSpecPatch")
+    if patch not in (None, "", {}):
+        yield (f"{FAIL_CLOSED_PATCH} {obj.ref} sets {patch_path}: a patch of the pod spec (hostNetwork, hostPID, "
+               f"privileged...) that the pack cannot analyse, so it is not accepted. Fix: set the pod settings in "
+               f"the kind's own fields instead of podSpecPatch")
 
 
 def _check_container(ctx: RuleContext, obj: K8sObject, where: str, c: Mapping[str, Any]) -> Iterator[str]:

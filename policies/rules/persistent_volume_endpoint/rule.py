@@ -71,6 +71,5 @@ RULE = ResourceRule(
     remediation="point the volume at a storage server in the jurisdiction's networks or domains, or provision "
     "it dynamically from a jurisdiction-pinned StorageClass",
     severity="critical",
-    kinds=frozenset({"PersistentVolume"}),
     check=check,
 )

@@ -80,7 +80,6 @@ RULE = ResourceRule(
     remediation="point the Service at an in-jurisdiction name or address, or route the flow through an "
     "approved transfer",
     severity="high",
-    kinds=frozenset({"Service", "EndpointSlice", "Endpoints"}),
     check=check,
     config={"excludedNamespaces": EXCLUDED_NAMESPACES_SCHEMA},
 )

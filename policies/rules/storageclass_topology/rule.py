@@ -100,6 +100,5 @@ RULE = ResourceRule(
     remediation="set allowedTopologies to the provider's zone topology key In the stack's zones, and remove "
     "geo-replication parameters that name other regions",
     severity="critical",
-    kinds=frozenset({"StorageClass"}),
     check=check,
 )

@@ -38,6 +38,5 @@ RULE = ResourceRule(
     remediation="serve the webhook from an in-cluster Service (clientConfig.service) or from a host the "
     "jurisdiction owns",
     severity="high",
-    kinds=frozenset({"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}),
     check=check,
 )
