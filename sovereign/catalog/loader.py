@@ -487,18 +487,25 @@ def _build_data_classes(jur: _JurisdictionDoc, known: set[str], problems: _Probl
 
 def _build_accelerators(jur: _JurisdictionDoc, problems: _Problems) -> AcceleratorPolicy:
     spec = jur.doc["accelerators"]
+    from sovereign.kinds.accelerators import vendor_ids
+
+    vendors = vendor_ids()
     rules: list[AcceleratorRule] = []
-    first_index: dict[str, int] = {}
+    first_index: dict[tuple[str, str], int] = {}
     for index, rule in enumerate(spec["rules"]):
         path: KeyPath = ("accelerators", "rules", index)
-        product = rule["product"]
-        if product in first_index:
-            problems.add(jur.file, (*path, "product"), f"each product once; {product!r} is already at "
-                         f"accelerators.rules[{first_index[product]}]", product)
-        first_index.setdefault(product, index)
+        product, vendor = rule["product"], rule["vendor"]
+        if vendor not in vendors:
+            problems.add(jur.file, (*path, "vendor"), f"a vendor of the accelerator vocabulary "
+                         f"({', '.join(sorted(vendors))})", vendor)
+        key = (vendor, product.lower())
+        if key in first_index:
+            problems.add(jur.file, (*path, "product"), f"each product once per vendor; {product!r} is already at "
+                         f"accelerators.rules[{first_index[key]}]", product)
+        first_index.setdefault(key, index)
         rules.append(AcceleratorRule(product=product, decision=Decision(rule["decision"]),
                                      provenance=_provenance(rule, jur.file, path, problems),
-                                     note=rule.get("note", "")))
+                                     note=rule.get("note", ""), vendor=vendor))
     default = spec["default"]
     return AcceleratorPolicy(
         default=Decision(default["decision"]),

@@ -93,13 +93,19 @@ class Decision(StrEnum):
     DENY = "deny"
 
 
+NVIDIA = "nvidia"
+"""The vendor whose products the program pins (``nvidia.com/gpu.product``)."""
+
+
 @dataclass(frozen=True)
 class AcceleratorRule:
     product: str
-    """A ``nvidia.com/gpu.product`` value, e.g. ``NVIDIA-H100-80GB-HBM3``; ``*`` globs allowed."""
+    """The vendor's canonical product name (sovereign/kinds/accelerators.yaml), e.g. ``NVIDIA-H100-80GB-HBM3``;
+    ``*`` globs allowed."""
     decision: Decision
     provenance: Provenance
     note: str = ""
+    vendor: str = NVIDIA
 
 
 @dataclass(frozen=True)
@@ -108,25 +114,29 @@ class AcceleratorPolicy:
     default_provenance: Provenance
     rules: tuple[AcceleratorRule, ...]
 
-    def rule_for(self, product: str) -> AcceleratorRule | None:
-        """The first rule whose product pattern matches (exact names before globs)."""
-        for rule in self.rules:
-            if rule.product == product:
+    def rule_for(self, product: str, vendor: str = NVIDIA) -> AcceleratorRule | None:
+        """The first of the vendor's rules whose product pattern matches (exact names before globs; letter case
+        does not matter: labels and drivers spell products differently)."""
+        wanted = product.lower()
+        mine = [r for r in self.rules if r.vendor == vendor]
+        for rule in mine:
+            if rule.product.lower() == wanted:
                 return rule
-        for rule in self.rules:
-            if fnmatch.fnmatchcase(product, rule.product):
+        for rule in mine:
+            if fnmatch.fnmatchcase(wanted, rule.product.lower()):
                 return rule
         return None
 
-    def is_allowed(self, product: str) -> bool:
-        rule = self.rule_for(product)
+    def is_allowed(self, product: str, vendor: str = NVIDIA) -> bool:
+        rule = self.rule_for(product, vendor)
         return (rule.decision if rule else self.default) is Decision.ALLOW
 
-    def allowed_products(self) -> tuple[str, ...]:
-        """Explicitly allowed, exact product names (what the program pins GPU workloads to), sorted."""
-        return tuple(
-            sorted(r.product for r in self.rules if r.decision is Decision.ALLOW and "*" not in r.product)
-        )
+    def allowed_products(self, vendor: str | None = NVIDIA) -> tuple[str, ...]:
+        """Explicitly allowed, exact product names of one vendor (None: every vendor), sorted; the program pins
+        GPU workloads to the NVIDIA ones."""
+        return tuple(sorted(r.product for r in self.rules
+                            if r.decision is Decision.ALLOW and "*" not in r.product
+                            and (vendor is None or r.vendor == vendor)))
 
 
 def _domain_matches(name: str, pattern: str) -> bool:

@@ -316,9 +316,28 @@ def test_duplicate_accelerator_products(cat: Path) -> None:
 
     edit(cat, "jurisdictions/cn.yaml", duplicate)
     assert only_message(cat) == (
-        "jurisdictions/cn.yaml: accelerators.rules[10].product: expected each product once; "
+        "jurisdictions/cn.yaml: accelerators.rules[20].product: expected each product once per vendor; "
         "'NVIDIA-H100*' is already at accelerators.rules[3]; found 'NVIDIA-H100*'"
     )
+
+
+def test_the_same_product_name_of_another_vendor_is_not_a_duplicate(cat: Path) -> None:
+    def other_vendor(doc: dict[str, Any]) -> None:
+        rule = dict(doc["accelerators"]["rules"][3])  # NVIDIA-H100*, deny, vendor nvidia
+        rule["vendor"] = "amd"
+        doc["accelerators"]["rules"].append(rule)
+
+    edit(cat, "jurisdictions/cn.yaml", other_vendor)
+    assert load_ok(cat).jurisdictions["cn"].accelerators.rule_for("NVIDIA-H100-SXM", "amd") is not None
+
+
+def test_an_accelerator_vendor_must_be_in_the_vocabulary(cat: Path) -> None:
+    def unknown_vendor(doc: dict[str, Any]) -> None:
+        doc["accelerators"]["rules"][0]["vendor"] = "acme"
+
+    edit(cat, "jurisdictions/cn.yaml", unknown_vendor)
+    assert only_message(cat).startswith(
+        "jurisdictions/cn.yaml: accelerators.rules[0].vendor: expected a vendor of the accelerator vocabulary (amd, ")
 
 
 def test_unknown_accelerator_decision(cat: Path) -> None:

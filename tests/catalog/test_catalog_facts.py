@@ -25,8 +25,8 @@ def catalog() -> Catalog:
 
 
 def test_real_catalog_loads_with_version_and_sorted_ids(catalog: Catalog) -> None:
-    assert catalog.version == "2026.11.25"
-    assert catalog.as_of.isoformat() == "2026-11-25"
+    assert catalog.version == "2026.12.06"
+    assert catalog.as_of.isoformat() == "2026-12-06"
     assert tuple(catalog.jurisdictions) == ("cn", "eu", "hk", "us")
     assert tuple(catalog.providers) == PROVIDER_IDS
     for provider in catalog.providers.values():

@@ -8,7 +8,10 @@ import pytest
 
 from policies.framework.k8s import K8sObject
 from policies.framework.values import UnknownValueError, proxied
-from policies.rules.accelerator_allowed.dra import catalog_product, device_requests, is_gpu_class, pinned_products
+from policies.rules.accelerator_allowed.dra import device_requests, read_pins
+from sovereign.kinds.accelerators import default_vocabulary, normalise
+
+ATTRIBUTES = frozenset({"productName", "model"})
 
 ATTR = "device.attributes['gpu.nvidia.com'].productName"
 POD = {"containers": [{"name": "a", "image": "x"}]}
@@ -82,7 +85,10 @@ def test_an_unknown_pod_template_fails_closed() -> None:
     ],
 )
 def test_products_pinned_by_cel(expressions: tuple[str, ...], products: set[str] | None) -> None:
-    assert pinned_products(expressions) == (products, None)
+    pins = read_pins(expressions, ATTRIBUTES)
+    assert (pins.products, pins.undeterminable) == (None if products is None else frozenset(products), None)
+    if expressions:
+        assert pins.drivers == {"gpu.nvidia.com"}
 
 
 @pytest.mark.parametrize(
@@ -96,16 +102,26 @@ def test_products_pinned_by_cel(expressions: tuple[str, ...], products: set[str]
     ],
 )
 def test_unreadable_product_selectors_are_undeterminable(expression: str) -> None:
-    products, reason = pinned_products((expression,))
-    assert products is None
-    assert reason is not None and reason.startswith("the CEL")
+    pins = read_pins((expression,), ATTRIBUTES)
+    assert pins.products is None
+    assert pins.undeterminable is not None and pins.undeterminable.startswith("the CEL")
 
 
-def test_catalog_form_and_gpu_classes() -> None:
-    assert catalog_product("NVIDIA H100 80GB HBM3") == "NVIDIA-H100-80GB-HBM3"
-    assert catalog_product("  NVIDIA   H20 ") == "NVIDIA-H20"
-    assert is_gpu_class("gpu.nvidia.com") and is_gpu_class("mig.nvidia.com") and is_gpu_class("gpu.amd.com")
-    assert not is_gpu_class("rdma.example.com")
+def test_a_model_attribute_pins_an_intel_gaudi() -> None:
+    pins = read_pins(("device.attributes['gaudi.intel.com'].model == 'Gaudi3'",), ATTRIBUTES)
+    assert pins.products == {"Gaudi3"} and pins.drivers == {"gaudi.intel.com"}
+    vocab = default_vocabulary()
+    gaudi = vocab.dra_vendor("gaudi.intel.com")
+    assert gaudi is not None and gaudi.id == "intel" and gaudi.dra_product("Gaudi3") == "Intel-Gaudi3"
+
+
+def test_catalog_form_and_vendor_classes() -> None:
+    assert normalise("NVIDIA H100 80GB HBM3") == "NVIDIA-H100-80GB-HBM3"
+    assert normalise("  NVIDIA   H20 ") == "NVIDIA-H20"
+    vocab = default_vocabulary()
+    assert [vocab.dra_vendor(c).id for c in ("gpu.nvidia.com", "mig.nvidia.com", "gpu.amd.com")] == [  # type: ignore[union-attr]
+        "nvidia", "nvidia", "amd"]
+    assert vocab.dra_vendor("rdma.example.com") is None and vocab.dra_not_accelerator("dranet")
 
 
 def test_device_requests_of_each_shape() -> None:

@@ -1,18 +1,17 @@
-"""GPU products requested through Dynamic Resource Allocation (resource.k8s.io), RT-13.
+"""Accelerator products requested through Dynamic Resource Allocation (resource.k8s.io), RT-13, of every vendor.
 
-With DRA (GA in Kubernetes 1.34) a pod gets GPUs through a ResourceClaim or ResourceClaimTemplate: a request names
-a DeviceClass (``gpu.nvidia.com``) and CEL selectors over the devices' attributes, e.g.
-``device.attributes['gpu.nvidia.com'].productName == 'NVIDIA H100 80GB HBM3'``. The pod then carries no
-``nvidia.com/gpu`` limit and no ``nvidia.com/gpu.product`` node selector, so the product must be read from the
-claim itself.
+With DRA a pod gets devices through a ResourceClaim or ResourceClaimTemplate: a request names a DeviceClass (e.g.
+``gpu.nvidia.com``, ``gpu.amd.com``, ``gaudi.intel.com``) and CEL selectors over the devices' attributes, e.g.
+``device.attributes['gpu.nvidia.com'].productName == 'NVIDIA H100 80GB HBM3'``. The pod then carries no device
+plugin resource and no product label, so the product is read from the claim itself. Which drivers belong to which
+vendor, and which attribute names the product (``productName``, ``model``), is the accelerator vocabulary's
+(``sovereign/kinds/accelerators.yaml``).
 
-The CEL reading is deliberately small: a selector pins the product only through top-level ``&&`` clauses of
-the form ``<attributes>.productName == '<name>'`` (either side) or ``<attributes>.productName in ['a', 'b']``.
-Any other mention of ``productName`` (``!=``, ``startsWith``, ``||``, parentheses, functions) makes the product
-undeterminable, and a GPU request whose product is undeterminable fails closed.
-
-DRA product names are the driver's (``NVIDIA H100 80GB HBM3``); the catalog keys on GPU Feature Discovery's
-``nvidia.com/gpu.product`` form (``NVIDIA-H100-80GB-HBM3``): runs of whitespace become ``-``.
+The CEL reading is deliberately small: a selector pins the product only through top-level ``&&`` clauses of the
+form ``<attributes>.<product attribute> == '<name>'`` (either side) or ``... in ['a', 'b']``; ``device.driver ==
+'<driver>'`` names the vendor. Any other mention of the product attribute (``!=``, ``startsWith``, ``||``,
+parentheses, functions) makes the product undeterminable, and an accelerator request whose product is
+undeterminable fails closed where the jurisdiction's accelerator default is deny.
 """
 
 from __future__ import annotations
@@ -23,19 +22,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.framework.values import as_list, as_map, text
-from sovereign.labels import GPU_RESOURCE
 
 DRA_GROUP = "resource.k8s.io"
 DRA_KINDS = frozenset({"ResourceClaim", "ResourceClaimTemplate", "DeviceClass"})
-GPU_VENDOR_DOMAIN = GPU_RESOURCE.split("/", 1)[0]
-"""``nvidia.com``: its DRA driver's classes (``gpu.nvidia.com``, ``mig.nvidia.com``) hand out GPUs."""
 
 _Q = r"""(?:'([^'\\]*)'|"([^"\\]*)")"""
-_ATTR = (r"""device\.attributes\s*\[\s*(?:'[^']*'|"[^"]*")\s*\]\s*"""
-         r"""(?:\.\s*productName|\[\s*(?:'productName'|"productName")\s*\])""")
+_DOMAIN = r"""device\.attributes\s*\[\s*(?:'([^']*)'|"([^"]*)")\s*\]\s*"""
+_NAME = r"""(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*(?:'([^']*)'|"([^"]*)")\s*\])"""
+_ATTR = rf"{_DOMAIN}{_NAME}"
 _EQ_LEFT = re.compile(rf"^{_ATTR}\s*==\s*{_Q}$")
 _EQ_RIGHT = re.compile(rf"^{_Q}\s*==\s*{_ATTR}$")
 _IN = re.compile(rf"^{_ATTR}\s+in\s+\[(.*)\]$")
+_DRIVER = re.compile(rf"^device\.driver\s*==\s*{_Q}$|^{_Q}\s*==\s*device\.driver$")
+_ANY_ATTR = re.compile(_ATTR)
 _LIST_ITEM = re.compile(_Q)
 
 
@@ -47,50 +46,78 @@ class DeviceRequest:
     expressions: tuple[str, ...]
 
 
-def catalog_product(dra_name: str) -> str:
-    """``NVIDIA H100 80GB HBM3`` -> ``NVIDIA-H100-80GB-HBM3`` (the catalog's gpu.product form)."""
-    return "-".join(dra_name.split())
+@dataclass(frozen=True)
+class Pins:
+    """What a request's selectors say: the driver domains they name, and the products they pin."""
+
+    drivers: frozenset[str]
+    products: frozenset[str] | None
+    """None: the selectors do not constrain the product."""
+    undeterminable: str | None = None
+    """Why the product cannot be read (a mention of the product attribute this reader cannot interpret)."""
 
 
-def is_gpu_class(name: str) -> bool:
-    low = name.lower()
-    return "gpu" in low or low == GPU_VENDOR_DOMAIN or low.endswith("." + GPU_VENDOR_DOMAIN)
+def _first(*groups: str | None) -> str:
+    return next((g for g in groups if g), "")
 
 
-def _clause_products(clause: str) -> set[str] | None:
-    """Products one ``&&`` clause pins; None when it does not constrain the product."""
+def _clause(clause: str, attributes: frozenset[str]) -> tuple[str, set[str] | None] | None:
+    """(driver domain, products) one ``&&`` clause pins; None when it does not constrain the product."""
     c = clause.strip()
-    m = _EQ_LEFT.match(c) or _EQ_RIGHT.match(c)
+    m = _EQ_LEFT.match(c)
     if m:
-        return {next(g for g in m.groups() if g is not None)}
+        g = m.groups()
+        if _first(g[2], g[3], g[4]) in attributes:
+            return _first(g[0], g[1]), {_first(g[5], g[6])}
+        return None
+    m = _EQ_RIGHT.match(c)
+    if m:
+        g = m.groups()
+        if _first(g[4], g[5], g[6]) in attributes:
+            return _first(g[2], g[3]), {_first(g[0], g[1])}
+        return None
     m = _IN.match(c)
     if m:
-        items = [single or double for single, double in _LIST_ITEM.findall(m.group(1))]
-        return set(items)
+        g = m.groups()
+        if _first(g[2], g[3], g[4]) in attributes:
+            return _first(g[0], g[1]), {single or double for single, double in _LIST_ITEM.findall(g[5])}
     return None
 
 
-def pinned_products(expressions: tuple[str, ...]) -> tuple[set[str] | None, str | None]:
-    """(products the selectors allow, None when unconstrained; reason when undeterminable).
+def _mentions(expr: str, attributes: frozenset[str]) -> bool:
+    return any(_first(m[2], m[3], m[4]) in attributes for m in _ANY_ATTR.findall(expr)) or any(
+        re.search(rf"\b{re.escape(a)}\b", expr) for a in attributes)
 
-    Selectors are ANDed, as are the top-level ``&&`` clauses of one expression, so the pinned set is the
-    intersection of every clause that pins. A ``productName`` mention we cannot read makes the whole request
-    undeterminable (reason set): it may widen or narrow the set in ways this reader cannot see.
-    """
+
+def read_pins(expressions: tuple[str, ...], attributes: frozenset[str]) -> Pins:
+    """Selectors are ANDed, as are the top-level ``&&`` clauses of one expression, so the pinned set is the
+    intersection of every clause that pins. A product-attribute mention this reader cannot interpret makes the
+    request undeterminable: it may widen or narrow the set in ways this reader cannot see."""
     pinned: set[str] | None = None
+    drivers: set[str] = set()
     for expr in expressions:
-        if "productName" not in expr:
+        for clause in expr.split("&&"):
+            m = _DRIVER.match(clause.strip())
+            if m:
+                drivers.add(_first(*m.groups()))
+        drivers.update(_first(m[0], m[1]) for m in _ANY_ATTR.findall(expr))
+        if not _mentions(expr, attributes):
             continue
         if "||" in expr:  # `a || b && productName == x` would otherwise read as pinned
-            return None, f"the CEL selector {expr!r} uses || in an expression that names productName"
+            return Pins(frozenset(drivers), None,
+                        f"the CEL selector {expr!r} uses || in an expression that names the product")
         for clause in expr.split("&&"):
-            if "productName" not in clause:
+            if not _mentions(clause, attributes):
                 continue
-            products = _clause_products(clause)
-            if products is None:
-                return None, f"the CEL clause {clause.strip()!r} does not name the product with == or in"
+            found = _clause(clause, attributes)
+            if found is None:
+                return Pins(frozenset(drivers), None,
+                            f"the CEL clause {clause.strip()!r} does not name the product with == or in")
+            domain, products = found
+            if domain:
+                drivers.add(domain)
             pinned = products if pinned is None else pinned & products
-    return pinned, None
+    return Pins(frozenset(drivers), None if pinned is None else frozenset(pinned))
 
 
 def _selectors(value: Mapping[str, Any]) -> tuple[str, ...]:
@@ -108,12 +135,10 @@ def _requests(prefix: str, devices: Mapping[str, Any]) -> Iterator[DeviceRequest
         exactly = as_map(req.get("exactly"))
         alternatives = as_list(req.get("firstAvailable"))
         if exactly:  # resource.k8s.io/v1, v1beta2
-            yield DeviceRequest(f"{where}.exactly", text(exactly.get("deviceClassName")),
-                                _selectors(exactly))
+            yield DeviceRequest(f"{where}.exactly", text(exactly.get("deviceClassName")), _selectors(exactly))
         for j, alt in enumerate(alternatives):  # each alternative may be the one allocated
             a = as_map(alt)
-            yield DeviceRequest(f"{where}.firstAvailable[{j}]", text(a.get("deviceClassName")),
-                                _selectors(a))
+            yield DeviceRequest(f"{where}.firstAvailable[{j}]", text(a.get("deviceClassName")), _selectors(a))
         if not exactly and not alternatives:  # v1beta1 / v1alpha3: the request itself
             yield DeviceRequest(where, text(req.get("deviceClassName")), _selectors(req))
 
