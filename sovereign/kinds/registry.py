@@ -60,6 +60,24 @@ class Destination:
     """The names above are single keys of the ``at`` mapping (configuration maps whose keys contain dots)."""
     provider: str | None = None
     """The catalog provider a bare region belongs to, when the field implies one."""
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    """What the operator uses when a field is unset: ``url``/``endpoint``/``host``/``region`` -> value."""
+    unset_means: str = ""
+    """Why a destination whose fields are all unset cannot be placed (e.g. Google picks the replication)."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference to another object that holds the destination: it must be among the checked objects."""
+
+    at: str
+    """Path to the reference (a mapping with the name, or the name itself)."""
+    kinds: tuple[str, ...]
+    """Kinds it may name (the first is the default)."""
+    name: str = "name"
+    kind: str = ""
+    """Relative path of the field naming the kind ("": the kind is always the first of ``kinds``)."""
+    what: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,10 @@ class KindEntry:
     destinations: tuple[Destination, ...] = ()
     unjudged_when: tuple[tuple[str, str], ...] = ()
     """(path, reason): an object that sets the path is unjudged (its content comes from elsewhere)."""
+    references: tuple[Reference, ...] = ()
+    closed_maps: tuple[str, ...] = ()
+    """Paths of mappings whose every key must be one the destinations read (e.g. a secret store's ``spec.provider``):
+    another key is a destination the checker does not know how to place."""
     source: str = ""
     file: str = ""
 
@@ -207,7 +229,8 @@ def _pod(file: str, where: str, raw: Any) -> PodLocation:
     )
 
 
-_DESTINATION_KEYS = {"at", "what", "url", "endpoint", "region", "host", "hosts", "heldIn", "literalKeys", "provider"}
+_DESTINATION_KEYS = {"at", "what", "url", "endpoint", "region", "host", "hosts", "heldIn", "literalKeys", "provider",
+                     "defaults", "unsetMeans"}
 
 
 def _destination(file: str, where: str, raw: Any) -> Destination:
@@ -233,14 +256,41 @@ def _destination(file: str, where: str, raw: Any) -> Destination:
         held_in=names("heldIn"),
         literal_keys=literal,
         provider=str(raw["provider"]) if raw.get("provider") is not None else None,
+        defaults=_defaults(file, f"{where}.defaults", raw.get("defaults")),
+        unset_means=str(raw.get("unsetMeans") or ""),
     )
-    if not (out.url or out.endpoint or out.region or out.host or out.hosts or out.held_in):
-        raise _fail(file, where, "a destination names at least one of url, endpoint, region, host, hosts, heldIn")
+    if not (out.url or out.endpoint or out.region or out.host or out.hosts or out.held_in or out.defaults):
+        raise _fail(file, where, "a destination names at least one of url, endpoint, region, host, hosts, heldIn, "
+                                 "defaults")
     return out
 
 
+def _defaults(file: str, where: str, raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not set(raw) <= {"url", "endpoint", "region", "host"} or not all(
+            isinstance(v, str) for v in raw.values()):
+        raise _fail(file, where, "expected a mapping of url/endpoint/region/host -> value")
+    return dict(raw)
+
+
+def _references(file: str, where: str, raw: Any) -> tuple[Reference, ...]:
+    out = []
+    for i, item in enumerate(raw or []):
+        at = f"{where}.references[{i}]"
+        if not isinstance(item, dict):
+            raise _fail(file, at, "expected a mapping")
+        _keys(file, at, item, {"at", "kinds", "name", "kind", "what"}, {"at", "kinds"})
+        out.append(Reference(at=_path(file, f"{at}.at", item["at"]),
+                             kinds=_strings(file, f"{at}.kinds", item["kinds"], allow_empty=False),
+                             name=_path(file, f"{at}.name", item.get("name", "name")),
+                             kind=_path(file, f"{at}.kind", item.get("kind", "")),
+                             what=str(item.get("what") or "")))
+    return tuple(out)
+
+
 _KIND_KEYS = {"group", "kind", "kinds", "versions", "roles", "inert", "unjudged", "pods", "destinations", "source",
-              "unjudgedWhen"}
+              "unjudgedWhen", "references", "closedMaps"}
 
 
 def _unjudged_when(file: str, where: str, raw: Any) -> tuple[tuple[str, str], ...]:
@@ -289,9 +339,16 @@ def _entries(file: str, index: int, raw: Any, roles: Mapping[str, Role]) -> list
     conditions = _unjudged_when(file, where, raw.get("unjudgedWhen"))
     if conditions and not entry_roles:
         raise _fail(file, f"{where}.unjudgedWhen", "only a judged kind (with roles) can become unjudged by a field")
+    references = _references(file, where, raw.get("references"))
+    if references and "data-destination" not in entry_roles:
+        raise _fail(file, f"{where}.references", "references are given only for kinds with role data-destination")
+    closed = tuple(_path(file, f"{where}.closedMaps", p) for p in _strings(file, f"{where}.closedMaps",
+                                                                         raw.get("closedMaps")))
+    if closed and "data-destination" not in entry_roles:
+        raise _fail(file, f"{where}.closedMaps", "closedMaps are given only for kinds with role data-destination")
     return [KindEntry(group=group, kind=name, versions=versions, roles=entry_roles, inert=inert, unjudged=unjudged,
-                      pods=pods, destinations=destinations, unjudged_when=conditions,
-                      source=str(raw.get("source") or ""), file=file)
+                      pods=pods, destinations=destinations, unjudged_when=conditions, references=references,
+                      closed_maps=closed, source=str(raw.get("source") or ""), file=file)
             for name in names]
 
 

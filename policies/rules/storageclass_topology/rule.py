@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 from policies.framework.context import RuleContext
+from policies.framework.destinations import foreign_location
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import ResourceRule
 from policies.framework.values import as_list, as_map, text
@@ -27,23 +28,6 @@ def _zone_keys(ctx: RuleContext) -> set[str]:
     else:
         keys.update(p.zone_topology_key for p in ctx.catalog.providers.values())
     return keys
-
-
-def _foreign_location(ctx: RuleContext, token: str) -> str | None:
-    """Where a region or zone id named in a parameter lies, when it is outside the jurisdiction."""
-    jur = ctx.jurisdiction
-    own_regions = {r for rs in jur.regions.values() for r in rs}
-    first = ctx.stack.cluster.provider
-    providers = sorted(ctx.catalog.providers.values(), key=lambda p: (p.id != first, p.id))
-    for prov in providers:
-        if token in prov.regions and token not in own_regions:
-            other = ctx.catalog.jurisdiction_of_region(prov.id, token)
-            return f"region {token} ({prov.id}, {other.id if other else prov.regions[token].country})"
-        region = ctx.catalog.region_of_zone(prov.id, token)
-        if region is not None and region.id not in own_regions:
-            other = ctx.catalog.jurisdiction_of_region(prov.id, region.id)
-            return f"zone {token} of region {region.id} ({prov.id}, {other.id if other else region.country})"
-    return None
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
@@ -88,7 +72,7 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
                    f"zone-redundant SKU (LRS/ZRS)")
             continue
         for token in sorted(set(t for t in re.split(r"[\s,;]+", value) if t)):
-            place = _foreign_location(ctx, token)
+            place = foreign_location(ctx, token)
             if place:
                 yield (f"{obj.ref} parameter {key}={value} replicates or places data in {place}, outside {jur}")
 
