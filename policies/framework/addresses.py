@@ -92,3 +92,17 @@ def outside(blocks: Iterable[IPNetwork], allowed: Iterable[IPNetwork]) -> list[I
     for block in blocks:
         out.extend(subtract(block, [a for a in allowed if a.version == block.version]))
     return out
+
+
+def place_network(text: str, jurisdiction: Jurisdiction, catalog: Catalog,
+                  cluster_cidrs: Iterable[IPNetwork] = ()) -> tuple[bool, str]:
+    """(inside?, where) for an address or CIDR: inside when every address of it lies in the jurisdiction's networks
+    or the cluster's; else the jurisdiction (or unattributed space) the first foreign part lies in."""
+    net = parse_network(text)
+    if net is None:
+        return False, f"an unparsable address {text!r}"
+    foreign = outside([net], [*jurisdiction.networks, *cluster_cidrs])
+    if not foreign:
+        return True, f"{jurisdiction.id} network"
+    other = catalog.jurisdiction_of_address(foreign[0].network_address)
+    return False, f"jurisdiction {other.id}" if other else "unattributed address space (no catalog network)"

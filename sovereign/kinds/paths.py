@@ -47,7 +47,7 @@ def parse(path: str) -> tuple[Step, ...]:
             if not steps:
                 raise PathError(f"path {path!r} starts with '.'")
             rest = rest[1:]
-            if not rest or rest[0] in ".[{":
+            if not rest or rest[0] in ".[":
                 raise PathError(f"path {path!r} has an empty key")
         match = _TOKEN.match(rest)
         if match is None:
