@@ -63,6 +63,13 @@ def place_host(host: str, jurisdiction: Jurisdiction, catalog: Catalog,
         return True, f"{jurisdiction.id} domain"
     if is_cluster_local(host):
         return True, "cluster-internal name"
+    region = catalog.region_of_host(host)  # a provider's regional endpoint (s3.eu-central-1.amazonaws.com)
+    if region is not None:
+        owner = catalog.jurisdiction_of_region(region.provider, region.id)
+        if owner is not None and owner.id == jurisdiction.id:
+            return True, f"{jurisdiction.id} region {region.id} ({region.provider} endpoint)"
+        where = f"jurisdiction {owner.id}" if owner else f"{region.country}"
+        return False, f"{where} (region {region.id}, {region.provider} endpoint)"
     other = catalog.jurisdiction_of_domain(host)
     return False, f"jurisdiction {other.id}" if other else "a domain no catalog jurisdiction owns"
 

@@ -346,6 +346,7 @@ def _build_providers(doc: Mapping[str, Any], file: Path, problems: _Problems) ->
             zone_topology_key=spec["zone_topology_key"],
             regions=MappingProxyType(regions),
             object_storage_provider=spec["object_storage_provider"],
+            endpoint_patterns=tuple(spec.get("endpoint_patterns", ())),
         )
     return providers
 

@@ -8,7 +8,9 @@ what to build, and the policy pack reads it to decide what to accept.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -47,9 +49,33 @@ class Provider:
     regions: Mapping[str, Region] = field(default_factory=lambda: MappingProxyType({}))
     object_storage_provider: str = ""
     """Velero object-store plugin name (``aws``, ``azure``, ``gcp``, ``alibabacloud``, ...)."""
+    endpoint_patterns: tuple[str, ...] = ()
+    """Host patterns of regional service endpoints: ``{region}`` a region id, ``*`` one or more labels."""
 
     def region(self, region_id: str) -> Region | None:
         return self.regions.get(region_id)
+
+    def region_of_host(self, host: str) -> Region | None:
+        """The region a regional endpoint host names (``s3.eu-central-1.amazonaws.com``), if it is this provider's."""
+        name = host.lower().rstrip(".")
+        for pattern in self.endpoint_patterns:
+            found = _endpoint_regex(pattern).fullmatch(name)
+            if found is not None and found.group("region") in self.regions:
+                return self.regions[found.group("region")]
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _endpoint_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for piece in re.split(r"(\{region\}|\*)", pattern):
+        if piece == "{region}":
+            parts.append(r"(?P<region>[a-z0-9-]+)")
+        elif piece == "*":
+            parts.append(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+        else:
+            parts.append(re.escape(piece))
+    return re.compile("".join(parts))
 
 
 @dataclass(frozen=True)
@@ -198,6 +224,14 @@ class Catalog:
 
     def provider(self, provider_id: str) -> Provider | None:
         return self.providers.get(provider_id)
+
+    def region_of_host(self, host: str) -> Region | None:
+        """The provider region a regional service endpoint names, by the providers' endpoint patterns."""
+        for provider in sorted(self.providers.values(), key=lambda p: p.id):
+            region = provider.region_of_host(host)
+            if region is not None:
+                return region
+        return None
 
     def jurisdiction_of_region(self, provider: str, region: str) -> Jurisdiction | None:
         for jur in self.jurisdictions.values():
