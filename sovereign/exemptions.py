@@ -188,13 +188,13 @@ class Suppressed:
     rule: str
     subject: str
     finding: str
-    index: int
+    exemption_index: int
     approver: str
     expires: str
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "subject": self.subject, "finding": self.finding, "exemption": self.index,
+        return {"rule": self.rule, "subject": self.subject, "finding": self.finding, "exemption": self.exemption_index,
                 "approver": self.approver, "expires": self.expires, "reason": self.reason}
 
 

@@ -42,7 +42,11 @@ def host_of(endpoint: str) -> str:
 
 
 def is_cluster_local(host: str) -> bool:
+    """A cluster DNS name: a cluster suffix, ``localhost``, or a single label (``kafka-bootstrap:9092``), which a pod
+    resolves through its namespace's search domains to a Service of the cluster."""
     h = host.lower().rstrip(".")
+    if h and "." not in h and ":" not in h:
+        return True
     return any(h.endswith(s) for s in CLUSTER_DNS_SUFFIXES) or h in ("localhost", "kubernetes.default")
 
 

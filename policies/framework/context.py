@@ -46,6 +46,9 @@ class ClusterView:
     """The cluster as far as the config tells (partial config: only what is given)."""
 
     provider: str | None = None
+    providers: tuple[str, ...] = ()
+    """Without a provider: the providers the input shows (``sovereign check --manifests``); they narrow which
+    provider's region a region id can be."""
     regions: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
     cidrs: tuple[IPNetwork, ...] = ()
@@ -95,7 +98,8 @@ class StackView:
                                if p.region(region) is not None)
             return False, (f"region {region} (not a region of {self.cluster.provider}"
                            f"{'; ' + ', '.join(elsewhere) if elsewhere else ''})")
-        holders = sorted((p for p in catalog.providers.values() if p.region(region) is not None), key=lambda p: p.id)
+        holders = sorted((p for p in catalog.providers.values() if p.region(region) is not None
+                          and (not self.cluster.providers or p.id in self.cluster.providers)), key=lambda p: p.id)
         if not holders:
             return False, f"region {region} (no provider of the catalog has it)"
         inside = {p.id: region in jur.regions_for(p.id) for p in holders}
@@ -235,6 +239,10 @@ def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterVi
     provider = raw.get("provider")
     if provider is not None and (not isinstance(provider, str) or catalog.provider(provider) is None):
         raise ContextError(f"config sovereign-clusters:cluster.provider {provider!r} is not a catalog provider")
+    shown = tuple(str(p) for p in raw.get("providers") or ())
+    unknown = [p for p in shown if catalog.provider(p) is None]
+    if unknown:
+        raise ContextError(f"config sovereign-clusters:cluster.providers names providers the catalog lacks: {unknown}")
     regions = tuple(str(r) for r in raw.get("regions") or ())
     zones = tuple(str(z) for z in raw.get("zones") or ())
     cidrs = []
@@ -244,7 +252,7 @@ def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterVi
             if net is None:
                 raise ContextError(f"config sovereign-clusters:cluster.{key} has an invalid CIDR {text!r}")
             cidrs.append(net)
-    return ClusterView(provider=provider, regions=regions, zones=zones, cidrs=tuple(cidrs))
+    return ClusterView(provider=provider, providers=shown, regions=regions, zones=zones, cidrs=tuple(cidrs))
 
 
 _environb: Any = getattr(os, "environb", None)

@@ -65,8 +65,21 @@ def place_region(ctx: RuleContext, region: str, family: str | None = None) -> Pl
                        f"({', '.join(f'{k}: {v}' for k, v in verdicts.items())})")
 
 
+DISCOVERY_PREFIXES = ("dnssrvnoa+", "dnssrv+", "dns+")
+"""Service-discovery prefixes of a URL scheme (``dnssrv+http://``): the rest of the URL is an ordinary URL."""
+
+
+def strip_discovery(url: str) -> str:
+    text = url.strip()
+    for prefix in DISCOVERY_PREFIXES:
+        if text.lower().startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
 def url_scheme(url: str) -> str:
-    return urlsplit(url.strip()).scheme.lower() if "://" in url else ""
+    url = strip_discovery(url)
+    return urlsplit(url).scheme.lower() if "://" in url else ""
 
 
 def is_object_store(url: str) -> bool:
@@ -76,8 +89,8 @@ def is_object_store(url: str) -> bool:
 def place_url(ctx: RuleContext, url: str) -> Place:
     """A URL on its own. An object-store URL is placed by the caller (endpoint or region beside it): here it cannot
     be placed."""
-    scheme = url_scheme(url)
-    text = url.strip()
+    text = strip_discovery(url)
+    scheme = url_scheme(text)
     if not scheme:
         if text.startswith(("/", "./", "../")) or not text:
             return Place(True, "a path in the cluster")

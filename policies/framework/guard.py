@@ -197,7 +197,8 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
         if parsed is None:
             if not rule.every_resource:
                 return
-            obj = K8sObject("", "", "", args.props, args.urn, args.name, pulumi_type=args.resource_type)
+            obj = K8sObject("", "", "", args.props, args.urn, args.name, pulumi_type=args.resource_type,
+                            has_provider=args.provider is not None)
         elif not rule.looks_at(parsed[0], parsed[2]):
             return
         else:

@@ -43,6 +43,9 @@ class K8sObject:
     resource_name: str
     pulumi_type: str = ""
     """Set (group, version and kind empty) for a resource that is not a Kubernetes object: its type token."""
+    has_provider: bool | None = None
+    """Whether the engine sent a provider with the resource (None: not known); a resource without one is a
+    component of the program."""
 
     @classmethod
     def from_resource(cls, type_token: str, props: Mapping[str, Any], urn: str, name: str) -> K8sObject | None:

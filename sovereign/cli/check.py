@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sovereign import labels
 from sovereign.analyzer.resource import PROJECT
@@ -68,13 +69,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jurisdiction", help="jurisdiction id for --manifests (else namespace labels)")
     parser.add_argument("--catalog", type=Path, help="catalog directory for the pack (SOVEREIGN_CATALOG)")
     parser.add_argument("--policy-pack", type=Path, help="policy pack directory (default: <root>/policies)")
-    parser.add_argument("--at", help="evaluation time (ISO 8601) for transfers: policy config `at`")
+    parser.add_argument("--at", help="evaluation time (ISO 8601) for transfers and exemptions: policy config `at`")
+    add_policy_pack_config_flag(parser)
+    parser.add_argument(
+        "--provider",
+        help="the cluster's cloud provider (a catalog provider id) for --manifests: decides region ids that name "
+        "places in different countries at different providers (default: the provider the manifests show, if one)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders / pack runs")
     add_pack_transport_flag(parser)
     add_progress_flag(parser)
     parser.set_defaults(func=run)
+
+
+def add_policy_pack_config_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        help="policy settings in the JSON format of `pulumi preview --policy-pack-config`: per-policy enforcement "
+        "levels and properties, e.g. exemptions (carve-outs are exemptions of unjudged-object)",
+    )
+
+
+def load_pack_config(path: Path | None) -> dict[str, object]:
+    """The raw ``--policy-pack-config`` JSON (its shape is checked here; its values against the policies' schemas
+    when the pack is configured)."""
+    if path is None:
+        return {}
+    import json
+
+    from sovereign.analyzer.config import load_policy_pack_config
+
+    load_policy_pack_config(path)  # the CLI's shape checks: bad input names the file and key
+    raw = json.loads(path.read_text(encoding="utf-8") or "{}")
+    return dict(raw) if isinstance(raw, dict) else {}
 
 
 def add_pack_transport_flag(parser: argparse.ArgumentParser) -> None:
@@ -205,7 +235,30 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
         )
     ((jurisdiction, docs),) = groups.items()
     _require_known_jurisdiction(args, jurisdiction)
-    return [target_from_manifests("manifests", PROJECT, jurisdiction, docs, load.encodings())]
+    target = target_from_manifests("manifests", PROJECT, jurisdiction, docs, load.encodings())
+    cluster = _cluster_provider(args, jurisdiction, docs)
+    if cluster:
+        target.config["sovereign-clusters:cluster"] = json.dumps(cluster, sort_keys=True)
+    return [target]
+
+
+def _cluster_provider(args: argparse.Namespace, jurisdiction: str, docs: list[Any]) -> dict[str, Any]:
+    """``{"provider": ...}`` from ``--provider``, else from the one provider of the jurisdiction the manifests
+    show (StorageClass provisioners, snapshot drivers, Velero plugins); several shown: ``{"providers": [...]}``,
+    which narrows ambiguous region ids; none: ``{}`` (an ambiguous region id then fails closed in the rules)."""
+    from sovereign.catalog import default_catalog, load_catalog
+    from sovereign.catalog.evidence import providers_shown
+
+    catalog = load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+    if args.provider:
+        if catalog.provider(args.provider) is None:
+            raise InputError("command line", ("--provider",),
+                             f"a provider of the catalog ({', '.join(sorted(catalog.providers))})", args.provider)
+        return {"provider": str(args.provider)}
+    shown = providers_shown(catalog, jurisdiction, (obj for _file, _line, obj in docs))
+    if len(shown) == 1:
+        return {"provider": shown[0]}
+    return {"providers": shown} if shown else {}
 
 
 def _require_known_jurisdiction(args: argparse.Namespace, jurisdiction: str) -> None:
@@ -269,6 +322,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
     extra: dict[str, list[Violation]] = {}
     notes: list[str] = []
+    policy_config = load_pack_config(args.policy_pack_config)
     if args.manifests is not None:
         targets = _manifest_targets(args)
     else:
@@ -286,6 +340,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         at=at,
         catalog=args.catalog,
         transport=args.pack_transport,
+        policy_config=policy_config,
         jobs=args.jobs,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
         use_idle_core=helpers_fit(args.jobs, len(targets), usable_cores()),
@@ -296,6 +351,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
             resources=r.result.resources,
             violations=tuple(sorted(set(r.result.violations) | set(extra.get(r.result.stack, [])))),
             source=r.result.source,
+            inventory=r.result.inventory,
         )
         for r in runs
     )

@@ -59,6 +59,12 @@ class PodShape:
         renamed = self.location.fields.get(name)
         if renamed is not None:
             return join(self.holder_path, renamed), first(self.holder, renamed)
+        if name == "affinity" and "affinity.nodeAffinity" in self.location.fields:
+            # A kind that keeps a bare NodeAffinity (Zalando's spec.nodeAffinity): read as an Affinity holding it.
+            path = self.location.fields["affinity.nodeAffinity"]
+            value = first(self.holder, path)
+            return join(self.holder_path, path).removesuffix(".nodeAffinity"), (
+                None if value is None else {"nodeAffinity": value})
         if name in self.spec:
             return join(self.path, name), self.spec[name]
         if self.fallback and name in self.fallback:
@@ -110,10 +116,11 @@ def shapes_at(props: Mapping[str, Any], location: PodLocation) -> list[PodShape]
         metadata = holder if location.metadata == "" else _map(first(holder, location.metadata))
         shape = PodShape(spec_path, _map(raw_spec), metadata, meta_path, location, fallback, fallback_path,
                          holder=holder, holder_path=at)
+        has_spec = raw_spec is not None and location.spec != ""
         if location.containers is None:
             if raw_spec is None:
                 continue  # no pod template here
-        elif not any(True for _ in shape.containers()) and not any(True for _ in shape.images()):
+        elif not has_spec and not any(True for _ in shape.containers()) and not any(True for _ in shape.images()):
             continue  # e.g. an Argo steps/dag template: it runs no pod of its own
         out.append(shape)
     return out

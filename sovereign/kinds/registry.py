@@ -40,6 +40,10 @@ class PodLocation:
     fields: Mapping[str, str] = field(default_factory=dict)
     fallback: str | None = None
     runs: bool = True
+    patches: bool = False
+    """The containers are patches the operator merges into its own (an image may be left out: the operator's)."""
+    placement: bool = True
+    """False: only images are described (an image catalog), not where pods run: the placement rules skip it."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class Destination:
     """What the operator uses when a field is unset: ``url``/``endpoint``/``host``/``region`` -> value."""
     unset_means: str = ""
     """Why a destination whose fields are all unset cannot be placed (e.g. Google picks the replication)."""
+    local_values: tuple[str, ...] = ()
+    """Values that name the cluster itself (Argo CD's ``in-cluster``): never a destination abroad."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +208,7 @@ def _keys(file: str, where: str, raw: Mapping[str, Any], allowed: set[str], requ
         raise _fail(file, where, f"unknown keys {unknown}, missing keys {missing}")
 
 
-_POD_KEYS = {"at", "spec", "metadata", "containers", "images", "fields", "fallback", "runs"}
+_POD_KEYS = {"at", "spec", "metadata", "containers", "images", "fields", "fallback", "runs", "patches", "placement"}
 
 
 def _pod(file: str, where: str, raw: Any) -> PodLocation:
@@ -212,9 +218,10 @@ def _pod(file: str, where: str, raw: Any) -> PodLocation:
     fields = raw.get("fields") or {}
     if not isinstance(fields, dict) or not all(isinstance(k, str) for k in fields):
         raise _fail(file, f"{where}.fields", "expected a mapping of PodSpec field -> path")
-    runs = raw.get("runs", True)
-    if not isinstance(runs, bool):
-        raise _fail(file, f"{where}.runs", "expected true or false")
+    flags = {key: raw.get(key, default) for key, default in (("runs", True), ("patches", False), ("placement", True))}
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise _fail(file, f"{where}.{key}", "expected true or false")
     containers = raw.get("containers")
     return PodLocation(
         at=_path(file, f"{where}.at", raw["at"]),
@@ -225,12 +232,14 @@ def _pod(file: str, where: str, raw: Any) -> PodLocation:
         images=tuple(_path(file, f"{where}.images", p) for p in _strings(file, f"{where}.images", raw.get("images"))),
         fields={k: _path(file, f"{where}.fields.{k}", v) for k, v in fields.items()},
         fallback=_path(file, f"{where}.fallback", raw["fallback"]) if raw.get("fallback") is not None else None,
-        runs=runs,
+        runs=flags["runs"],
+        patches=flags["patches"],
+        placement=flags["placement"],
     )
 
 
 _DESTINATION_KEYS = {"at", "what", "url", "endpoint", "region", "host", "hosts", "heldIn", "literalKeys", "provider",
-                     "defaults", "unsetMeans"}
+                     "defaults", "unsetMeans", "localValues"}
 
 
 def _destination(file: str, where: str, raw: Any) -> Destination:
@@ -258,6 +267,7 @@ def _destination(file: str, where: str, raw: Any) -> Destination:
         provider=str(raw["provider"]) if raw.get("provider") is not None else None,
         defaults=_defaults(file, f"{where}.defaults", raw.get("defaults")),
         unset_means=str(raw.get("unsetMeans") or ""),
+        local_values=_strings(file, f"{where}.localValues", raw.get("localValues")),
     )
     if not (out.url or out.endpoint or out.region or out.host or out.hosts or out.held_in or out.defaults):
         raise _fail(file, where, "a destination names at least one of url, endpoint, region, host, hosts, heldIn, "

@@ -57,9 +57,16 @@ def api_version_of(group: str, version: str) -> str:
     return f"{group}/{version}" if group else version
 
 
-def verdict_of(type_token: str, props: Mapping[str, Any], *, skip: Skipped = (),
+COMPONENT = ("a component resource (it has no provider): it creates nothing itself, and its children are judged one "
+             "by one")
+
+
+def verdict_of(type_token: str, props: Mapping[str, Any], *, skip: Skipped = (), has_provider: bool | None = None,
                registry: Registry | None = None) -> Verdict:
-    """The verdict of one resource of a Pulumi program or one manifest (its type token and props)."""
+    """The verdict of one resource of a Pulumi program or one manifest (its type token and props).
+
+    ``has_provider``: whether the resource names a provider (the engine sends one with every custom resource, none
+    with a program's own component resources); None when not known (plain manifests)."""
     registry = registry or default_registry()
     pulumi = registry.pulumi_type(type_token)
     if pulumi is not None:
@@ -67,6 +74,8 @@ def verdict_of(type_token: str, props: Mapping[str, Any], *, skip: Skipped = (),
             return Verdict(INERT, type_token, pulumi.inert)
         return Verdict(UNJUDGED, type_token, pulumi.unjudged or "")
     parsed = split_type_token(type_token)
+    if parsed is None and has_provider is False:
+        return Verdict(INERT, type_token, COMPONENT)
     if parsed is None:
         return Verdict(UNJUDGED, type_token, f"a {type_token} resource: not a Kubernetes object, and the residency "
                                              f"pack does not read resources of other providers (a cloud resource "

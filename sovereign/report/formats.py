@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from sovereign.report.inventory import Inventory
 from sovereign.report.model import CheckReport, Violation
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
@@ -33,10 +34,26 @@ def to_text(report: CheckReport) -> str:
         for v in stack.violations:
             out.append(f"  [{v.enforcement}] {v.policy}  {v.resource.label()}  ({v.source}:{v.line})")
             out.extend(f"      {line}" for line in v.message.splitlines())
+        out.extend(f"  {line}" for line in _inventory_lines(stack.inventory))
     out.extend(f"note: {n}" for n in report.notes)
     n = report.mandatory_count
     out.append(f"FAIL: {n} mandatory violation(s)" if n else "PASS: no mandatory violations")
     return "\n".join(out) + "\n"
+
+
+def _inventory_lines(inventory: Inventory | None) -> list[str]:
+    if inventory is None:
+        return []
+    lines = [f"inventory: {inventory.summary_line()}"]
+    for c in inventory.carve_outs:
+        e = c.exemption
+        lines.append(f"carve-out #{e.index} ({'active' if c.active else 'EXPIRED'} until {e.expires.isoformat()}, "
+                     f"approved by {e.approver}): {e.selector()}: {e.reason}; covers "
+                     f"{', '.join(c.objects) or 'no object'}")
+    for sup in inventory.suppressed:
+        lines.append(f"suppressed [{sup.rule}] {sup.subject} (exemption #{sup.exemption_index}, approved by "
+                     f"{sup.approver}, until {sup.expires}): {sup.finding}")
+    return lines
 
 
 # ------------------------------------------------------------------------------------------------- JSON
@@ -104,6 +121,23 @@ def to_sarif(report: CheckReport) -> str:
         if v.severity:
             result["properties"]["severity"] = v.severity
         results.append(result)
+    for stack in report.stacks:
+        for sup in stack.inventory.suppressed if stack.inventory else ():
+            if sup.rule not in index:
+                continue
+            results.append({
+                "ruleId": sup.rule,
+                "ruleIndex": index[sup.rule],
+                "level": "error",
+                "message": {"text": f"{stack.stack}: {sup.subject}: {sup.finding}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": stack.source or "stacks"},
+                                                    "region": {"startLine": 1}}}],
+                "suppressions": [{"kind": "external", "status": "accepted",
+                                  "justification": f"{sup.reason} (approved by {sup.approver}, until {sup.expires})"}],
+                "partialFingerprints": {"sovereignViolation/v1": hashlib.sha256(
+                    "\x1f".join((stack.stack, sup.rule, sup.subject, sup.finding)).encode("utf-8")).hexdigest()},
+                "properties": {"stack": stack.stack},
+            })
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -118,8 +152,14 @@ def to_sarif(report: CheckReport) -> str:
         "columnKind": "unicodeCodePoints",
         "automationDetails": {"id": "sovereign-check/"},
     }
+    properties: dict[str, Any] = {}
     if report.at:
-        run["properties"] = {"evaluationTime": report.at}
+        properties["evaluationTime"] = report.at
+    inventories = {s.stack: s.inventory.to_json() for s in report.stacks if s.inventory is not None}
+    if inventories:
+        properties["inventory"] = inventories
+    if properties:
+        run["properties"] = properties
     return _json({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]})
 
 
@@ -132,6 +172,15 @@ def to_junit(report: CheckReport) -> str:
     total = failures = 0
     for stack in report.stacks:
         suite = ET.SubElement(root, "testsuite", name=stack.stack)
+        if stack.inventory is not None:
+            props = ET.SubElement(suite, "properties")
+            inv = stack.inventory.to_json()
+            for key in ("objects", "judged", "inert", "unjudged", "carvedOut"):
+                ET.SubElement(props, "property", name=f"inventory.{key}", value=str(inv[key]))
+            lines = _inventory_lines(stack.inventory)
+            if len(lines) > 1:
+                out_el = ET.SubElement(suite, "system-out")
+                out_el.text = "\n".join(lines)
         suite_failures = 0
         for policy in policies:
             case = ET.SubElement(suite, "testcase", classname=f"{stack.stack}", name=policy)
@@ -186,6 +235,23 @@ def to_markdown(report: CheckReport) -> str:
     for s in report.stacks:
         mandatory = sum(1 for v in s.violations if v.mandatory)
         lines.append(f"| `{s.stack}` | {s.resources} | {mandatory} | {len(s.violations) - mandatory} |")
+    for s in report.stacks:
+        if s.inventory is not None:
+            inv = s.inventory
+            lines += ["", f"**`{s.stack}` inventory:** {md_cell(inv.summary_line())}"]
+            if inv.carve_outs:
+                lines += ["", "| Carve-out | Status | Approver | Expires | Covers | Reason |",
+                          "|---|---|---|---|---|---|"]
+                for c in inv.carve_outs:
+                    e = c.exemption
+                    lines.append(f"| #{e.index} {md_cell(e.selector())} | {'active' if c.active else '❌ expired'} | "
+                                 f"{md_cell(e.approver)} | {e.expires.isoformat()} | "
+                                 f"{md_cell(', '.join(c.objects) or '—')} | {md_cell(e.reason)} |")
+            if inv.suppressed:
+                lines += ["", "| Suppressed | Resource | Finding | Exemption |", "|---|---|---|---|"]
+                for sup in inv.suppressed:
+                    lines.append(f"| `{sup.rule}` | {md_cell(sup.subject)} | {md_cell(sup.finding)} | "
+                                 f"#{sup.exemption_index} by {md_cell(sup.approver)} until {sup.expires} |")
     for s in report.stacks:
         if not s.violations:
             continue

@@ -3,6 +3,9 @@
 Each object keeps its file and line so findings point where a reviewer can look. The jurisdiction comes from
 ``--jurisdiction`` or from the ``sovereign-clusters.dev/jurisdiction`` label of the Namespace objects
 given; an object that cannot be placed in exactly one jurisdiction is bad input (never guessed).
+
+Lists are expanded as kubectl expands them (``expand_lists``): the objects a cluster would receive are judged,
+never the List that carried them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,50 @@ from sovereign.yamlio import parse_yaml_documents_with_lines, read_text
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 Document = tuple[str, int, Mapping[str, Any]]
-"""(file as given, 1-based line of the document start, object)."""
+"""(file as given, 1-based line where the object starts, object). An object of a List starts at its item's line."""
+
+MAX_LIST_NESTING = 16
+"""How many Lists may hold each other. kubectl flattens any depth; a bound keeps the work and the key paths of
+error messages finite (each level is two levels of YAML nesting, so the YAML bound alone would allow 31)."""
+
+KeyPath = tuple[str | int, ...]
+
+
+def expand_lists(
+    obj: Mapping[str, Any], file: str | Path, key: KeyPath
+) -> list[tuple[KeyPath, tuple[int, ...], Mapping[str, Any]]]:
+    """The objects a List holds, to any depth, in file order: ``(key path, index path, object)`` each, e.g.
+    ``(("document 3", "items", 1, "items", 0), (1, 0), {...})``. ``obj`` itself is the only one when it is no List.
+
+    What a List is follows kubectl (apimachinery's unstructured decoder and cli-runtime's ``FlattenListVisitor``):
+    any object with an ``items`` key, whatever its kind (a kind ending in ``List`` without ``items`` is an ordinary
+    object); the List itself is not applied, its items are, each flattened again if it has ``items``; an empty
+    List holds nothing. Stricter than kubectl, as bad input naming ``file`` and the key path: ``items`` that is
+    not a list (kubectl: ``null`` is an empty List), an item that is not a mapping, Lists nested deeper than
+    ``MAX_LIST_NESTING``. kubectl visits nested Lists breadth first; here the order is the file's.
+    """
+    if "items" not in obj:
+        return [(key, (), obj)]
+    out: list[tuple[KeyPath, tuple[int, ...], Mapping[str, Any]]] = []
+    stack: list[tuple[Mapping[str, Any], KeyPath, tuple[int, ...]]] = [(obj, key, ())]
+    while stack:
+        current, where, indices = stack.pop()
+        if "items" not in current:
+            out.append((where, indices, current))
+            continue
+        if len(indices) >= MAX_LIST_NESTING:
+            raise InputError(file, where, f"Lists nested at most {MAX_LIST_NESTING} deep (a List's items that "
+                             "have items are Lists too)", found_text="a List nested deeper")
+        items = current.get("items")
+        if not isinstance(items, list):
+            raise InputError(file, (*where, "items"), "a list of objects (an object with items is a List: "
+                             "kubectl applies its items instead of it)", items)
+        for i in range(len(items) - 1, -1, -1):  # reversed onto the stack: popped in file order
+            item = items[i]
+            if not isinstance(item, Mapping):
+                raise InputError(file, (*where, "items", i), "a Kubernetes object (a mapping)", item)
+            stack.append((item, (*where, "items", i), (*indices, i)))
+    return out
 
 
 def manifest_files(path: Path) -> list[Path]:
@@ -38,28 +84,36 @@ def load_manifests(path: Path) -> list[Document]:
 
 
 def load_manifest_files(files: Sequence[Path]) -> list[Document]:
-    """Every object of ``files``, in order; the first bad file raises (``InputError``)."""
+    """Every object of ``files``, in order (Lists expanded, ``expand_lists``); the first bad file raises
+    (``InputError``)."""
     out: list[Document] = []
     for file in files:
         text = read_text(file)
-        for index, (line, doc) in enumerate(parse_yaml_documents_with_lines(text, file)):
+        item_lines: dict[int, dict[tuple[int, ...], int]] = {}
+        for index, (line, doc) in enumerate(parse_yaml_documents_with_lines(text, file, item_lines)):
             if doc is None:
                 continue
+            where = f"document {index + 1}"
             if not isinstance(doc, dict):
-                raise InputError(file, (f"document {index + 1}",), "a Kubernetes object (a mapping)", doc)
-            items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
-            objects = items if isinstance(items, list) else [doc]
-            for i, obj in enumerate(objects):
-                key: tuple[str | int, ...] = (
-                    (f"document {index + 1}",) if items is None else (f"document {index + 1}", "items", i)
-                )
-                if not isinstance(obj, dict):
-                    raise InputError(file, key, "a Kubernetes object (a mapping)", obj)
-                for field in ("apiVersion", "kind"):
-                    if not isinstance(obj.get(field), str) or not obj.get(field):
-                        raise InputError(file, (*key, field), "a non-empty string", obj.get(field))
-                out.append((str(file), line, obj))
+                raise InputError(file, (where,), "a Kubernetes object (a mapping)", doc)
+            if "items" not in doc:
+                _check_object(file, (where,), doc)
+                out.append((str(file), line, doc))
+                continue
+            if not isinstance(doc.get("kind"), str) or not doc.get("kind"):  # kubectl: "Object 'Kind' is missing"
+                raise InputError(file, (where, "kind"), "a non-empty string", doc.get("kind"))
+            lines = item_lines.get(index, {})
+            for key, indices, obj in expand_lists(doc, file, (where,)):
+                _check_object(file, key, obj)
+                out.append((str(file), lines.get(indices, line), obj))
     return out
+
+
+def _check_object(file: Path, key: KeyPath, obj: Mapping[str, Any]) -> None:
+    for field in ("apiVersion", "kind"):
+        value = obj.get(field)
+        if not isinstance(value, str) or not value:
+            raise InputError(file, (*key, field), "a non-empty string", value)
 
 
 def _namespace_of(obj: Mapping[str, Any]) -> str:

@@ -11,12 +11,14 @@ The child also encodes each object of its share as the analyzer session will sen
 (``sovereign/analyzer/props_encoding.py``; Secrets excepted, whose props are masked first), so that neither of the
 processes answering the pack's RPCs builds those messages again (:meth:`ManifestLoad.encodings`).
 
-Same result either way: the child runs ``load_manifest_files`` (the sequential code) on its share and the documents
-keep file order. Errors stay the sequential ones: a problem in this process's share is raised first, as the
-sequential load would; if the child's share has a problem, or the child fails in any way (dies, hangs, answers
-nonsense), this process parses that share itself, so the error raised (or the documents returned) are exactly what
-the sequential load gives. The helper only ever saves time. ``tests/cli/test_manifest_parse_helper.py`` compares
-both paths.
+Same result either way: the child runs ``load_manifest_files`` (the sequential code: Lists expanded to any depth,
+every YAML bound) on its share and the documents keep file order. Errors stay the sequential ones: a problem in
+this process's share is raised first, as the sequential load would; if the child's share has a problem, or the
+child fails in any way (dies, hangs, answers nonsense), this process parses that share itself, so the error raised
+(or the documents returned) are exactly what the sequential load gives. So does a share whose YAML aliases add
+nodes: only this process can count them against the run's budget (``yamlio.MAX_ALIAS_EXPANSION_PER_RUN``). The
+helper only ever saves time. ``tests/cli/test_manifest_parse_helper.py`` and ``tests/hostile/helper_probe.py``
+compare both paths.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from sovereign.errors import InputError
 from sovereign.forked_child import ForkedChild
 from sovereign.report.manifest_input import Document, load_manifest_files, manifest_files
+from sovereign.yamlio import alias_expansion_used
 
 MIN_HELPER_FILES = 64
 """Below this the child's answer (the documents, marshalled) and the split cost more than the parsing it saves."""
@@ -144,10 +147,17 @@ class ManifestLoad:
 
 def serve(files: Sequence[Path]) -> tuple[str, Any, Any]:
     """The child's answer for ``files``: their documents and each one's encoding (None for a Secret, or where
-    encoding fails), or ``failed`` (the caller parses them to find out why)."""
+    encoding fails), or ``failed`` (the caller parses them to find out why).
+
+    Also ``failed`` when aliases added nodes in this share: the budget of alias expansion is the run's
+    (``yamlio.MAX_ALIAS_EXPANSION_PER_RUN``), and only the parent, parsing the share after its own, counts it as
+    the sequential load does (real manifests have no aliases, so this costs nothing in practice)."""
+    spent = alias_expansion_used()
     try:
         documents = load_manifest_files(files)
     except InputError:
+        return "failed", None, None
+    if alias_expansion_used() != spent:
         return "failed", None, None
     return "documents", documents, _encodings(documents)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sovereign.report.inventory import Inventory
 
 MANDATORY_LEVELS = ("mandatory", "remediate")
 """A remediate policy that still reports a violation counts as mandatory (pulumi-runtime.md §2)."""
@@ -71,6 +74,8 @@ class StackResult:
     resources: int
     violations: tuple[Violation, ...]
     source: str = ""
+    inventory: Inventory | None = None
+    """The verdict of every input object, the carve-outs and the suppressed findings (sovereign/report/inventory)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ class CheckReport:
         out: dict[str, Any] = {
             "policyPack": f"{self.pack_name}@{self.pack_version}",
             "stacks": [
-                {"stack": s.stack, "resources": s.resources, "violations": len(s.violations)}
+                {"stack": s.stack, "resources": s.resources, "violations": len(s.violations),
+                 **({"inventory": s.inventory.to_json()} if s.inventory is not None else {})}
                 for s in self.stacks
             ],
             "resources": sum(s.resources for s in self.stacks),

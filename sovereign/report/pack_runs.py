@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sovereign.gc_tuning import tune_for_batch
 from sovereign.report.policy_run import PackRun, PackTarget, run_pack
@@ -29,10 +30,12 @@ def run_packs(
     jobs: int,
     on_done: Callable[[PackRun], None] = lambda run: None,
     use_idle_core: bool = False,
+    policy_config: Mapping[str, Any] | None = None,
 ) -> list[PackRun]:
-    """``use_idle_core``: each run may hand the tail of its preview to a helper process (when cores are idle)."""
+    """``use_idle_core``: each run may hand the tail of its preview to a helper process (when cores are idle);
+    ``policy_config``: the ``--policy-pack-config`` content."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
-                      use_idle_core=use_idle_core)
+                      use_idle_core=use_idle_core, policy_config=dict(policy_config or {}))
     workers = max(1, min(jobs, len(targets)))
     if transport == "in-process" and workers == 1:
         runs = []

@@ -30,13 +30,15 @@ from sovereign.analyzer.in_process import InProcessPolicyPack
 from sovereign.analyzer.model import AnalyzerInfo
 from sovereign.analyzer.props_encoding import props_wire
 from sovereign.analyzer.transports import TRANSPORTS
-from sovereign.clock import AT_ENV
+from sovereign.clock import AT_ENV, evaluation_time
 from sovereign.errors import InputError
+from sovereign.exemptions import parse_suppressed
 from sovereign.gc_tuning import cycle_collection_paused
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
+from sovereign.report.inventory import EXEMPTION_COMPANIONS, build_inventory
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
 from sovereign.report.preview_tail_helper import PreviewTailHelper, helper_share, serves_rpcs_independently
 from sovereign.yamlio import load_yaml_file
@@ -207,18 +209,32 @@ def target_from_manifests(
 
 
 def _wire(props: Mapping[str, Any], file: str, line: int) -> bytes:
+    """The props' wire; a value JSON cannot carry (one JSON refuses or converts, or an infinite or NaN number,
+    which protobuf's ``Struct`` would carry to the pack, where decoding fails) is bad input naming the object's
+    file, line and the value's key path."""
+    from sovereign.analyzer.props_encoding import may_hold_non_finite
+
     try:
-        return props_wire(props)
+        wire = props_wire(props)
     except (TypeError, ValueError, OverflowError) as exc:
         found = _first_non_json(props, ())
         path, what = found if found is not None else ((), str(exc))
-        raise InputError(file, (f"document at line {line}", *path),
-                         "a JSON value (Kubernetes reads manifests as JSON: quote dates and other YAML-only values)",
-                         found_text=what[:200]) from None
+    else:
+        if not may_hold_non_finite(wire):
+            return wire
+        found = _first_non_json(props, ())
+        if found is None:  # a byte pattern that was no number
+            return wire
+        path, what = found
+    raise InputError(file, (f"document at line {line}", *path),
+                     "a JSON value (Kubernetes reads manifests as JSON: quote dates and other YAML-only values)",
+                     found_text=what[:200]) from None
 
 
 def _first_non_json(value: Any, path: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str] | None:
-    """Where in ``value`` JSON fails, and what is there (the first non-string key or non-JSON value)."""
+    """Where in ``value`` JSON fails, and what is there: the first non-string key, non-JSON value, infinite or NaN
+    number (JSON has none; Python's json module would write ``NaN``), or integer too large for a double (Pulumi
+    passes numbers as doubles)."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not (key is None or isinstance(key, str | bool | int | float)):  # JSON turns those into strings
@@ -233,6 +249,13 @@ def _first_non_json(value: Any, path: tuple[str | int, ...]) -> tuple[tuple[str 
             if found is not None:
                 return found
         return None
+    if isinstance(value, float) and value - value != 0.0:  # inf - inf and nan - nan are NaN
+        return path, f"the non-finite number {value!r} (JSON has no NaN or Infinity)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            return path, f"an integer of {len(str(abs(value)))} digits, too large for a JSON number (a double)"
     if value is None or isinstance(value, str | bool | int | float):
         return None
     return path, f"{type(value).__name__} {value!r}"
@@ -317,6 +340,21 @@ def at_config(info: AnalyzerInfo, at: str | None) -> dict[str, dict[str, str]]:
     return {p.name: {"at": at} for p in info.policies if "at" in p.config_schema}
 
 
+def pack_config(info: AnalyzerInfo, user: Mapping[str, Any] | None, at: str | None) -> dict[str, Any]:
+    """The ``--policy-pack-config`` content (raw JSON shape) with ``at`` set, for ``--at``, in every policy whose
+    schema takes it: the explicit flag wins over a file's value."""
+    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in (user or {}).items()}
+    for name, extra in at_config(info, at).items():
+        entry = merged.get(name)
+        if isinstance(entry, str):
+            merged[name] = {"enforcementLevel": entry, **extra}
+        elif isinstance(entry, dict):
+            entry.update(extra)
+        else:
+            merged[name] = dict(extra)
+    return merged
+
+
 @dataclass(frozen=True)
 class PackRun:
     result: StackResult
@@ -348,10 +386,11 @@ def pack_environment(at: str | None, catalog: Path | None) -> dict[str, str]:
 @contextlib.contextmanager
 def prepared_pack(
     transport: str, pack_dir: Path, *, config: Mapping[str, Any], stack: str, project: str, env: Mapping[str, str],
-    at: str | None,
+    at: str | None, policy_config: Mapping[str, Any] | None = None,
 ) -> Iterator[tuple[InProcessPolicyPack | PolicyPackProcess, AnalyzerInfo]]:
     """The pack started as the CLI starts it and brought to its first resource: ``ConfigureStack``,
-    ``GetAnalyzerInfo``, ``Configure`` (``at`` for the policies that take it)."""
+    ``GetAnalyzerInfo``, ``Configure`` (the ``--policy-pack-config`` content, with ``at`` for the policies that
+    take it)."""
     if transport not in TRANSPORTS:
         raise ValueError(f"unknown pack transport {transport!r}")
     host: type[InProcessPolicyPack] | type[PolicyPackProcess] = (
@@ -360,13 +399,14 @@ def prepared_pack(
     with host.start(pack_dir, stack_config=config, stack=stack, project=project, env=env) as pack:
         pack.configure_stack(stack=stack, project=project)
         info = pack.get_analyzer_info()
-        pack.configure(at_config(info, at), source="--at")
+        pack.configure(pack_config(info, policy_config, at),
+                       source="--policy-pack-config" if policy_config else "--at")
         yield pack, info
 
 
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
-    use_idle_core: bool = False,
+    use_idle_core: bool = False, policy_config: Mapping[str, Any] | None = None,
 ) -> PackRun:
     """Every RPC of a preview over ``target``, in the CLI's order.
 
@@ -376,7 +416,8 @@ def run_pack(
     """
     env = pack_environment(at, catalog)
     with cycle_collection_paused(), prepared_pack(transport, pack_dir, config=target.config, stack=target.stack,
-                                                  project=target.project, env=env, at=at) as (pack, info):
+                                                  project=target.project, env=env, at=at,
+                                                  policy_config=policy_config) as (pack, info):
         if target.wires:
             pack.adopt_wires((r.props, target.wires[r.urn]) for r in target.resources if r.urn in target.wires)
         head = len(target.resources)
@@ -400,7 +441,13 @@ def run_pack(
                 helper.stop()
     by_urn = {r.urn: r for r in target.resources}
     violations = set()
+    suppressed = []
     for d in diagnostics:
+        if d.policy_name in EXEMPTION_COMPANIONS:
+            found_suppressed = parse_suppressed(scrub(d.detail.strip(), target.secret_values))
+            if found_suppressed is not None:
+                suppressed.append(found_suppressed)
+                continue
         found = by_urn.get(d.urn)
         file, line = target.locate(found)
         violations.add(
@@ -415,12 +462,15 @@ def run_pack(
                 line=line,
             )
         )
+    inventory = build_inventory(((r.type, r.name, r.props, bool(r.provider_urn)) for r in target.resources),
+                                policy_config or {}, evaluation_time(at), suppressed)
     return PackRun(
         result=StackResult(
             stack=target.stack,
             resources=len(target.resources),
             violations=tuple(sorted(violations)),
             source=target.source,
+            inventory=inventory,
         ),
         policies=tuple(_describe(info)),
         pack_name=info.name,

@@ -70,7 +70,11 @@ def test_check_rendered_stack_json(rendered: Path, test_pack: Path, session_proj
     summary = doc["summary"]
     assert summary["mandatory"] == 1 and summary["violations"] == 2 and summary["result"] == "fail"
     assert summary["policyPack"] == "test-pack@9.9.9"  # PulumiPolicy.yaml's version wins, as under the CLI
-    assert summary["stacks"] == [{"resources": 12, "stack": FIXTURE_STACK, "violations": 2}]
+    [stack] = summary["stacks"]
+    inventory = stack.pop("inventory")
+    assert stack == {"resources": 12, "stack": FIXTURE_STACK, "violations": 2}
+    assert inventory["objects"] == 12 == inventory["judged"] + inventory["inert"] + inventory["unjudged"]
+    assert inventory["unjudged"] == 0 and inventory["carveOuts"] == [] and inventory["suppressed"] == []
     # Deterministic: the same bytes on a second run, under another hash seed.
     again = run_cli("check", "--render-dir", rendered, "--policy-pack", test_pack, "--format", "json",
                     root=session_project, env={"PYTHONHASHSEED": "4242"})

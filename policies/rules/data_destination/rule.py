@@ -53,13 +53,14 @@ def _values(holder: Any, names: Sequence[str], literal: bool, base: str) -> list
 
 def _judge(ctx: RuleContext, obj: K8sObject, d: Destination, where: str, holder: Any) -> Iterator[str]:
     jur = ctx.jurisdiction.id
-    held = _values(holder, d.held_in, d.literal_keys, where)
+    held = [(p, v) for p, v in _values(holder, d.held_in, d.literal_keys, where) if v not in d.local_values]
     for path, ref in held:
         yield (f"{obj.ref} sends {d.what} to a destination held in {ref} ({path}), which the checker cannot read: it "
                f"cannot be shown to stay in {jur}. Fix: name the destination in the object (endpoint and region), or "
                f"exempt it after review")
     urls = _values(holder, d.url, d.literal_keys, where)
     endpoints = _values(holder, d.endpoint, d.literal_keys, where) + _values(holder, d.host, d.literal_keys, where)
+    urls = [(p, v) for p, v in urls if v not in d.local_values]
     for path, value in _values(holder, d.hosts, d.literal_keys, where):
         endpoints.extend((path, part.strip()) for part in value.split(",") if part.strip())
     regions = _values(holder, d.region, d.literal_keys, where)

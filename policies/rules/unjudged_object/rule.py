@@ -24,7 +24,7 @@ from sovereign.kinds.verdict import UNJUDGED, verdict_of
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
-    verdict = verdict_of(obj.type_token, obj.props, skip=(UnknownValueError,))
+    verdict = verdict_of(obj.type_token, obj.props, skip=(UnknownValueError,), has_provider=obj.has_provider)
     if verdict.status != UNJUDGED:
         return
     yield (f"{obj.ref} is unjudged: {verdict.reason}. Nothing shows that it keeps data and compute in "

@@ -36,7 +36,8 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     if not (shapes or loose) or not ctx.governed(obj.namespace):
         return
     for shape in shapes:
-        yield from _check_pod(ctx, obj, shape)
+        if shape.location.placement:
+            yield from _check_pod(ctx, obj, shape)
     for where, key, mapping in loose.placements if loose else ():
         if key == "nodeSelector":
             yield from _foreign_pins(ctx, obj, where, mapping, None)
