@@ -18,7 +18,7 @@ from sovereign.errors import InputError, ToolFailure
 from sovereign.gc_tuning import tune_for_batch
 from sovereign.process_exit import exit_now
 
-SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach")
+SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach", "kinds")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -28,8 +28,8 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     if verdict.status != UNJUDGED:
         return
     yield (f"{obj.ref} is unjudged: {verdict.reason}. Nothing shows that it keeps data and compute in "
-           f"{ctx.jurisdiction.id}, so it is not accepted. Fix: use a kind the checker judges (sovereign rules "
-           f"--kinds lists them), add the kind to the registry of kinds with the rules that judge it, or carve it "
+           f"{ctx.jurisdiction.id}, so it is not accepted. Fix: use a kind the checker judges (`sovereign kinds` "
+           f"lists them), add the kind to the registry of kinds with the rules that judge it, or carve it "
            f"out: an exemption of unjudged-object in the policy pack config (kind or name, reason, approver, "
            f"expires)")
 
