@@ -341,6 +341,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         catalog=args.catalog,
         transport=args.pack_transport,
         policy_config=policy_config,
+        policy_config_source=str(args.policy_pack_config or "--policy-pack-config"),
         jobs=args.jobs,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
         use_idle_core=helpers_fit(args.jobs, len(targets), usable_cores()),

@@ -31,11 +31,13 @@ def run_packs(
     on_done: Callable[[PackRun], None] = lambda run: None,
     use_idle_core: bool = False,
     policy_config: Mapping[str, Any] | None = None,
+    policy_config_source: str = "--policy-pack-config",
 ) -> list[PackRun]:
     """``use_idle_core``: each run may hand the tail of its preview to a helper process (when cores are idle);
-    ``policy_config``: the ``--policy-pack-config`` content."""
+    ``policy_config``: the ``--policy-pack-config`` content, read from ``policy_config_source`` (errors name it)."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
-                      use_idle_core=use_idle_core, policy_config=dict(policy_config or {}))
+                      use_idle_core=use_idle_core, policy_config=dict(policy_config or {}),
+                      policy_config_source=policy_config_source)
     workers = max(1, min(jobs, len(targets)))
     if transport == "in-process" and workers == 1:
         runs = []

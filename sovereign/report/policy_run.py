@@ -386,7 +386,7 @@ def pack_environment(at: str | None, catalog: Path | None) -> dict[str, str]:
 @contextlib.contextmanager
 def prepared_pack(
     transport: str, pack_dir: Path, *, config: Mapping[str, Any], stack: str, project: str, env: Mapping[str, str],
-    at: str | None, policy_config: Mapping[str, Any] | None = None,
+    at: str | None, policy_config: Mapping[str, Any] | None = None, policy_config_source: str = "--policy-pack-config",
 ) -> Iterator[tuple[InProcessPolicyPack | PolicyPackProcess, AnalyzerInfo]]:
     """The pack started as the CLI starts it and brought to its first resource: ``ConfigureStack``,
     ``GetAnalyzerInfo``, ``Configure`` (the ``--policy-pack-config`` content, with ``at`` for the policies that
@@ -400,13 +400,14 @@ def prepared_pack(
         pack.configure_stack(stack=stack, project=project)
         info = pack.get_analyzer_info()
         pack.configure(pack_config(info, policy_config, at),
-                       source="--policy-pack-config" if policy_config else "--at")
+                       source=policy_config_source if policy_config else "--at")
         yield pack, info
 
 
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
     use_idle_core: bool = False, policy_config: Mapping[str, Any] | None = None,
+    policy_config_source: str = "--policy-pack-config",
 ) -> PackRun:
     """Every RPC of a preview over ``target``, in the CLI's order.
 
@@ -417,7 +418,8 @@ def run_pack(
     env = pack_environment(at, catalog)
     with cycle_collection_paused(), prepared_pack(transport, pack_dir, config=target.config, stack=target.stack,
                                                   project=target.project, env=env, at=at,
-                                                  policy_config=policy_config) as (pack, info):
+                                                  policy_config=policy_config,
+                                                  policy_config_source=policy_config_source) as (pack, info):
         if target.wires:
             pack.adopt_wires((r.props, target.wires[r.urn]) for r in target.resources if r.urn in target.wires)
         head = len(target.resources)

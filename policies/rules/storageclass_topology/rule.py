@@ -30,6 +30,12 @@ def _zone_keys(ctx: RuleContext) -> set[str]:
     return keys
 
 
+def _zone_elsewhere(ctx: RuleContext, zone: str) -> bool:
+    """Whether the catalog lists ``zone`` in a region of any provider (so it is known to be elsewhere); a zone
+    it does not list at all is unknown, which fails just as closed but says so."""
+    return any(ctx.catalog.region_of_zone(p, zone) is not None for p in ctx.catalog.providers)
+
+
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
     if obj.group != "storage.k8s.io":
         return
@@ -50,10 +56,16 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
             where = f"allowedTopologies[{i}].matchLabelExpressions[{j}]"
             if key in zone_keys:
                 constrained = True
-                foreign = sorted(v for v in values if v not in zones)
-                if foreign:
-                    yield (f"{obj.ref} may provision volumes in zone(s) {', '.join(foreign)}, outside {jur}: "
-                           f"{where} {key} In {values}; allowed zones: {', '.join(zones)}")
+                outside = sorted(v for v in values if v not in zones)
+                known = [v for v in outside if _zone_elsewhere(ctx, v)]
+                unknown = [v for v in outside if v not in known]
+                shown = ", ".join(zones) or "(the catalog lists none for this provider)"
+                if known:
+                    yield (f"{obj.ref} may provision volumes in zone(s) {', '.join(known)}, outside {jur}: "
+                           f"{where} {key} In {values}; allowed zones: {shown}")
+                if unknown:
+                    yield (f"{obj.ref} may provision volumes in zone(s) {', '.join(unknown)}, which the catalog "
+                           f"does not place in {jur}: {where} {key} In {values}; allowed zones: {shown}")
             elif key == REGION:
                 constrained = True
                 foreign = sorted(v for v in values if v not in regions)

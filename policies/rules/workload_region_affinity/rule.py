@@ -106,7 +106,8 @@ def _check_pod(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[st
     selector_path, selector = shape.get("nodeSelector")
     affinity_path, affinity = shape.get("affinity")
     pinned = text(as_map(selector).get(REGION))
-    pinned_inside = False
+    # A nodeSelector region pins every pod as firmly as required affinity (both must hold): once it is judged
+    # (inside, foreign or ambiguous), affinity terms that do not name the region add no second finding.
     if pinned:
         inside, where = ctx.stack.region_verdict(pinned)
         if inside is None:
@@ -114,12 +115,11 @@ def _check_pod(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[st
         elif not inside:
             yield (f"{obj.ref} would run in {where}, outside {jur}: {selector_path} {REGION}={pinned}; allowed "
                    f"regions: {shown}")
-        pinned_inside = bool(inside)
     terms = required_node_terms(affinity)
     required = f"{affinity_path}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
     if not terms:
-        if pinned_inside:
-            return  # a nodeSelector on an allowed region pins every pod as firmly as required affinity
+        if pinned:
+            return
         yield (f"{obj.ref} can be scheduled outside {jur}: {required} has no node selector terms, so pods may land "
                f"on nodes in any region")
         return
@@ -128,7 +128,7 @@ def _check_pod(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[st
         ins = [values for op, values in exprs if op == "In"]
         where = f"{required}.nodeSelectorTerms[{i}]"
         if not ins:
-            if pinned_inside:
+            if pinned:
                 continue
             yield (f"{obj.ref} can be scheduled outside {jur}: {where} does not require {REGION} In "
                    f"[{shown}] (terms are ORed, so every term must pin the region)")
