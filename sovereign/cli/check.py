@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 SCHEMA_POLICY = "kubernetes-schema"
 """Render diagnostics of manifests that fail their OpenAPI/CRD schema: the API server would reject them."""
+UNRENDERED_POLICY = "unrendered-component"
+"""Remote components (Helm v4 charts, yaml/v2, kustomize/v2) whose objects the offline render could not see."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -139,24 +142,57 @@ def write_output(text: str, output: Path | None) -> None:
         raise
 
 
-def _schema_violations(rendered: RenderedStack, source: str) -> list[Violation]:
+def _render_violations(rendered: RenderedStack, source: str, policy_config: Mapping[str, Any],
+                       at: str | None) -> list[Violation]:
+    """Findings of the offline render itself: manifests failing their schema (the API server would reject them)
+    and remote components whose objects the mock runtime never registered (nothing there was checked). The
+    latter may be accepted only by an active exemption of unjudged-object naming the component (then reported
+    as suppressed, advisory)."""
+    from sovereign.render.preview import UNRENDERED_PREFIX
+
     out = []
     for d in rendered.diagnostics:
-        if d.get("prefix") != "schema":
+        prefix = d.get("prefix")
+        if prefix not in ("schema", UNRENDERED_PREFIX):
             continue
-        step = rendered.step(str(d.get("urn", "")))
+        urn = str(d.get("urn", ""))
+        step = rendered.step(urn)
+        resource = resource_ref(urn, step.inputs if step else None)
+        message, enforcement = str(d.get("message", "")), "mandatory"
+        if prefix == UNRENDERED_PREFIX:
+            message, enforcement = _unrendered_decision(urn, message, policy_config, at)
         out.append(
             Violation(
                 stack=rendered.stack,
-                policy=SCHEMA_POLICY,
-                resource=resource_ref(str(d.get("urn", "")), step.inputs if step else None),
-                message=str(d.get("message", "")),
-                enforcement="mandatory",
+                policy=SCHEMA_POLICY if prefix == "schema" else UNRENDERED_POLICY,
+                resource=resource,
+                message=message,
+                enforcement=enforcement,
                 severity="high",
                 source=source,
             )
         )
     return out
+
+
+def _unrendered_decision(urn: str, message: str, policy_config: Mapping[str, Any],
+                         at: str | None) -> tuple[str, str]:
+    """(message, enforcement) of an unrendered remote component under the carve-outs of unjudged-object."""
+    from sovereign.clock import evaluation_time
+    from sovereign.exemptions import expired_note, match, parse_exemptions, suppressed_message
+    from sovereign.kinds.verdict import split_type_token
+    from sovereign.render.urns import urn_name, urn_type
+    from sovereign.report.inventory import UNJUDGED_RULE
+
+    entry = policy_config.get(UNJUDGED_RULE)
+    raw = entry.get("exemptions") if isinstance(entry, Mapping) else None
+    exemptions = parse_exemptions(UNJUDGED_RULE, raw)  # already validated against the pack's schema
+    type_token, name = urn_type(urn), urn_name(urn)
+    group, _version, kind = split_type_token(type_token) or ("", "", type_token)
+    found = match(exemptions, kind, group, "", name, evaluation_time(at))
+    if found.active is not None:
+        return suppressed_message(UNRENDERED_POLICY, f"{kind} {name}", message, found.active), "advisory"
+    return message + (expired_note(found.expired) if found.expired else ""), "mandatory"
 
 
 def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tuple[PackTarget, RenderedStack]]:
@@ -329,7 +365,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         pairs = _rendered_targets(args, progress)
         targets = [t for t, _ in pairs]
         for target, rendered in pairs:
-            extra[target.stack] = _schema_violations(rendered, target.source)
+            extra[target.stack] = _render_violations(rendered, target.source, policy_config, at)
             notes += [_note(rendered.stack, d) for d in rendered.diagnostics if _is_reported(d)]
     progress.start("check", len(targets))
     from sovereign.report.pack_runs import run_packs

@@ -118,6 +118,22 @@ def schema_diagnostic(urn: str, relative_path: str, where: str, message: str, ve
     }
 
 
+UNRENDERED_PREFIX = "unrendered"
+"""``preview.json`` diagnostic prefix of a remote component the mock runtime registered without its children."""
+
+
+def unrendered_diagnostic(urn: str, type_token: str) -> dict[str, str]:
+    """Why an offline render is incomplete where the program uses a remote component (``helm.sh/v4:Chart``,
+    ``yaml/v2``, ``kustomize/v2``): the real engine runs the component's provider, which registers every object
+    as a child (each judged by the pack); the mock runtime only records the component itself."""
+    message = (f"{type_token} is a remote component: under the mock runtime of the offline render its provider "
+               f"does not run, so the objects it creates are neither rendered nor checked here. Check them with "
+            f"`pulumi preview --policy-pack policies` (the engine registers them as children and the pack judges "
+            f"each), or render them (`helm template`, `kustomize build`) and run `sovereign check --manifests`; "
+            f"accept it offline only with an exemption of unjudged-object naming the component")
+    return {"urn": urn, "prefix": UNRENDERED_PREFIX, "severity": "error", "message": message}
+
+
 def preview_document(
     config: Mapping[str, str],
     steps: list[Any],

@@ -136,7 +136,10 @@ def render_into(
 
 def _capture_diagnostics(capture: Any) -> list[dict[str, str]]:
     """``preview.json`` diagnostics of the run itself: provider functions the mocks answered empty, and the
-    program's own ``pulumi.log`` messages (a real preview shows them as diagnostic events of their URN)."""
+    program's own ``pulumi.log`` messages (a real preview shows them as diagnostic events of their URN), and remote
+    components the mock runtime registered without their children."""
+    from sovereign.render.preview import unrendered_diagnostic
+
     diagnostics = [
         {
             "urn": "",
@@ -150,7 +153,9 @@ def _capture_diagnostics(capture: Any) -> list[dict[str, str]]:
         {"urn": entry.urn, "prefix": PROGRAM_PREFIX, "severity": entry.severity, "message": entry.message}
         for entry in capture.logs
     )
+    diagnostics.extend(unrendered_diagnostic(reg.urn, reg.type) for reg in capture.registrations if reg.remote)
     return diagnostics
+
 
 
 def main(argv: list[str] | None = None) -> int:

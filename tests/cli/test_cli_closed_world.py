@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
-from cli_support import run_cli
+from cli_support import FIXTURE_STACK, REPO, make_project, run_cli
 from test_cli_check import sarif_schema
 
 AT = "2026-12-06T00:00:00Z"
@@ -216,3 +216,31 @@ def test_region_ids_are_read_per_provider(tmp_path: Path, provider: str | None, 
     else:
         assert code == 1, err
         assert len(findings) == 1 and expected in findings[0], findings  # one root cause, reported once
+
+
+REMOTE_CHART = """
+k8s.helm.v4.Chart("metrics", chart="oci://registry.automaker.cn/charts/metrics", namespace="fleet-ingest", opts=opts)
+"""
+
+
+@pytest.mark.parametrize("carved_out", [False, True], ids=["fails-closed", "carved-out"])
+def test_remote_component_offline_is_unrendered(tmp_path: Path, carved_out: bool) -> None:
+    """A Helm v4 chart is a remote component: the mock runtime never runs its provider, so the offline check has
+    not seen its objects and must not pass them silently (the real CLI registers and judges each child)."""
+    project = make_project(tmp_path / "project")
+    program = project / "infra" / "__main__.py"
+    program.write_text(program.read_text() + REMOTE_CHART)
+    config = _config(tmp_path, {"unjudged-object": {"exemptions": [{
+        "kind": "Chart", "apiGroup": "helm.sh", "name": "metrics", "reason": "chart reviewed with helm template",
+        "approver": "platform@automaker.cn", "expires": "2027-01-31"}]}} if carved_out else {})
+    result = run_cli("check", FIXTURE_STACK, "--out", tmp_path / "out", "--at", AT, "--format", "json",
+                     "--policy-pack", REPO / "policies", "--policy-pack-config", config, root=project)
+    assert result.returncode in (0, 1), result.stderr
+    doc = json.loads(result.stdout)
+    [finding] = [v for v in doc["violations"] if v["policy"] == "unrendered-component"]
+    assert finding["resource"]["name"] == "metrics"
+    assert "kubernetes:helm.sh/v4:Chart is a remote component" in finding["message"]
+    if carved_out:
+        assert finding["enforcement"] == "advisory" and finding["message"].startswith("[exempted]")
+    else:
+        assert finding["enforcement"] == "mandatory" and result.returncode == 1
