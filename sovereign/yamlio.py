@@ -1,13 +1,18 @@
 """Strict YAML reading for every input file: duplicate keys, oversize files and odd nodes are errors.
 
 PyYAML silently keeps the last of two duplicate keys; for residency config that hides mistakes, so the
-loader here rejects them with the key path.
+loader here rejects them with the key path. Also refused, as bad input naming the file: anything but a regular file
+(``read_text``: a FIFO would block, ``/dev/zero`` never end), nesting deeper than ``MAX_DEPTH``, aliases that add
+too many nodes per document, per file or per run, and numbers JSON cannot carry (``.inf``, ``.nan``; with their
+document, key path, line and column).
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +79,31 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 if _FastLoader is not None:
     _FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _NonFinite(Exception):  # noqa: N818 - a signal: the parse names the node's document, key path and line
+    """A float scalar that is infinite or NaN (``.inf``, ``-.inf``, ``.nan``, or a literal too large for a double):
+    JSON, which Kubernetes reads manifests as and Pulumi passes config and props as, has no such number."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__(node.value)
+        self.node = node
+
+
+_construct_any_float = yaml.constructor.SafeConstructor.construct_yaml_float
+
+
+def _construct_finite_float(loader: Any, node: yaml.ScalarNode) -> float:
+    value: float = _construct_any_float(loader, node)
+    if value - value != 0.0:  # inf - inf and nan - nan are NaN; every finite float gives 0.0
+        raise _NonFinite(node)
+    return value
+
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_StrictLoader.add_constructor(_FLOAT_TAG, _construct_finite_float)
+if _FastLoader is not None:
+    _FastLoader.add_constructor(_FLOAT_TAG, _construct_finite_float)
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -144,15 +174,44 @@ MAX_ALIAS_EXPANSION = 100_000
 """How many nodes aliases may add beyond the document's own: YAML anchors let a few hundred bytes expand into
 millions of nodes ("billion laughs"); real manifests and stack files stay far below this."""
 
+MAX_ALIAS_EXPANSION_PER_FILE = 500_000
+MAX_ALIAS_EXPANSION_PER_RUN = 1_000_000
+"""The same, summed over the documents of one file, and over every file one process (one ``sovereign`` command)
+reads. The parser shares an anchored value, but whatever walks the documents afterwards (the policy pack's
+encoding, each rule) pays for every node an alias adds: 1,000 documents of 11,000 added nodes each, all within
+``MAX_ALIAS_EXPANSION``, made ``sovereign check`` take 28 s and 2.8 GB. At these bounds the added nodes cost a
+few seconds at most. Real inputs use no aliases (Helm and kustomize never write them; nor do our stacks and
+catalog), so neither bound is near anything legitimate."""
+
+_alias_run = {"added": 0}
+"""Nodes aliases added in the files this process parsed (files refused are not counted)."""
+
+
+def reset_alias_budget() -> None:
+    """Start a new run's alias budget (a caller that runs several commands in one process calls it per command)."""
+    _alias_run["added"] = 0
+
+
+def alias_expansion_used() -> int:
+    """Nodes aliases added in the files parsed since the run started."""
+    return _alias_run["added"]
+
+
+class AliasBudgetExceeded(InputError):
+    """The run's alias budget is spent: not a property of the file alone, so never to be cached as its result."""
+
 
 class _NodeBudgetExceeded(Exception):
-    def __init__(self, expected: str, found: str) -> None:
+    def __init__(self, expected: str, found: str, *, document: bool = True, run: bool = False) -> None:
         super().__init__(found)
         self.expected = expected
         self.found = found
+        self.document = document
+        """Whether the problem is the document's (named in the error) rather than the whole stream's."""
+        self.run = run
 
 
-def _measure(root: yaml.Node) -> None:
+def _measure(root: yaml.Node) -> int:
     """Depth and expanded size of a composed node graph, without expanding it.
 
     Aliases make the graph a DAG (or a cycle); sizes are memoised per node, so a hostile document costs time
@@ -176,7 +235,8 @@ def _measure(root: yaml.Node) -> None:
             size[key] = 1 + sum(size[id(c)] for c in children)
             depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
             if depth[key] > MAX_DEPTH:
-                raise _NodeBudgetExceeded(f"nesting of at most {MAX_DEPTH} levels", "deeper nesting")
+                raise _NodeBudgetExceeded(f"nesting of at most {MAX_DEPTH} levels", "deeper nesting",
+                                          document=False)
             continue
         if key in size:
             continue
@@ -186,11 +246,89 @@ def _measure(root: yaml.Node) -> None:
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in size)
     distinct = len(size)
-    if size[id(root)] - distinct > MAX_ALIAS_EXPANSION:
+    added = size[id(root)] - distinct
+    if added > MAX_ALIAS_EXPANSION:
         raise _NodeBudgetExceeded(
             f"aliases that add at most {MAX_ALIAS_EXPANSION} nodes",
             f"aliases expanding {distinct} nodes into {size[id(root)]}",
         )
+    return added
+
+
+def _spend(added: int, file_added: int) -> None:
+    """Check a document's added nodes against the file's and the run's budgets (``file_added`` includes them)."""
+    if file_added > MAX_ALIAS_EXPANSION_PER_FILE:
+        raise _NodeBudgetExceeded(
+            f"aliases that add at most {MAX_ALIAS_EXPANSION_PER_FILE} nodes in one file",
+            f"{file_added} nodes added up to this document (this one: {added})",
+        )
+    if _alias_run["added"] + file_added > MAX_ALIAS_EXPANSION_PER_RUN:
+        raise _NodeBudgetExceeded(
+            f"aliases that add at most {MAX_ALIAS_EXPANSION_PER_RUN} nodes in all the files this run reads",
+            f"{_alias_run['added'] + file_added} nodes added up to this document (this file: {file_added})",
+            run=True,
+        )
+
+
+def _node_path(root: yaml.Node, target: yaml.Node) -> tuple[tuple[str | int, ...], bool] | None:
+    """The key path of ``target``'s first occurrence in ``root`` (document order), and whether it is a key there
+    (then the path is that of its mapping). Only for error messages."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path, False
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, i)) for i, item in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, _value in node.value:
+                if key_node is target:
+                    return path, True
+            stack.extend((value, (*path, str(key_node.value) if isinstance(key_node, yaml.ScalarNode)
+                                  else f"<{key_node.id} key at line {key_node.start_mark.line + 1}>"))
+                         for key_node, value in reversed(node.value))
+    return None
+
+
+def _non_finite(source: str | Path, document: int, root: yaml.Node | None, node: yaml.Node) -> InputError:
+    found = _node_path(root, node) if root is not None else None
+    path, is_key = found if found is not None else ((), False)
+    mark = node.start_mark
+    what = f"the key {node.value}" if is_key else str(node.value)
+    return InputError(source, (f"document {document}", *path),
+                      "a finite number (JSON, which Kubernetes and Pulumi read, has no NaN or Infinity)",
+                      found_text=f"{what} at line {mark.line + 1}, column {mark.column + 1}")
+
+
+def _list_item_lines(root: yaml.Node) -> dict[tuple[int, ...], int] | None:
+    """For a document that is a Kubernetes List (a mapping with an ``items`` sequence): the 1-based line of every
+    item, to any depth of Lists inside Lists, by its index path (``(1, 0)``: ``items[1].items[0]``)."""
+    items = _items_node(root)
+    if items is None:
+        return None
+    lines: dict[tuple[int, ...], int] = {}
+    stack: list[tuple[yaml.SequenceNode, tuple[int, ...]]] = [(items, ())]
+    while stack:
+        sequence, path = stack.pop()
+        for i, item in enumerate(sequence.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            inner = _items_node(item)
+            if inner is not None and len(path) < MAX_DEPTH:
+                stack.append((inner, (*path, i)))
+    return lines
+
+
+def _items_node(node: yaml.Node) -> yaml.SequenceNode | None:
+    if node.__class__ is not yaml.MappingNode:
+        return None
+    for key_node, value_node in node.value:
+        if key_node.__class__ is yaml.ScalarNode and key_node.value == "items":
+            return value_node if value_node.__class__ is yaml.SequenceNode else None
+    return None
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> str:
@@ -208,8 +346,18 @@ def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
     return [doc for _line, doc in parse_yaml_documents_with_lines(text, source)]
 
 
-def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple[int, Any]]:
-    """Like ``parse_yaml_documents``, each document with the 1-based line it starts on (for findings)."""
+def parse_yaml_documents_with_lines(
+    text: str, source: str | Path, item_lines: dict[int, dict[tuple[int, ...], int]] | None = None
+) -> list[tuple[int, Any]]:
+    """Like ``parse_yaml_documents``, each document with the 1-based line it starts on (for findings).
+
+    ``item_lines``, when given, is filled for every document that is a Kubernetes List (a mapping with an
+    ``items`` sequence): document index -> {index path of an item, to any depth of nested Lists: its line}.
+
+    Bounds: ``MAX_INPUT_BYTES``, ``MAX_DEPTH``, and the nodes aliases add per document, per file and per run
+    (``MAX_ALIAS_EXPANSION``, ``..._PER_FILE``, ``..._PER_RUN``); a float JSON cannot carry (``.inf``, ``.nan``)
+    is refused with its document, key path, line and column.
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise InputError(source, (), f"a YAML file of at most {MAX_INPUT_BYTES} bytes", found_text="a larger file")
     docs: list[tuple[int, Any]] = []
@@ -224,6 +372,8 @@ def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple
     measure = "*" in text or 2 * bound + 2 > MAX_DEPTH
     plain = "*" not in text  # without aliases every node is constructed once: the plain constructor applies
     scalars = _PLAIN_SCALARS[loader_class]
+    file_added = 0
+    node: Any = None
     try:
         loader = loader_class(text)  # the reader checks for non-printable characters here
         skip_path_tracking(loader)
@@ -233,10 +383,21 @@ def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple
                 docs.append((1, None))
                 continue
             if measure:
-                _measure(node)
+                added = _measure(node)
+                if added:
+                    file_added += added
+                    _spend(added, file_added)
+            if item_lines is not None:
+                lines = _list_item_lines(node)
+                if lines is not None:
+                    item_lines[len(docs)] = lines
             docs.append((node.start_mark.line + 1, _construct_document(loader, node, plain, scalars)))
     except _NodeBudgetExceeded as exc:
-        raise InputError(source, (), exc.expected, found_text=exc.found) from None
+        document = (f"document {len(docs) + 1}",) if exc.document else ()
+        error = AliasBudgetExceeded if exc.run else InputError
+        raise error(source, document, exc.expected, found_text=exc.found) from None
+    except _NonFinite as exc:
+        raise _non_finite(source, len(docs) + 1, node, exc.node) from None
     except yaml.reader.ReaderError as exc:
         raise InputError(source, (), "well-formed YAML", found_text=_reader_problem(exc, text)) from None
     except yaml.MarkedYAMLError as exc:
@@ -252,22 +413,85 @@ def parse_yaml_documents_with_lines(text: str, source: str | Path) -> list[tuple
     finally:
         if loader is not None:
             loader.dispose()
+    _alias_run["added"] += file_added
     return docs
 
 
-def read_text(path: Path) -> str:
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+"""Should the path be swapped for a FIFO between the check and the open, a non-blocking open returns at once (and
+the opened file's own type is checked again); on a regular file O_NONBLOCK changes nothing."""
+
+
+def _not_regular(path: Path, mode: int) -> InputError:
+    what = next((name for test, name in _FILE_TYPES if test(mode)), f"a special file (mode {mode:o})")
     try:
-        size = path.stat().st_size
+        if path.is_symlink():
+            what = f"a symlink to {what}"
+    except OSError:
+        pass
+    return InputError(path, (), "a regular file", found_text=what)
+
+
+def _too_large(path: Path, found: str) -> InputError:
+    return InputError(path, (), f"a file of at most {MAX_INPUT_BYTES} bytes", found_text=found)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the regular file ``path`` (symlinks followed), at most ``MAX_INPUT_BYTES`` of them.
+
+    A FIFO, device, socket or directory is bad input naming the path, never opened for a read that would block
+    (a FIFO waits for a writer) or never end (``/dev/zero``); a file that grows past the bound while being read is
+    refused too.
+    """
+    try:
+        mode = os.stat(path).st_mode
     except OSError as exc:
         raise InputError(path, (), "a readable file", found_text=exc.strerror or str(exc)) from None
-    if size > MAX_INPUT_BYTES:
-        raise InputError(path, (), f"a file of at most {MAX_INPUT_BYTES} bytes", found_text=f"{size} bytes")
+    if not stat.S_ISREG(mode):
+        raise _not_regular(path, mode)
     try:
-        return path.read_text(encoding="utf-8")
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise InputError(path, (), "a readable file", found_text=exc.strerror or str(exc)) from None
+    try:
+        opened = os.fstat(fd)  # what was opened, whatever the path names now
+        if not stat.S_ISREG(opened.st_mode):
+            raise _not_regular(path, opened.st_mode)
+        if opened.st_size > MAX_INPUT_BYTES:
+            raise _too_large(path, f"{opened.st_size} bytes")
+        chunks = [os.read(fd, opened.st_size + 1)]  # one read for a file that does not change
+        total = len(chunks[0])
+        while chunks[-1] and total <= MAX_INPUT_BYTES:
+            chunks.append(os.read(fd, min(1 << 20, MAX_INPUT_BYTES + 1 - total)))
+            total += len(chunks[-1])
+        if total > MAX_INPUT_BYTES:
+            raise _too_large(path, "a larger file (it grew while being read)")
+        return chunks[0] if len(chunks) <= 2 and not chunks[-1] else b"".join(chunks)
+    except OSError as exc:
+        raise InputError(path, (), "a readable file", found_text=exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of the regular file ``path`` (see ``read_bytes``), newlines translated as Python's text
+    mode does (CR LF and a lone CR become LF)."""
+    data = read_bytes(path)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(path, (), "UTF-8 text", found_text=f"undecodable byte at offset {exc.start}") from None
-    except OSError as exc:
-        raise InputError(path, (), "a readable file", found_text=exc.strerror or str(exc)) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 _last_file: dict[tuple[str, str], Any] = {}

@@ -13,8 +13,21 @@ a resource once per process (tests/policies/test_props_encoding.py).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+_NON_FINITE_NUMBER = re.compile(rb"\x11[\x00-\xff]{6}[\xf0-\xff][\x7f\xff]")
+"""A ``Value.number_value`` (field 2, 64-bit: tag byte 0x11) whose double, little-endian, has every exponent bit set
+(infinite or NaN): the top byte is 0x7f or 0xff (sign), the next one's high nibble 0xf. UTF-8 text never holds
+such a pair (0xf0-0xf4 are followed by 0x80-0xbf), so a match in a wire of plain manifest props is almost always
+a real one; a rare match elsewhere (a length or another number) only costs the caller a walk of the props."""
+
+
+def may_hold_non_finite(wire: bytes) -> bool:
+    """Whether ``wire`` (``props_wire``'s bytes) may hold an infinite or NaN number, which JSON cannot carry and
+    the pack refuses (``struct_decode``): False means it certainly does not. About 1 % of ``props_wire``'s time."""
+    return _NON_FINITE_NUMBER.search(wire) is not None
 
 
 def props_struct(props: Mapping[str, Any]) -> Any:
@@ -49,8 +62,10 @@ def props_wire(props: Mapping[str, Any]) -> bytes:
 
 
 def encode_props(props: Mapping[str, Any]) -> bytes | None:
-    """``props_wire(props)``, or None when the props cannot be encoded (the RPC then raises, as it would)."""
+    """``props_wire(props)``, or None when the props cannot be encoded (the RPC then raises, as it would) or may hold
+    an infinite or NaN number (``may_hold_non_finite``; left to whoever encodes them again, which names it)."""
     try:
-        return props_wire(props)
+        wire = props_wire(props)
     except Exception:  # noqa: BLE001 - not encodable: left to the RPC, which reports it
         return None
+    return None if may_hold_non_finite(wire) else wire

@@ -3,7 +3,9 @@
 Three layers, each reporting every problem it finds (not just the first) as an ``InputError`` naming the file,
 the key path, what was expected and what was found:
 
-1. strict YAML (``sovereign.yamlio``: duplicate keys, size, depth);
+1. strict YAML (``sovereign.yamlio``: duplicate keys, size, depth, aliases), read from regular files only: a FIFO,
+   device, socket or directory where a file is expected (or a symlink to one) is reported, never read (a FIFO
+   would block the load, ``/dev/zero`` never end it);
 2. JSON Schema (``catalog.schema.json`` beside the data: shapes, ids, patterns, required ``as_of`` and
    ``source`` on every rule);
 3. cross-file facts a schema cannot express: known providers and regions, each region inside exactly one
@@ -18,6 +20,8 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,7 +51,7 @@ from sovereign.catalog.model import (
 from sovereign.errors import InputError, InputErrors
 from sovereign.schema_meta import check_schema
 from sovereign.schema_refs import inlined_validator
-from sovereign.yamlio import parse_yaml_documents, read_text
+from sovereign.yamlio import AliasBudgetExceeded, parse_yaml_documents, read_text
 
 CATALOG_FILE = "catalog.yaml"
 PROVIDERS_FILE = "providers.yaml"
@@ -229,6 +233,8 @@ def _check_text(schema_text: str, file_kind: str, text: str) -> tuple[Any, tuple
     """
     try:
         docs = parse_yaml_documents(text, "<catalog file>")
+    except AliasBudgetExceeded:
+        raise  # the run's budget is spent, which says nothing about the text: never cached as its result
     except InputError as exc:
         return None, ((exc.key_path, exc.expected, exc.found),)
     if len(docs) != 1:  # same rule as sovereign.yamlio.load_yaml_file
@@ -259,6 +265,9 @@ def _validated(schema: tuple[Path, str], file_kind: str, file: Path, problems: _
         doc, issues = _check_text(schema_text, file_kind, text)
     except _BrokenSchema as exc:
         problems.add(schema_path, (), "a usable JSON Schema", found_text=str(exc))
+        return None
+    except AliasBudgetExceeded as exc:
+        problems.add(file, exc.key_path, exc.expected, found_text=exc.found)
         return None
     for key_path, expected, found in issues:
         problems.add(file, key_path, expected, found_text=found)
@@ -542,9 +551,27 @@ def _build_jurisdiction(jur: _JurisdictionDoc, networks: tuple[IPNetwork, ...], 
 
 
 def _jurisdiction_files(directory: Path) -> Iterator[Path]:
+    """Every ``*.yaml``/``*.yml`` entry of ``jurisdictions/``, whatever its type: reading one that is not a regular
+    file reports it (``yamlio.read_text``) instead of skipping it."""
     folder = directory / JURISDICTIONS_DIR
     if folder.is_dir():
         yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+_NOT_A_DIRECTORY = ((stat.S_ISREG, "a regular file"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _no_jurisdiction_files(folder: Path) -> str:
+    """What stands where the jurisdiction files should be, for the error."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return "no jurisdiction files" if not folder.is_symlink() else "a broken symlink"
+    what = next((name for test, name in _NOT_A_DIRECTORY if test(mode)), None)
+    if what is None:  # a directory (without jurisdiction files), or a type of file not listed
+        return "no jurisdiction files" if stat.S_ISDIR(mode) else f"a special file (mode {mode:o})"
+    return f"a symlink to {what}" if folder.is_symlink() else what
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
@@ -565,7 +592,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     files = list(_jurisdiction_files(root))
     if not files:
         problems.add(root / JURISDICTIONS_DIR, (), "a directory with one <id>.yaml file per jurisdiction",
-                     found_text="no jurisdiction files")
+                     found_text=_no_jurisdiction_files(root / JURISDICTIONS_DIR))
     for file in files:
         doc = _validated(schema, "jurisdiction_file", file, problems)
         if doc is not None:

@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_word(arguments))
     args = parser.parse_args(arguments)
+    from sovereign.yamlio import reset_alias_budget
+
+    reset_alias_budget()  # each command is one run of the alias budget, also when commands share a process
     try:
         code: int = args.func(args)
     except InputError as exc:

@@ -287,23 +287,20 @@ def to_manifests(
     sources: Sequence[tuple[str, tuple[str | int, ...]]] | None = None,
     source: str = "<objects>",
 ) -> list[Manifest]:
-    """Wrap objects (``kind: List`` expanded); objects that are not mappings are bad input."""
+    """Wrap objects, Lists expanded to any depth as kubectl does (``manifest_input.expand_lists``: any object with
+    ``items``); objects that are not mappings, and Lists that are malformed or nested too deep, are bad input."""
+    from sovereign.report.manifest_input import expand_lists  # the loader's rules, so both paths agree
+
     if sources is not None and len(sources) != len(objects):
         raise ValueError("sources must run parallel to objects")
     out: list[Manifest] = []
     for i, obj in enumerate(objects):
         src, prefix = sources[i] if sources is not None else (source, None)
-        where = list(prefix) if prefix is not None else [i]
         if not isinstance(obj, Mapping):
-            raise InputError(src, where, "a Kubernetes object (mapping)", obj)
-        if str(obj.get("kind", "")).endswith("List") and "items" in obj:
-            items = obj.get("items")
-            if not isinstance(items, list):
-                raise InputError(src, [*where, "items"], "a list of objects", items)
-            for j, item in enumerate(items):
-                if not isinstance(item, Mapping):
-                    raise InputError(src, [*where, "items", j], "a Kubernetes object (mapping)", item)
-                out.append(Manifest(item, src, i, (*where, "items", j)))
+            raise InputError(src, list(prefix) if prefix is not None else [i], "a Kubernetes object (a mapping)", obj)
+        if "items" not in obj:
+            out.append(Manifest(obj, src, i, prefix))
             continue
-        out.append(Manifest(obj, src, i, prefix))
+        for key, _indices, item in expand_lists(obj, src, tuple(prefix) if prefix is not None else (i,)):
+            out.append(Manifest(item, src, i, key))
     return out

@@ -8,6 +8,9 @@ see docs/red-team.md); if another conftest registered ``long`` first, its defini
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hostile_support import LONG_EXAMPLES
 from hypothesis import HealthCheck, settings
 from hypothesis.errors import InvalidArgument
@@ -18,6 +21,16 @@ except InvalidArgument:
     settings.register_profile(
         "long", max_examples=LONG_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_alias_budget() -> Iterator[None]:
+    """Every test starts with a fresh budget of YAML alias expansion (sovereign/yamlio.py counts it per process,
+    and this session is one process running many tests)."""
+    from sovereign import yamlio
+
+    yamlio.reset_alias_budget()
+    yield
 
 
 def pytest_terminal_summary(terminalreporter: object) -> None:

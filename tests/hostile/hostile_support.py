@@ -10,7 +10,10 @@ import contextlib
 import functools
 import io
 import os
+import resource
 import shutil
+import signal
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -81,8 +84,13 @@ def environ(values: Mapping[str, str | None]) -> Iterator[None]:
 
 
 def run_main(argv: Sequence[str], *, root: Path | None = None) -> CliResult:
-    """``sovereign <argv>`` in-process; an exception escaping ``main`` fails the test (it would be a traceback)."""
+    """``sovereign <argv>`` in-process; an exception escaping ``main`` fails the test (it would be a traceback).
+
+    Each call is one command: it starts with a fresh budget of YAML alias expansion, as a new process would."""
+    from sovereign import yamlio
     from sovereign.cli.main import main
+
+    yamlio.reset_alias_budget()
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
@@ -249,3 +257,23 @@ def write_bytes(path: Path, data: bytes | str) -> Path:
     else:
         path.write_bytes(data)
     return path
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+
+def run_bounded(argv: list[str], timeout: float, env: Mapping[str, str] | None = None) -> CliResult | None:
+    """Run ``argv`` (from the project root, ``env`` added to the environment) in a new session with 3 GiB of
+    address space; on timeout the whole group dies (the policy pack child included) and the answer is None: a
+    hang or a runaway read fails the test instead of the suite."""
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_limit_memory, env={**os.environ, **(env or {})})
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
+    return CliResult(proc.returncode, out, err)

@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -17,13 +13,13 @@ from typing import Any
 import pytest
 import yaml
 from hostile_support import (
-    ROOT,
     CliResult,
     alias_bomb,
     assert_bad_input,
     counted,
     deep,
     fuzz,
+    run_bounded,
     run_main,
     text_mutation,
     write_bytes,
@@ -217,24 +213,6 @@ def test_unknown_jurisdiction_is_bad_input(jurisdiction: str, tmp_path: Path) ->
                        "--output", str(out)])
     assert result.code != 0, "an unknown jurisdiction must never pass"
     assert_bad_input(result, "check", not_written=[out])
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-
-
-def run_bounded(argv: list[str], timeout: float) -> CliResult | None:
-    """Run in a new session so that on timeout the whole group dies, the policy pack child included."""
-    proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        preexec_fn=_limit_memory)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return None
-    return CliResult(proc.returncode, out, err)
 
 
 def test_alias_bomb_is_bad_input_and_fast(tmp_path: Path) -> None:
