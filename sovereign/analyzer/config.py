@@ -51,12 +51,12 @@ def parse_policy_pack_config(
     return result
 
 
-def load_policy_pack_config(path: Path) -> dict[str, PolicyConfig]:
-    """Read a ``--policy-pack-config`` JSON file (empty file = no config)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, (), "a readable JSON file", found_text=exc.strerror or str(exc)) from None
+def read_policy_pack_config(path: Path) -> dict[str, Any]:
+    """The raw JSON object of a ``--policy-pack-config`` file (empty file = no config), its shape checked as the
+    CLI checks it; only a regular file of bounded size is read (a FIFO or device would block or never end)."""
+    from sovereign.yamlio import read_text
+
+    text = read_text(path)
     if not text.strip():
         return {}
     try:
@@ -65,7 +65,8 @@ def load_policy_pack_config(path: Path) -> dict[str, PolicyConfig]:
         raise InputError(path, (), "valid JSON", found_text=f"{exc.msg} at line {exc.lineno}") from None
     if not isinstance(raw, Mapping):
         raise InputError(path, (), "a JSON object keyed by policy name", raw)
-    return parse_policy_pack_config(raw, source=str(path))
+    parse_policy_pack_config(raw, source=str(path))
+    return dict(raw)
 
 
 def _apply(result: dict[str, PolicyConfig], given: Mapping[str, PolicyConfig]) -> None:

@@ -101,13 +101,9 @@ def load_pack_config(path: Path | None) -> dict[str, object]:
     when the pack is configured)."""
     if path is None:
         return {}
-    import json
+    from sovereign.analyzer.config import read_policy_pack_config
 
-    from sovereign.analyzer.config import load_policy_pack_config
-
-    load_policy_pack_config(path)  # the CLI's shape checks: bad input names the file and key
-    raw = json.loads(path.read_text(encoding="utf-8") or "{}")
-    return dict(raw) if isinstance(raw, dict) else {}
+    return read_policy_pack_config(path)  # the CLI's shape checks: bad input names the file and key
 
 
 def add_pack_transport_flag(parser: argparse.ArgumentParser) -> None:
