@@ -61,7 +61,7 @@ def _first(*groups: str | None) -> str:
     return next((g for g in groups if g), "")
 
 
-def _clause(clause: str, attributes: frozenset[str]) -> tuple[str, set[str] | None] | None:
+def _clause(clause: str, attributes: frozenset[str]) -> tuple[str, set[str]] | None:
     """(driver domain, products) one ``&&`` clause pins; None when it does not constrain the product."""
     c = clause.strip()
     m = _EQ_LEFT.match(c)

@@ -107,10 +107,10 @@ def _read_pod(containers: Iterable[tuple[str, Mapping[str, Any]]], selector: Map
     for term in terms:
         vendors_here: set[str] = set()
         for key in label_keys:
-            for op, values in term_values(term, key):
+            for op, wanted in term_values(term, key):
                 if op != "In":
                     continue
-                for value in values:
+                for value in wanted:
                     for vendor, product in vocab.label_products(key, value):
                         pod.selected.add((vendor, product))
                         vendors_here.add(vendor)
@@ -133,11 +133,11 @@ def _check_pod(ctx: RuleContext, obj: K8sObject, pod: _Pod) -> Iterator[str]:
         if not ok:
             yield (f"{obj.ref} selects {names[vendor].name} accelerator {product}, which is not allowed in {jur} "
                    f"({why}); allowed products: {_allowed_names(ctx)}")
-    for where, resource, vendor, product in pod.requests:
-        if product is not None:
-            ok, why = _verdict(ctx, vendor, product)
+    for where, resource, vendor, named in pod.requests:
+        if named is not None:
+            ok, why = _verdict(ctx, vendor, named)
             if not ok:
-                yield (f"{obj.ref} requests {resource} ({product}) in {where}, which is not allowed in {jur} ({why}); "
+                yield (f"{obj.ref} requests {resource} ({named}) in {where}, which is not allowed in {jur} ({why}); "
                        f"allowed products: {_allowed_names(ctx)}")
             continue
         if vendor == UNKNOWN:

@@ -93,14 +93,14 @@ def _judge_source(ctx: RuleContext, obj: K8sObject, prefix: str, source: Mapping
         if endpoint.startswith("/"):
             continue  # a path on the server (e.g. csi-driver-nfs `share`), not a location
         host = host_of(endpoint.split(":/", 1)[0] if "://" not in endpoint else endpoint)
-        inside, place = place_host(host, ctx.jurisdiction, ctx.catalog, ctx.stack.cluster.cidrs)
+        inside, located = place_host(host, ctx.jurisdiction, ctx.catalog, ctx.stack.cluster.cidrs)
         if not inside:
-            yield (f"{obj.ref} stores data on {endpoint!r} ({where}), which lies in {place}, outside {jur}: every "
+            yield (f"{obj.ref} stores data on {endpoint!r} ({where}), which lies in {located}, outside {jur}: every "
                    f"write to the volume would cross the border")
     for where, region in regions:
-        place = place_region(ctx, region)
-        if place.inside is not True:
-            yield (f"{obj.ref} stores data in {place.where} ({where}), outside {jur}: every write to the volume "
+        placed = place_region(ctx, region)
+        if placed.inside is not True:
+            yield (f"{obj.ref} stores data in {placed.where} ({where}), outside {jur}: every write to the volume "
                    f"would cross the border")
     if buckets and not regions and not [e for _w, e in endpoints if not e.startswith("/")]:
         yield (f"{obj.ref} mounts the bucket {', '.join(buckets)} ({text(csi.get('driver'))}) without a region or "
