@@ -95,6 +95,15 @@ class PodShape:
             for where, value in resolve(self.holder, relative, self.holder_path):
                 yield where, value
 
+    def image_supplied_elsewhere(self, where: str) -> bool:
+        """Whether the image at ``where`` belongs to a container whose image another object supplies when it is
+        left out (``imagesElsewhere`` of the location)."""
+        for relative in self.location.images_elsewhere:
+            for path, value in resolve(self.holder, relative, self.holder_path):
+                if isinstance(value, Mapping) and join(path, "image") == where:
+                    return True
+        return False
+
     def labels(self) -> Mapping[str, Any]:
         return _map(self.metadata.get("labels"))
 

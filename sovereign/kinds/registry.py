@@ -44,6 +44,9 @@ class PodLocation:
     """The containers are patches the operator merges into its own (an image may be left out: the operator's)."""
     placement: bool = True
     """False: only images are described (an image catalog), not where pods run: the placement rules skip it."""
+    images_elsewhere: tuple[str, ...] = ()
+    """Container paths (within ``containers``) whose image, when left out, another object supplies and is judged
+    where it is set (KServe's model container takes the image of the ServingRuntime that serves the format)."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,8 @@ def _keys(file: str, where: str, raw: Mapping[str, Any], allowed: set[str], requ
         raise _fail(file, where, f"unknown keys {unknown}, missing keys {missing}")
 
 
-_POD_KEYS = {"at", "spec", "metadata", "containers", "images", "fields", "fallback", "runs", "patches", "placement"}
+_POD_KEYS = {"at", "spec", "metadata", "containers", "images", "fields", "fallback", "runs", "patches", "placement",
+             "imagesElsewhere"}
 
 
 def _pod(file: str, where: str, raw: Any) -> PodLocation:
@@ -223,6 +227,9 @@ def _pod(file: str, where: str, raw: Any) -> PodLocation:
         if not isinstance(value, bool):
             raise _fail(file, f"{where}.{key}", "expected true or false")
     containers = raw.get("containers")
+    elsewhere = _strings(file, f"{where}.imagesElsewhere", raw.get("imagesElsewhere"))
+    if elsewhere and not set(elsewhere) <= set(containers or ()):
+        raise _fail(file, f"{where}.imagesElsewhere", "expected paths listed under containers")
     return PodLocation(
         at=_path(file, f"{where}.at", raw["at"]),
         spec=_path(file, f"{where}.spec", raw.get("spec", "spec")),
@@ -235,6 +242,7 @@ def _pod(file: str, where: str, raw: Any) -> PodLocation:
         runs=flags["runs"],
         patches=flags["patches"],
         placement=flags["placement"],
+        images_elsewhere=tuple(elsewhere),
     )
 
 

@@ -97,6 +97,12 @@ def test_pods_only_for_kinds_that_make_pods() -> None:
     assert "pods are given only for kinds with role runs-pods or pod-template" in _break(pods)
 
 
+def test_images_elsewhere_must_name_listed_containers() -> None:
+    def stray(docs: list[tuple[str, Any]]) -> None:
+        _entry(docs, "serving.kserve.io", "InferenceService")["pods"][0]["imagesElsewhere"] = ["spec.containers[*]"]
+    assert "imagesElsewhere: expected paths listed under containers" in _break(stray)
+
+
 def test_the_connectivity_engine_models_exactly_the_registry_policy_kinds() -> None:
     from sovereign.connectivity.engine import API_OF_KIND, modelled_policy_kinds
 

@@ -62,8 +62,8 @@ def _patch(obj: K8sObject, where: str) -> str:
 
 def _check_shape(ctx: RuleContext, obj: K8sObject, shape: PodShape) -> Iterator[str]:
     for where, image in shape.images():
-        if image is None and shape.location.patches:
-            continue  # a patch of the operator's own container: the operator's image (judged where it is set)
+        if image is None and (shape.location.patches or shape.image_supplied_elsewhere(where)):
+            continue  # the operator's own container, or a serving runtime's: its image is judged where it is set
         yield from _check_image(ctx, obj, where, image)
     volumes_path, volumes = shape.get("volumes")
     for i, volume in enumerate(as_list(volumes)):
