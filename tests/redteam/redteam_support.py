@@ -11,6 +11,15 @@ Two modes, both exactly the command a CI job runs (through ``sovereign.cli.main.
   manifests judged under that stack's CNI, tenants and declared transfers (relays through an approved transfer,
   a policy kind the CNI does not enforce). Before RT-4 was fixed this mode drove ``run_pack`` directly.
 
+Optional keys of either mode (used by the closed-world suite, ``closed_world/<id>/``):
+
+* ``policy_config``: a policy pack config (``{"<rule>": {"exemptions": [...]}}``, the format of ``pulumi preview
+  --policy-pack-config``) written to a temporary JSON file and passed as ``--policy-pack-config``; the same for
+  both sides, or per side as ``{leak: {...}, twin: {...}}`` (a side left out gets none).
+* ``provider``: a catalog provider id passed as ``--provider``; a string for both sides or ``{leak: .., twin: ..}``.
+
+``load_vectors(directory)`` reads the vectors of any suite directory (default: ``vectors/``).
+
 Runs are independent processes, so the suite runs them in parallel once per session (see ``run_all``).
 """
 
@@ -27,13 +36,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
 VECTOR_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin", "stack", "at",
-                         "leak_exit"})
+                         "leak_exit", "policy_config", "provider"})
 BAD_INPUT = "bad-input"
 """``rules: [bad-input]`` with ``leak_exit: 2``: the leak must be refused as bad input (exit 2, message on stderr)."""
 REQUIRED_KEYS = frozenset({"id", "class", "description", "jurisdiction", "rules", "expect", "twin"})
 SIDES = ("leak", "twin")
 FROM_LABELS = "labels"
 """vector.yaml ``jurisdiction: labels``: run without ``--jurisdiction`` (each Namespace's label decides)."""
+CLOSED_WORLD_DIR = Path(__file__).resolve().parent / "closed_world"
+"""The closed-world suite (tests/redteam/test_closed_world_vectors.py): same format, plus policy_config/provider."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +60,19 @@ class Vector:
     stack: str | None = None
     at: str | None = None
     leak_exit: int = 1
+    policy_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per side: the policy pack config passed as ``--policy-pack-config`` (a side not listed gets none)."""
+    providers: Mapping[str, str] = field(default_factory=dict)
+    """Per side: the ``--provider`` (a side not listed gets none)."""
 
     def side(self, name: str) -> Path:
         return self.path / name
+
+    def policy_config(self, side: str) -> Mapping[str, Any] | None:
+        return self.policy_configs.get(side)
+
+    def provider(self, side: str) -> str | None:
+        return self.providers.get(side)
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,8 @@ def load_vector(path: Path) -> Vector:
         raise ValueError(f"{path}/vector.yaml: rules [{BAD_INPUT}] goes with leak_exit: 2 and only with it")
     if meta["id"] != path.name:
         raise ValueError(f"{path}/vector.yaml: id {meta['id']!r} differs from the directory name")
+    policy_configs = _per_side(path, "policy_config", meta.get("policy_config"), dict)
+    providers = _per_side(path, "provider", meta.get("provider"), str)
     return Vector(
         id=str(meta["id"]),
         cls=str(meta["class"]),
@@ -107,30 +130,67 @@ def load_vector(path: Path) -> Vector:
         stack=str(meta["stack"]) if meta.get("stack") else None,
         at=str(meta["at"]) if meta.get("at") else None,
         leak_exit=int(meta.get("leak_exit", 1)),
+        policy_configs=policy_configs,
+        providers=providers,
     )
 
 
-def load_vectors() -> list[Vector]:
-    return [load_vector(p) for p in sorted(VECTORS_DIR.iterdir()) if (p / "vector.yaml").is_file()]
+def _per_side(path: Path, key: str, value: Any, kind: type) -> dict[str, Any]:
+    """``value`` for both sides, or ``{leak: ..., twin: ...}`` (only side names as keys) per side; None: none."""
+    if value is None:
+        return {}
+    if isinstance(value, dict) and value and set(value) <= set(SIDES):
+        sides = {s: v for s, v in value.items() if v is not None}
+    else:
+        sides = {s: value for s in SIDES}
+    for side, v in sides.items():
+        if not isinstance(v, kind):
+            raise ValueError(f"{path}/vector.yaml: {key} ({side}) must be a {kind.__name__}, found {v!r}")
+    return sides
+
+
+def load_vectors(directory: Path = VECTORS_DIR) -> list[Vector]:
+    """The vectors of a suite directory (each ``<id>/vector.yaml``), sorted by id."""
+    return [load_vector(p) for p in sorted(directory.iterdir()) if (p / "vector.yaml").is_file()]
 
 
 # ------------------------------------------------------------------------------------------------ running
+def _check_args(directory: Path, jurisdiction: str | None, at: str | None, stack: str | None,
+                config_file: Path | None, provider: str | None) -> list[str]:
+    args = ["check", *([stack] if stack else []), "--manifests", str(directory)]
+    if jurisdiction and jurisdiction != FROM_LABELS and not stack:
+        args += ["--jurisdiction", jurisdiction]
+    args += ["--format", "json"]
+    if at:
+        args += ["--at", at]
+    if config_file is not None:
+        args += ["--policy-pack-config", str(config_file)]
+    if provider:
+        args += ["--provider", provider]
+    return args
+
+
+def _write_config(tmp: str, policy_config: Mapping[str, Any] | None) -> Path | None:
+    if policy_config is None:
+        return None
+    path = Path(tmp) / "policy-config.json"
+    path.write_text(json.dumps(policy_config, indent=2, sort_keys=True), encoding="utf-8")
+    return path
+
+
 def check_manifests(directory: Path, jurisdiction: str | None, at: str | None = None, *,
-                    stack: str | None = None) -> Outcome:
-    """``sovereign check [STACK] --manifests DIR [--jurisdiction J] --format json`` through
-    ``sovereign.cli.main.main`` in this process (the report goes to ``--output``, not stdout)."""
+                    stack: str | None = None, policy_config: Mapping[str, Any] | None = None,
+                    provider: str | None = None) -> Outcome:
+    """``sovereign check [STACK] --manifests DIR [--jurisdiction J] --format json [--policy-pack-config F]
+    [--provider P]`` through ``sovereign.cli.main.main`` in this process (the report goes to ``--output``, not
+    stdout); ``policy_config`` is written to a temporary JSON file."""
     import tempfile
 
     from sovereign.cli.main import main
 
     with tempfile.TemporaryDirectory(prefix="redteam-") as tmp:
         output = Path(tmp) / "report.json"
-        args = ["check", *([stack] if stack else []), "--manifests", str(directory)]
-        if jurisdiction and jurisdiction != FROM_LABELS and not stack:
-            args += ["--jurisdiction", jurisdiction]
-        args += ["--format", "json"]
-        if at:
-            args += ["--at", at]
+        args = _check_args(directory, jurisdiction, at, stack, _write_config(tmp, policy_config), provider)
         code = main([*args, "--output", str(output)])
         text = output.read_text(encoding="utf-8") if output.exists() else ""
     report = json.loads(text) if text.strip() else None
@@ -139,21 +199,23 @@ def check_manifests(directory: Path, jurisdiction: str | None, at: str | None = 
 
 def run_side(vector: Vector, side: str) -> Outcome:
     if side == "leak" and vector.leak_exit == 2:
-        return check_subprocess(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack)
-    return check_manifests(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack)
+        return check_subprocess(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack,
+                                policy_config=vector.policy_config(side), provider=vector.provider(side))
+    return check_manifests(vector.side(side), vector.jurisdiction, vector.at, stack=vector.stack,
+                           policy_config=vector.policy_config(side), provider=vector.provider(side))
 
 
-def check_subprocess(directory: Path, jurisdiction: str | None, at: str | None, *, stack: str | None) -> Outcome:
+def check_subprocess(directory: Path, jurisdiction: str | None, at: str | None, *, stack: str | None,
+                     policy_config: Mapping[str, Any] | None = None, provider: str | None = None) -> Outcome:
     """The same command as a subprocess, for cases judged by their exit status and stderr (bad input)."""
     import subprocess
     import sys
+    import tempfile
 
-    args = ["check", *([stack] if stack else []), "--manifests", str(directory)]
-    if jurisdiction and jurisdiction != FROM_LABELS and not stack:
-        args += ["--jurisdiction", jurisdiction]
-    args += ["--format", "json", *(["--at", at] if at else [])]
-    proc = subprocess.run([sys.executable, "-m", "sovereign", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)
+    with tempfile.TemporaryDirectory(prefix="redteam-") as tmp:
+        args = _check_args(directory, jurisdiction, at, stack, _write_config(tmp, policy_config), provider)
+        proc = subprocess.run([sys.executable, "-m", "sovereign", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300, check=False)
     try:
         report = json.loads(proc.stdout) if proc.stdout.strip() else None
     except json.JSONDecodeError:
