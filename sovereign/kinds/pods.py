@@ -136,5 +136,9 @@ def shapes_at(props: Mapping[str, Any], location: PodLocation) -> list[PodShape]
 
 
 def registered_shapes(entry: KindEntry, props: Mapping[str, Any]) -> list[PodShape]:
-    """Every pod an object of a registered kind describes, in registry order."""
-    return [shape for location in entry.pods for shape in shapes_at(props, location)]
+    """Every pod an object of a registered kind describes, in registry order (a location limited to some API
+    versions applies only to objects of those versions: Tekton moved pod settings between v1beta1 and v1)."""
+    api_version = props.get("apiVersion")
+    version = api_version.rsplit("/", 1)[-1] if isinstance(api_version, str) else ""
+    return [shape for location in entry.pods if not location.versions or version in location.versions
+            for shape in shapes_at(props, location)]

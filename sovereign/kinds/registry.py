@@ -45,6 +45,8 @@ class PodLocation:
     placement: bool = True
     """False: only images are described (an image catalog), not where pods run: the placement rules skip it."""
     images_elsewhere: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+    """The API versions of the kind this location applies to (empty: every version the kind lists)."""
     """Container paths (within ``containers``) whose image, when left out, another object supplies and is judged
     where it is set (KServe's model container takes the image of the ServingRuntime that serves the format)."""
 
@@ -212,7 +214,7 @@ def _keys(file: str, where: str, raw: Mapping[str, Any], allowed: set[str], requ
 
 
 _POD_KEYS = {"at", "spec", "metadata", "containers", "images", "fields", "fallback", "runs", "patches", "placement",
-             "imagesElsewhere"}
+             "imagesElsewhere", "versions"}
 
 
 def _pod(file: str, where: str, raw: Any) -> PodLocation:
@@ -243,6 +245,7 @@ def _pod(file: str, where: str, raw: Any) -> PodLocation:
         patches=flags["patches"],
         placement=flags["placement"],
         images_elsewhere=tuple(elsewhere),
+        versions=_strings(file, f"{where}.versions", raw.get("versions")),
     )
 
 
@@ -350,6 +353,9 @@ def _entries(file: str, index: int, raw: Any, roles: Mapping[str, Role]) -> list
     pods = tuple(_pod(file, f"{where}.pods[{i}]", p) for i, p in enumerate(raw.get("pods") or []))
     if pods and not ({"runs-pods", "pod-template"} & set(entry_roles)):
         raise _fail(file, f"{where}.pods", "pods are given only for kinds with role runs-pods or pod-template")
+    for i, pod in enumerate(pods):
+        if not set(pod.versions) <= set(versions):
+            raise _fail(file, f"{where}.pods[{i}].versions", f"expected versions of the kind ({list(versions)})")
     destinations = tuple(_destination(file, f"{where}.destinations[{i}]", d)
                          for i, d in enumerate(raw.get("destinations") or []))
     if destinations and "data-destination" not in entry_roles:

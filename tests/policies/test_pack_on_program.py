@@ -95,7 +95,7 @@ def test_denied_gpu_fails(cn_prod: tuple[PolicyPackProcess, list[AnalyzerResourc
 
     diags = _preview(pack, _edit(resources, "Job", "training/trainer", change))
     assert _policies(diags) == {"accelerator-allowed"}
-    assert "selects GPU product NVIDIA-H100-80GB-HBM3, which is not allowed in cn" in diags[0].message
+    assert "selects NVIDIA accelerator NVIDIA-H100-80GB-HBM3, which is not allowed in cn" in diags[0].message
 
 
 def test_widened_transfer_fails(cn_prod: tuple[PolicyPackProcess, list[AnalyzerResource]]) -> None:

@@ -37,28 +37,6 @@ AREAS: Mapping[str, tuple[tuple[str, ...], int]] = {
 KNOWN_BUGS: Mapping[tuple[str, str], str] = {
     # (vector id, side) -> reason; bugs found by this suite and left to the rules' owners (strict xfail: the test
     # fails as soon as the bug is fixed, so the entry is removed with the fix).
-    ("tekton-pipelinerun-host-network", "twin"): (
-        "FALSE POSITIVE workload-region-affinity: 'PipelineRun ci/release-42 can be scheduled outside cn: "
-        "spec.podTemplate.affinity... has no node selector terms'. The PipelineRun entry "
-        "(sovereign/kinds/registry/workflows.yaml) has a pod location for v1 (spec.taskRunTemplate.podTemplate) "
-        "and one for v1beta1 (spec.podTemplate) with the same steps, applied to every version: a tekton.dev/v1 "
-        "run pinned where v1 keeps its pod settings is judged unpinned at the v1beta1 path (and vice versa)."),
-    ("gke-h200-node-pool-eu", "twin"): (
-        "FALSE POSITIVE accelerator-allowed: 'Job training/llm-finetune selects NVIDIA accelerator "
-        "NVIDIA-H200-141GB-HBM3, which is not allowed in eu (no catalog rule names it...)'. The vocabulary "
-        "(sovereign/kinds/accelerators.yaml) maps GKE's nvidia-h200-141gb to NVIDIA-H200-141GB-HBM3, while the eu "
-        "(and us) catalog allows the exact product 'NVIDIA-H200' (no glob); AcceleratorPolicy.rule_for "
-        "(sovereign/catalog/model.py) finds no rule and the default deny applies to an allowed product."),
-    ("envoy-backend-ref-other-namespace", "leak"): (
-        "FALSE NEGATIVE route-backends-in-jurisdiction: exit 0. The HTTPRoute references Backend "
-        "fleet-ingest/model-store, which is not among the objects; _Judge.has (policies/rules/route_backends/"
-        "rule.py) also accepts a same-named Backend in namespace default, so default/model-store stands in for "
-        "the missing one and the unresolved reference passes."),
-    ("istiooperator-proxy-image-override", "leak"): (
-        "FALSE NEGATIVE mesh-egress-in-jurisdiction: exit 0. check() (policies/rules/mesh_egress/rule.py) judges "
-        "an IstioOperator's images only through spec.hub; spec.values.global.proxy.image, a full image reference "
-        "that Istio's injection template uses instead of hub/proxyv2:tag, is not read, so the sidecar of every "
-        "pod comes from docker.io unreported."),
 }
 
 

@@ -29,6 +29,7 @@ from policies.framework.k8s import K8sObject
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_list, as_map, text
 from policies.rules.image_registry.rule import registry_of
+from sovereign.kinds.paths import resolve
 
 MESH_CONFIG_NAMES = ("istio",)
 """The ConfigMap istiod reads its mesh config from: ``istio`` or ``istio-<revision>``, key ``mesh``."""
@@ -206,12 +207,39 @@ def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
                 yield from _host(ctx, obj, "spec.outboundTrafficPolicy.egressProxy.host", proxy, "unknown traffic")
     elif obj.group == "install.istio.io" and obj.kind == "IstioOperator":
         yield from _mesh_config(ctx, obj, as_map(obj.spec.get("meshConfig")), "spec.meshConfig")
-        hub = text(obj.spec.get("hub"))
-        if hub and not ctx.jurisdiction.registry_allowed(registry_of(hub + "/x")):
-            yield (f"{obj.ref} pulls the mesh's images from {hub} (spec.hub), a registry not allowed in "
-                   f"{ctx.jurisdiction.id}")
+        yield from _operator_images(ctx, obj)
     elif obj.group == "extensions.istio.io" and obj.kind == "WasmPlugin":
         yield from _wasm(ctx, obj)
+
+
+ISTIO_HUBS = ("hub", "values.global.hub", "components{*}.hub", "components.ingressGateways[*].hub",
+              "components.egressGateways[*].hub", "values.cni.hub", "values.ztunnel.hub")
+"""Where an IstioOperator names registries (``hub``: images are ``<hub>/<image>:<tag>``), relative to ``spec``."""
+ISTIO_IMAGES = ("values.global.proxy.image", "values.global.proxy_init.image", "values.pilot.image",
+                "values.cni.image", "values.ztunnel.image")
+"""Image overrides of the Istio charts: a value with ``/`` is a whole reference (the sidecar injection template and
+the charts use it as is, ignoring the hub); a bare name is pulled from the hub."""
+
+
+def _operator_images(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:
+    """Every registry an IstioOperator installs the mesh from: its hubs (none set: the release's default hub, an
+    upstream public registry) and whole image references in the chart values (the injected sidecar runs in every
+    meshed pod)."""
+    jur = ctx.jurisdiction
+    hubs = [(where, text(v)) for path in ISTIO_HUBS for where, v in resolve(obj.spec, path, "spec") if text(v)]
+    if not any(where in ("spec.hub", "spec.values.global.hub") for where, _ in hubs):
+        yield (f"{obj.ref} sets no hub (spec.hub or spec.values.global.hub): the mesh's images come from the "
+               f"release's default hub, an upstream public registry not allowed in {jur.id}. Fix: set spec.hub to "
+               f"an allowed registry")
+    for where, hub in hubs:
+        if not jur.registry_allowed(registry_of(hub.rstrip("/") + "/x")):
+            yield f"{obj.ref} pulls the mesh's images from {hub} ({where}), a registry not allowed in {jur.id}"
+    for path in ISTIO_IMAGES:
+        for where, value in resolve(obj.spec, path, "spec"):
+            image = text(value)
+            if "/" in image and not jur.registry_allowed(registry_of(image)):
+                yield (f"{obj.ref} pulls {image} ({where}) from {registry_of(image)}, a registry not allowed in "
+                       f"{jur.id}: Istio uses a whole image reference as is, ignoring the hub")
 
 
 RULE = ResourceRule(

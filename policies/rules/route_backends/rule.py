@@ -50,8 +50,9 @@ class _Judge:
         self.by_kind = {(o.group, o.kind, o.namespace or "default", o.name) for o in objects}
 
     def has(self, group: str, kind: str, namespace: str, name: str) -> bool:
-        return (group, kind, namespace or "default", name) in self.by_kind or (group, kind, "default", name) in \
-            self.by_kind
+        """Whether the namespaced object is among the checked ones (a manifest without namespace is applied to
+        ``default``; an object of the same name in another namespace is another object)."""
+        return (group, kind, namespace or "default", name) in self.by_kind
 
     def host(self, obj: K8sObject, where: str, value: str, what: str) -> Iterator[str]:
         place = place_endpoint(self.ctx, value)
