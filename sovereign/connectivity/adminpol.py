@@ -2,8 +2,13 @@
 ClusterNetworkPolicy (v1alpha2) -> engine rules.
 
 All three are cluster-scoped, ordered (priority, then rule order; first match wins) and never select
-host-networked pods. Peers with no known field fail closed: match nothing in Allow/Accept rules, everything
-in Deny/Pass rules (as the API types prescribe).
+host-networked pods by pod or namespace selectors; a ``nodes`` peer (cluster nodes matching a node selector)
+is an opaque destination that also stands for the hostNetwork pods sharing the nodes' IPs.
+
+A peer field this parser does not know (a newer API's peer type) in an Allow/Accept rule is an opaque
+destination of unknown jurisdiction that may also stand for any pod: an Allow that cannot be resolved is a
+path to an unknown place. A peer with no known field in a Deny/Pass rule matches everything (as the API
+types prescribe for implementations that do not know the field).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sovereign.connectivity.parsing import address_peer, mapping, port_number, s
 from sovereign.connectivity.rules import (
     Action,
     FqdnPeer,
+    OpaquePeer,
     Peer,
     PodPeer,
     Policy,
@@ -23,6 +29,8 @@ from sovereign.connectivity.rules import (
     Rule,
     Section,
     Tier,
+    Where,
+    node_peers,
 )
 from sovereign.connectivity.selectors import LabelSelector, parse_selector
 from sovereign.errors import InputError
@@ -55,7 +63,16 @@ def _pod_peer(m: Manifest, raw: dict[str, Any], *keys: str | int) -> PodPeer | N
     return None
 
 
-def _peers(m: Manifest, raw: Any, action: Action, egress: bool, *keys: str | int) -> tuple[Peer, ...] | None:
+_PEER_KEYS = {
+    True: frozenset({"namespaces", "pods", "networks", "domainNames", "nodes"}),
+    False: frozenset({"namespaces", "pods"}),
+}
+"""Peer fields this parser models, for egress (True) and ingress (False)."""
+
+
+def _peers(
+    m: Manifest, raw: Any, action: Action, egress: bool, ref: RuleRef, *keys: str | int
+) -> tuple[Peer, ...] | None:
     items = seq(m, raw, *keys)
     if not items:
         raise InputError(m.source, m.path(*keys), "at least one peer", raw)
@@ -63,6 +80,11 @@ def _peers(m: Manifest, raw: Any, action: Action, egress: bool, *keys: str | int
     for i, p in enumerate(items):
         pk = (*keys, i)
         p = mapping(m, p, *pk)
+        unknown = sorted(str(k) for k in p if k not in _PEER_KEYS[egress])
+        if unknown and action is Action.ALLOW:
+            # Whatever the unknown field names (pods, nodes, addresses) this Allow may reach it.
+            label = f"unresolved:{ref} {keys[-1]}[{i}] {','.join(unknown)}"
+            out.append(OpaquePeer(label, Where.UNKNOWN, pods=True, host_network=True))
         pod = _pod_peer(m, p, *pk)
         if pod is not None:
             out.append(pod)
@@ -77,11 +99,11 @@ def _peers(m: Manifest, raw: Any, action: Action, egress: bool, *keys: str | int
                     raise InputError(m.source, m.path(*pk, "domainNames", j), "a domain name", d)
                 out.append(FqdnPeer(d.lower().rstrip(".")))
         elif egress and p.get("nodes") is not None:
-            continue  # node IPs are not in rendered manifests: matches nothing we can see (documented)
+            out.extend(node_peers(parse_selector(p["nodes"], m.source, m.path(*pk, "nodes")), action))
         elif action is Action.ALLOW:
-            continue  # fail closed: unknown peer matches nothing in an Allow rule
+            continue  # no known field: the unknown one is an opaque destination (above)
         else:
-            return None  # fail closed: unknown peer in Deny/Pass acts as deny-all
+            return None  # no known field in Deny/Pass: matches everything, as the API types prescribe
     return tuple(out)
 
 
@@ -192,14 +214,9 @@ def parse(m: Manifest) -> Policy:
                 if kind == CNP
                 else _v1alpha1_ports(m, r.get("ports"), *rk, "ports")
             )
-            rules.append(
-                Rule(
-                    RuleRef(kind, "", name, f"{label} ({r['action']})"),
-                    action,
-                    _peers(m, r.get(peer_key), action, direction == "egress", *rk, peer_key),
-                    ports,
-                )
-            )
+            ref = RuleRef(kind, "", name, f"{label} ({r['action']})")
+            peers = _peers(m, r.get(peer_key), action, direction == "egress", ref, *rk, peer_key)
+            rules.append(Rule(ref, action, peers, ports))
         sections[direction] = Section(False, tuple(rules)) if rules else None
     return Policy(
         kind,

@@ -26,12 +26,12 @@ from sovereign.connectivity.inventory import (
     service_object,
     to_manifests,
 )
-from sovereign.kinds.registry import default_registry
-from sovereign.kinds.verdict import api_group
 from sovereign.connectivity.model import CniParams, IgnoredPolicy
 from sovereign.connectivity.report import ConnectivityReport
 from sovereign.connectivity.rules import Policy
 from sovereign.connectivity.universe import Universe
+from sovereign.kinds.registry import default_registry
+from sovereign.kinds.verdict import api_group
 from sovereign.stackconfig.model import PolicyApi
 
 API_OF_KIND = {

@@ -23,7 +23,9 @@ class CniParams:
     sctp: bool
     """SCTP rules are enforced; when False SCTP rules allow nothing (the CNI rejects / ignores them)."""
     host_network_selected: bool
-    """hostNetwork pods are selected by policies; when False they are node traffic and skipped entirely."""
+    """hostNetwork pods are selected by policies' pod/namespace selectors (as subjects and peers); when False
+    they are node traffic, never selected that way. Either way node peers (node selectors, Cilium's host,
+    remote-node and cluster entities) match them: they share the node's IP."""
 
     @classmethod
     def from_cni_config(cls, cni: CniConfig) -> CniParams:
@@ -74,7 +76,10 @@ class Reach:
     """The source may open connections to ``destination`` on ``protocol``/``ports``, allowed by ``rules``.
 
     ``destination`` is a workload ref ``ns/name``, an address range ``a.b.c.d-e.f.g.h`` (IPv4 or IPv6,
-    inclusive, shown as CIDR when it is one), or ``fqdn:<pattern>`` for Cilium toFQDNs.
+    inclusive, shown as CIDR when it is one), ``fqdn:<pattern>`` for Cilium toFQDNs / ANP domainNames, or an
+    opaque destination whose addresses cannot be known offline: ``nodes:<selector>`` (cluster nodes),
+    ``entity:<name>`` (Cilium host, remote-node, kube-apiserver, ingress, health, init, unmanaged) or
+    ``unresolved:<kind> <ns/name> <rule> <field>`` (an allow peer the engine cannot resolve).
     """
 
     destination: str
@@ -99,9 +104,11 @@ class CrossBorderPath:
     source_jurisdiction: str | None
     hops: tuple[str, ...]
     destination_range: str
-    """Address range, ``fqdn:<pattern>`` or a workload ref in a namespace of another jurisdiction."""
+    """Address range, ``fqdn:<pattern>``, a workload ref in a namespace of another jurisdiction, or an opaque
+    destination label (``nodes:...``, ``entity:...``, ``unresolved:...``, see ``Reach``)."""
     destination_jurisdiction: str | None
-    """None: unattributed address space (no catalog network holds it) — foreign by definition."""
+    """None: unattributed address space (no catalog network holds it), or an opaque destination nobody can
+    place (``unresolved:...``, a node set of an unknown or ambiguous region) — foreign by definition."""
     protocol: str
     ports: PortRanges
     rules: tuple[RuleRef, ...]

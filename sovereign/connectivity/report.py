@@ -24,7 +24,7 @@ from sovereign.connectivity.intervals import (
     mask_of,
 )
 from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach, RuleRef
-from sovereign.connectivity.rules import Policy
+from sovereign.connectivity.rules import OpaquePeer, Policy, Where
 from sovereign.connectivity.universe import Universe
 from sovereign.errors import InputError
 from sovereign.labels import JURISDICTION
@@ -78,6 +78,7 @@ class ConnectivityReport:
         self._atom_jur: dict[int, str | None] = {}
         self._segments: dict[int, tuple[list[int], list[str | None]]] | None = None
         self._foreign: dict[str | None, int] = {}
+        self._opaque_jur: dict[int, str | None] = {}
         self._external_exits: dict[tuple[int, str | None], list[Exit]] = {}
 
     # ------------------------------------------------------------------ lookups
@@ -158,13 +159,18 @@ class ConnectivityReport:
             for pattern, bit in u.fqdn_bit.items():
                 if mask >> bit & 1:
                     out.extend(self._reaches("fqdn:" + pattern, allowed))
+            if mask & u.opaque_mask:
+                for label, bit in u.opaque_bit.items():
+                    if mask >> bit & 1:
+                        out.extend(self._reaches(label, allowed))
         return sorted(out, key=lambda r: (r.destination, r.protocol, r.ports, r.rules))
 
     # ------------------------------------------------------------------ query
 
     def query(self, src_ref: str, dst: str, port: int | None, protocol: str = "TCP") -> Answer:
-        """May ``src_ref`` open a connection to ``dst`` (NS/NAME of a workload, pod or Service, or an IP)
-        on ``port`` (None: any port) / ``protocol``?"""
+        """May ``src_ref`` open a connection to ``dst`` (NS/NAME of a workload, pod or Service, an IP, or a
+        destination label as ``reach`` shows it: ``fqdn:<pattern>``, ``nodes:<selector>``, ``entity:<name>``,
+        ``unresolved:<rule> <field>``) on ``port`` (None: any port) / ``protocol``?"""
         proto = protocol.upper()
         if proto not in ("TCP", "UDP", "SCTP"):
             raise InputError(QUERY_SOURCE, ["protocol"], "TCP, UDP or SCTP", protocol)
@@ -201,6 +207,9 @@ class ConnectivityReport:
             return [(u.address_bit(ip).bit_length() - 1, port)]
         if dst in self._ref_class:
             return [(self._ref_class[dst], port)]
+        label_bit = u.destination_bit(dst)
+        if label_bit is not None:
+            return [(label_bit, port)]
         ns, _, name = dst.partition("/")
         svc = u.services.get((ns, name))
         if svc is None:
@@ -247,6 +256,41 @@ class ConnectivityReport:
                 self._segments[ver] = (starts, owners)
         starts, owners = self._segments[version]
         return owners[bisect.bisect_right(starts, lo) - 1]
+
+    def _opaque_jurisdiction(self, bit: int, peer: OpaquePeer) -> str | None:
+        """Jurisdiction of an opaque destination: the cluster's for in-cluster ones, the catalog's for a
+        region-pinned node set, None (foreign) when unknown."""
+        if bit in self._opaque_jur:
+            return self._opaque_jur[bit]
+        if peer.where is Where.CLUSTER:
+            jur = self._jurisdiction
+        elif peer.where is Where.REGION:
+            jur = self._region_jurisdiction(peer.region)
+        else:
+            jur = None
+        self._opaque_jur[bit] = jur
+        return jur
+
+    def _region_jurisdiction(self, region: str) -> str | None:
+        """The one jurisdiction a region id belongs to at every provider that knows it; None when no provider
+        knows it, or when providers disagree (region ids are not portable: ap-southeast-1 is Singapore at one
+        cloud and Hong Kong at another) — the selector names no provider, so either could be meant."""
+        if self._catalog is None:
+            return None
+        providers = set(self._catalog.providers)
+        for jur in self._catalog.jurisdictions.values():
+            providers.update(jur.regions)
+        outcomes: set[str | None] = set()
+        for provider in sorted(providers):
+            prov = self._catalog.providers.get(provider)
+            owner = self._catalog.jurisdiction_of_region(provider, region)
+            if owner is not None:
+                outcomes.add(owner.id)
+            elif prov is not None and prov.region(region) is not None:
+                outcomes.add(None)  # the provider has the region, and no jurisdiction claims it
+        if len(outcomes) == 1:
+            return next(iter(outcomes))
+        return None
 
     def _fqdn_jurisdiction(self, pattern: str) -> str | None:
         if self._catalog is None:
@@ -329,6 +373,18 @@ class ConnectivityReport:
                 for pm, chain, by_proto in ports:
                     for proto, ranges in by_proto:
                         out.append(("fqdn:" + pattern, jur, proto, ranges, chain, 1 << bit, pm))
+            if not mask & u.opaque_mask:
+                continue
+            for peer in u.opaque:
+                bit = u.opaque_bit[peer.label]
+                if not mask >> bit & 1:
+                    continue
+                jur = self._opaque_jurisdiction(bit, peer)
+                if jur is not None and jur == home:
+                    continue
+                for pm, chain, by_proto in ports:
+                    for proto, ranges in by_proto:
+                        out.append((peer.label, jur, proto, ranges, chain, 1 << bit, pm))
         return sorted(out, key=lambda x: (x[0], x[2], x[3], x[4]))
 
     def _covers(self, a: int, dbits: int, pm: int) -> bool:

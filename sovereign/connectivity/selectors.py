@@ -40,6 +40,21 @@ class LabelSelector:
         return True
 
 
+def format_selector(sel: LabelSelector) -> str:
+    """Deterministic kubectl-style text (``a=b,c in (x,y),d notin (z),e,!f``); ``*`` for the empty selector."""
+    parts = [f"{k}={v}" for k, v in sel.match_labels]
+    for k, op, values in sel.expressions:
+        if op == "In":
+            parts.append(f"{k} in ({','.join(values)})")
+        elif op == "NotIn":
+            parts.append(f"{k} notin ({','.join(values)})")
+        elif op == "Exists":
+            parts.append(k)
+        else:
+            parts.append("!" + k)
+    return ",".join(parts) or "*"
+
+
 def parse_selector(raw: Any, source: str, path: Sequence[str | int], *, key_map: Any = None) -> LabelSelector:
     """Parse ``{matchLabels, matchExpressions}``; ``None`` parses as the empty selector.
 

@@ -1,8 +1,10 @@
 """The cluster as bitmasks: pod classes, address atoms and FQDN names are bits of one destination universe.
 
-Bit layout: ``[0, N)`` pod classes, then IPv4 address atoms, then IPv6 atoms, then one bit per FQDN pattern.
-Ports are a second, separate bitmask over per-protocol port atoms. Everything the evaluator needs is a
-mask lookup; selectors go through label indexes.
+Bit layout: ``[0, N)`` pod classes, then IPv4 address atoms, then IPv6 atoms, then one bit per FQDN pattern,
+then one bit per opaque destination (a peer whose addresses cannot be known offline: cluster nodes, Cilium
+entities such as ``kube-apiserver``, and the unresolvable peers of allow rules). Ports are a second, separate
+bitmask over per-protocol port atoms. Everything the evaluator needs is a mask lookup; selectors go through
+label indexes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from sovereign.connectivity.rules import (
     AddressPeer,
     EntityPeer,
     FqdnPeer,
+    InCluster,
+    OpaquePeer,
     Peer,
     PodPeer,
     Policy,
@@ -81,6 +85,7 @@ class Universe:
         v4: list[Range] = []
         v6: list[Range] = []
         fqdns: set[str] = set()
+        opaque: dict[str, OpaquePeer] = {}
         for r in rules:
             for peer in r.peers or ():
                 if isinstance(peer, AddressPeer):
@@ -88,6 +93,16 @@ class Universe:
                     v6.extend(peer.v6)
                 elif isinstance(peer, FqdnPeer):
                     fqdns.add(peer.pattern)
+        for p in policies:
+            # Opaque destinations are destinations: only egress rules make bits (an ingress peer is a source,
+            # and sources are pod classes).
+            for r in (*p.egress.rules, *p.egress.deny) if p.egress is not None else ():
+                for peer in r.peers or ():
+                    found = self._unresolved_service(peer) if isinstance(peer, ServicePeer) else peer
+                    if isinstance(found, OpaquePeer):
+                        known = opaque.get(found.label)
+                        if known is None or _opaque_key(found) < _opaque_key(known):
+                            opaque[found.label] = found
         for net in (*extra_networks, *cluster_cidrs):
             (v4 if net.version == 4 else v6).append(network_range(net))
         for svc in services.values():
@@ -113,10 +128,23 @@ class Universe:
         self.fqdns = sorted(fqdns)
         fq_off = n + self.v4.count + self.v6.count
         self.fqdn_bit = {f: fq_off + i for i, f in enumerate(self.fqdns)}
+        op_off = fq_off + len(self.fqdns)
+        self.opaque: list[OpaquePeer] = [opaque[label] for label in sorted(opaque)]
+        """One representative peer per opaque destination, in bit order (sorted by label)."""
+        self.opaque_bit = {o.label: op_off + i for i, o in enumerate(self.opaque)}
         self.classes_mask = (1 << n) - 1
         self.addr_mask = self.v4.all_mask | self.v6.all_mask
         self.fqdn_mask = ((1 << len(self.fqdns)) - 1) << fq_off
-        self.universe = self.classes_mask | self.addr_mask | self.fqdn_mask
+        self.opaque_mask = ((1 << len(self.opaque)) - 1) << op_off
+        self.universe = self.classes_mask | self.addr_mask | self.fqdn_mask | self.opaque_mask
+        self.cluster_opaque_allow = mask_of(
+            self.opaque_bit[o.label] for o in self.opaque if o.in_cluster is not InCluster.NO
+        )
+        """Opaque destinations Cilium's ``cluster`` entity may cover (allow rules)."""
+        self.cluster_opaque_deny = mask_of(
+            self.opaque_bit[o.label] for o in self.opaque if o.in_cluster is InCluster.YES
+        )
+        """Opaque destinations it certainly covers (deny rules)."""
         for i, key in enumerate(sorted(keyed)):
             members = sorted(keyed[key], key=lambda t: t.ref)
             t0 = members[0]
@@ -266,14 +294,43 @@ class Universe:
         if isinstance(peer, AddressPeer):
             return self._address_mask(peer.v4, peer.v6, peer.pods)
         if isinstance(peer, EntityPeer):
-            return (self.world_mask if peer.world else 0) | (
-                self.classes_mask & ~self.hostnet_mask if peer.cluster else 0
-            )
+            if peer.world and peer.cluster and peer.deny:
+                return self.universe  # ``all`` in a deny rule: everything, opaque destinations included
+            m = self.world_mask if peer.world else 0
+            if peer.cluster:
+                m |= self.classes_mask | (self.cluster_opaque_deny if peer.deny else self.cluster_opaque_allow)
+            return m
         if isinstance(peer, FqdnPeer):
             return 1 << self.fqdn_bit[peer.pattern]
         if isinstance(peer, ServicePeer):
+            unresolved = self._unresolved_service(peer)
+            if unresolved is not None:
+                return self.opaque_peer_mask(unresolved)
             return self.service_mask(peer.namespace, peer.name)
+        if isinstance(peer, OpaquePeer):
+            return self.opaque_peer_mask(peer)
         raise TypeError(peer)
+
+    def opaque_peer_mask(self, peer: OpaquePeer) -> int:
+        """The opaque destination's bit (absent for ingress-only peers: sources are classes), plus the pod
+        classes the peer may stand for."""
+        bit = self.opaque_bit.get(peer.label)
+        m = 0 if bit is None else 1 << bit
+        if peer.host_network:
+            m |= self.hostnet_mask
+        if peer.pods:
+            m |= self.classes_mask & ~self.hostnet_mask
+        return m
+
+    def _unresolved_service(self, peer: ServicePeer) -> OpaquePeer | None:
+        """What an allow rule's Service peer stands for when the input cannot resolve it: the Service is not
+        in the input, or it has no selector and no EndpointSlice (its addresses are unknown)."""
+        if peer.unresolved is None:
+            return None
+        svc = self.services.get((peer.namespace, peer.name))
+        if svc is None or (not svc.selector and not svc.endpoint_ips):
+            return peer.unresolved
+        return None
 
     def service_mask(self, namespace: str, name: str) -> int:
         """Backends of a Service: selected classes, or its EndpointSlice addresses (as pods or atoms)."""
@@ -386,6 +443,18 @@ class Universe:
                 out.append((proto, r))
         return out
 
+    def destination_bit(self, label: str) -> int | None:
+        """Universe bit of an ``fqdn:<pattern>`` or opaque destination label; None if there is none."""
+        if label.startswith("fqdn:"):
+            return self.fqdn_bit.get(label[len("fqdn:") :])
+        return self.opaque_bit.get(label)
+
     def port_query_mask(self, protocol: str, port: int | None) -> int:
         atoms = self.port_atoms[protocol]
         return atoms.all_mask if port is None else atoms.mask([(port, port)])
+
+
+def _opaque_key(peer: OpaquePeer) -> tuple[str, str, str]:
+    """Deterministic choice among peers that name the same destination (parsers keep label -> attribution
+    one-to-one; this only guards order independence)."""
+    return (peer.where.value, peer.region, peer.in_cluster.value)
