@@ -124,6 +124,18 @@ def format_address_range(version: int, lo: int, hi: int) -> str:
     return f"{first}-{last}"
 
 
+def address_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of an address range as ``format_address_range`` writes it (CIDR or ``first-last``); [] when
+    ``text`` is not one."""
+    try:
+        if "-" in text and "/" not in text:
+            lo, hi = (ipaddress.ip_address(p) for p in text.split("-", 1))
+            return list(ipaddress.summarize_address_range(lo, hi))
+        return [ipaddress.ip_network(text, strict=False)]
+    except (ValueError, TypeError):
+        return []
+
+
 def format_ports(ranges: Sequence[Range]) -> str:
     if tuple(ranges) == ((PORT_MIN, PORT_MAX),):
         return "all"

@@ -17,6 +17,7 @@ from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import (
     Atoms,
     Range,
+    address_networks,
     format_address_range,
     format_ports,
     group_masks,
@@ -101,6 +102,34 @@ class ConnectivityReport:
 
     def jurisdiction_of(self, ref: str) -> str | None:
         return self._class_jurisdiction(self._class(ref))
+
+    def destination_jurisdictions(self, destination: str) -> tuple[str | None, ...]:
+        """The jurisdictions a ``reach`` destination lies in: one for a workload, an FQDN pattern or an opaque
+        destination; one per catalog network an address range spans. None: nobody's address space, or a place
+        that cannot be known (an unresolved peer)."""
+        u = self._u
+        if destination in u.opaque_bit:
+            peer = next(p for p in u.opaque if p.label == destination)
+            return (self._opaque_jurisdiction(u.opaque_bit[destination], peer),)
+        if destination.startswith("fqdn:"):
+            return (self._fqdn_jurisdiction(destination[len("fqdn:"):]),)
+        if destination in self._ref_class:
+            return (self.jurisdiction_of(destination),)
+        networks = address_networks(destination)
+        if not networks:
+            raise ValueError(f"not a reach destination: {destination!r}")
+        found: set[str | None] = set()
+        for net in networks:
+            lo, hi = int(net.network_address), int(net.broadcast_address)
+            if self._catalog is None:
+                found.add(None)
+                continue
+            self._attribute_atom(net.version, lo)  # builds the segments between catalog network edges
+            starts, owners = self._segments[net.version]  # type: ignore[index]
+            first = bisect.bisect_right(starts, lo) - 1
+            last = bisect.bisect_right(starts, hi) - 1
+            found.update(owners[first:last + 1])
+        return tuple(sorted(found, key=lambda j: (j is None, j or "")))
 
     def _foreign_classes(self, home: str | None) -> int:
         """Classes whose jurisdiction differs from ``home`` (cached: one mask per home)."""

@@ -9,7 +9,6 @@ config.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from typing import Any
 
 from sovereign.catalog.model import Catalog
 from sovereign.connectivity import CniParams, CrossBorderPath, analyze
+from sovereign.connectivity.intervals import address_networks
+from sovereign.connectivity.report import ConnectivityReport
 from sovereign.render.rendered import RenderedStack
 from sovereign.report.model import Violation
 from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, parse_stack_config
@@ -96,31 +97,10 @@ def format_ports(ports: Sequence[tuple[int, int]]) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports) or "any"
 
 
-def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    try:
-        if "/" in text:
-            return [ipaddress.ip_network(text, strict=False)]
-        if "-" in text:
-            lo, hi = (ipaddress.ip_address(p) for p in text.split("-", 1))
-            return list(ipaddress.summarize_address_range(lo, hi))
-        return [ipaddress.ip_network(text)]
-    except ValueError:
-        return []
-
-
-def destination_jurisdiction(destination: str, catalog: Catalog, home: str, workload_jur: str | None) -> str:
-    """Jurisdiction id(s) of a reach destination; ``+`` joins several, ``unattributed`` for nobody's space."""
-    if destination.startswith("fqdn:"):
-        jur = catalog.jurisdiction_of_domain(destination[len("fqdn:") :])
-        return jur.id if jur else UNATTRIBUTED
-    nets = _networks(destination)
-    if not nets:
-        return workload_jur or home  # a workload ref in the cluster
-    ids = set()
-    for net in nets:
-        jur = catalog.jurisdiction_of_address(net)
-        ids.add(jur.id if jur else UNATTRIBUTED)
-    return "+".join(sorted(ids))
+def destination_jurisdiction(report: ConnectivityReport, destination: str) -> str:
+    """Jurisdiction id(s) of a reach destination as the connectivity engine places it; ``+`` joins several,
+    ``unattributed`` for nobody's address space or a place that cannot be known."""
+    return "+".join(j or UNATTRIBUTED for j in report.destination_jurisdictions(destination))
 
 
 def stack_config_from_render(rendered: RenderedStack, catalog: Catalog) -> StackConfig:
@@ -144,7 +124,7 @@ def stack_config_from_render(rendered: RenderedStack, catalog: Catalog) -> Stack
 
 def _covering_transfer(path: CrossBorderPath, transfers: Iterable[Transfer], at: datetime) -> str:
     sender = path.hops[-1] if path.hops else path.source
-    nets = _networks(path.destination_range)
+    nets = address_networks(path.destination_range)
     for t in transfers:
         if not t.is_active(at) or sender not in t.source_workloads:
             continue
@@ -243,12 +223,7 @@ def posture_of(rendered: RenderedStack, catalog: Catalog, at: datetime) -> Postu
     egress = set()
     for workload in report.workloads:
         for reach in report.reach(workload):
-            jur = destination_jurisdiction(
-                reach.destination,
-                catalog,
-                config.jurisdiction,
-                report.jurisdiction_of(reach.destination) if reach.destination in report.workloads else None,
-            )
+            jur = destination_jurisdiction(report, reach.destination)
             egress.add(Egress(workload, reach.destination, jur, reach.protocol, format_ports(reach.ports)))
     flows = set()
     for path in report.cross_border():

@@ -494,3 +494,16 @@ def test_opaque_destinations_are_deterministic_and_query_agrees_with_reach(picke
             for proto in ("TCP", "UDP"):
                 expected = any(y.destination == x.destination and y.protocol == proto for y in reach)
                 assert a.query("a/web", x.destination, 443, proto).allowed == expected
+
+
+def test_destination_jurisdictions_places_every_kind_of_destination() -> None:
+    """The one placement the diff (and every other reader of ``reach``) asks: opaque, FQDN, workload, ranges."""
+    wide = {"toCIDR": ["198.51.100.0/23"]}  # the eu network and the next /24 (nobody's)
+    r = analyze([*BASE, egress(TO_GROUPS, wide, {"toEndpoints": [{"matchLabels": {
+        "app": "db", "k8s:io.kubernetes.pod.namespace": "b"}}]})])
+    assert r.destination_jurisdictions(GROUPS_LABEL) == (None,)
+    assert r.destination_jurisdictions("b/db") == ("eu",)
+    assert r.destination_jurisdictions("198.51.100.0/23") == ("eu", None)
+    assert r.destination_jurisdictions("203.0.113.0/24") == ("cn",)
+    with pytest.raises(ValueError, match="not a reach destination"):
+        r.destination_jurisdictions("no such thing")
