@@ -18,7 +18,6 @@ from sovereign.connectivity.inventory import (
     PodTemplate,
     Service,
     endpoint_slice,
-    makes_pods,
     name_of,
     namespace_object,
     namespace_of,
@@ -135,8 +134,8 @@ def _analyze(
         if kind == "Namespace":
             ns = namespace_object(m)
             namespaces[ns.name] = ns
-        elif makes_pods(m):
-            templates.extend(pod_templates(m))
+        elif found := pod_templates(m):
+            templates.extend(found)
         elif kind == "Service":
             svc = service_object(m)
             services[(svc.namespace, svc.name)] = svc

@@ -177,18 +177,18 @@ def pod_shapes(m: Manifest) -> list[PodShape]:
     """The pods an object runs: where its registered kind keeps them, else found by shape (RT-8); templates that
     other objects run (``runs: false``, e.g. a PodTemplate) are not pods."""
     entry = entry_of(m)
+    if entry is not None and not entry.pods:
+        return []  # a kind that makes no pods (a policy, a Service...): nothing to search
     shapes = registered_shapes(entry, m.obj) if entry is not None else pods_by_shape(m.obj)
     return [s for s in shapes if s.runs]
-
-
-def makes_pods(m: Manifest) -> bool:
-    return bool(pod_shapes(m))
 
 
 def pod_templates(m: Manifest) -> list[PodTemplate]:
     """Every pod an object runs: one class member per pod shape, named ``ns/name`` when the object has one, else
     ``ns/name/<where the template is>`` so that they stay apart."""
     shapes = pod_shapes(m)
+    if not shapes:
+        return []
     name, ns = name_of(m), namespace_of(m)
     if m.kind == "Pod" and api_group(m.obj.get("apiVersion")) == "":
         return [_pod(m, shapes[0], name, ns)]
