@@ -135,6 +135,8 @@ class RuleContext:
 
     stack: StackView
     config: Mapping[str, Any] = field(default_factory=dict)
+    now: datetime | None = None
+    """The evaluation time the caller fixed (``sovereign check``); None: ``$SOVEREIGN_AT``, else now."""
 
     @property
     def jurisdiction(self) -> Jurisdiction:
@@ -151,7 +153,7 @@ class RuleContext:
         raw = self.config.get("at")
         if isinstance(raw, str) and raw:
             return parse_instant(raw, source="policy config", key_path=("at",))
-        return evaluation_time()
+        return self.now if self.now is not None else evaluation_time()
 
     def excluded_namespaces(self) -> frozenset[str]:
         """The rule's configured ``excludedNamespaces``: an explicit choice of the organisation. No namespace is
@@ -190,7 +192,8 @@ def stack_values_override(values: Mapping[str, Any], *, stack: str = "dev") -> I
 
 
 def _config_values() -> dict[str, Any]:
-    """Unprefixed key -> parsed value, for the keys the stack schema defines (None = not set)."""
+    """Unprefixed key -> parsed value, for the keys the stack schema defines (None = not set): the override of
+    the in-process tests, else the pack process's ``pulumi.Config``."""
     from sovereign.stackconfig import config_keys
 
     keys = config_keys()
@@ -203,30 +206,48 @@ def _config_values() -> dict[str, Any]:
             if isinstance(value, str) and key != "jurisdiction" and value[:1] in "[{":
                 value = json.loads(value)
             values[key] = value
-    else:
-        import pulumi
+        return _credential_flag(values)
+    import pulumi
 
-        cfg = pulumi.Config(CONFIG_NAMESPACE)
-        values = {}
-        for key in keys:
-            if key == "kubeconfig":
-                # A credential: only whether it is set matters here; never parse or keep it.
-                values[key] = True if cfg.get(key) is not None else None
-                continue
-            try:
-                values[key] = cfg.get_object(key)
-            except Exception:  # noqa: BLE001 - not JSON: a plain string value
-                values[key] = cfg.get(key)
+    cfg = pulumi.Config(CONFIG_NAMESPACE)
+    return config_values({key: cfg.get(key) for key in keys})
+
+
+def config_values(raw: Mapping[str, str | None]) -> dict[str, Any]:
+    """Stack config values as ``pulumi.Config.get_object`` reads them (JSON where the text is JSON, else the
+    text), keyed without the namespace; ``kubeconfig`` is a credential: only whether it is set is kept."""
+    from sovereign.stackconfig import config_keys
+
+    values: dict[str, Any] = {}
+    for key in config_keys():
+        text = raw.get(key)
+        if text is None or key == "kubeconfig":
+            values[key] = None if text is None else True
+            continue
+        try:
+            values[key] = json.loads(text)
+        except ValueError:  # not JSON: a plain string value
+            values[key] = text
+    return _credential_flag(values)
+
+
+def config_from_environment_shape(config: Mapping[str, str]) -> dict[str, Any]:
+    """``config_values`` of a ``PULUMI_CONFIG``-shaped mapping (``"sovereign-clusters:<key>"`` -> text), as the
+    language host hands it to the pack process."""
+    prefix = CONFIG_NAMESPACE + ":"
+    return config_values({k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)})
+
+
+def _credential_flag(values: dict[str, Any]) -> dict[str, Any]:
     if values.get("kubeconfig") not in (None, True, False):
         values["kubeconfig"] = True
     return values
 
 
-def _catalog() -> Catalog:
+def _catalog(path: Path | None) -> Catalog:
     from sovereign.catalog import default_catalog, load_catalog
 
-    path = os.environ.get(CATALOG_ENV)
-    return load_catalog(Path(path)) if path else default_catalog()
+    return load_catalog(path) if path else default_catalog()
 
 
 def _partial_cluster(raw: Any, jur: Jurisdiction, catalog: Catalog) -> ClusterView:
@@ -279,7 +300,16 @@ def load_stack_view() -> StackView:
         _last[:] = [key, cached]
         return cached
     stack_name = (_override_stack or "") if _override is not None else os.environ.get("PULUMI_STACK", "")
-    values = _config_values()
+    path = os.environ.get(CATALOG_ENV)
+    view = stack_view(_config_values(), stack_name, Path(path) if path else None)
+    _cache[key] = view
+    _last[:] = [key, view]
+    return view
+
+
+def stack_view(values: Mapping[str, Any], stack_name: str, catalog_path: Path | None = None) -> StackView:
+    """The stack view of these config values (``config_values``): ``ContextError`` when the jurisdiction, the
+    catalog or the stack config cannot be read."""
     jurisdiction_id = values.get("jurisdiction")
     if not isinstance(jurisdiction_id, str) or not jurisdiction_id:
         raise ContextError(
@@ -287,7 +317,7 @@ def load_stack_view() -> StackView:
             f"{stack_name or '(unnamed)'}; residency cannot be judged, so nothing is accepted"
         )
     try:
-        catalog = _catalog()
+        catalog = _catalog(catalog_path)
     except InputError as exc:
         raise ContextError(f"the catalog cannot be loaded: {exc.message}") from None
     jur = catalog.jurisdiction(jurisdiction_id)
@@ -296,19 +326,15 @@ def load_stack_view() -> StackView:
                            f"the catalog (known: {', '.join(sorted(catalog.jurisdictions))})")
     set_keys = {k for k, v in values.items() if v is not None}
     if set_keys <= PARTIAL_KEYS:
-        view = StackView(stack_name, jur, catalog, _partial_cluster(values.get("cluster"), jur, catalog))
-    else:
-        from sovereign.stackconfig import parse_stack_config
+        return StackView(stack_name, jur, catalog, _partial_cluster(values.get("cluster"), jur, catalog))
+    from sovereign.stackconfig import parse_stack_config
 
-        try:
-            cfg = parse_stack_config(values, stack=stack_name or "(pack)",
-                                     source_file=f"stack config of {stack_name or '(pack)'}", catalog=catalog)
-        except InputError as exc:
-            raise ContextError(f"the stack config is invalid: {exc.message}") from None
-        cl = cfg.cluster
-        cluster = ClusterView(provider=cl.provider, regions=cl.regions, zones=cl.zones,
-                              cidrs=cl.pod_cidrs + cl.service_cidrs, cni=cl.cni)
-        view = StackView(stack_name, jur, catalog, cluster, cfg)
-    _cache[key] = view
-    _last[:] = [key, view]
-    return view
+    try:
+        cfg = parse_stack_config(dict(values), stack=stack_name or "(pack)",
+                                 source_file=f"stack config of {stack_name or '(pack)'}", catalog=catalog)
+    except InputError as exc:
+        raise ContextError(f"the stack config is invalid: {exc.message}") from None
+    cl = cfg.cluster
+    cluster = ClusterView(provider=cl.provider, regions=cl.regions, zones=cl.zones,
+                          cidrs=cl.pod_cidrs + cl.service_cidrs, cni=cl.cni)
+    return StackView(stack_name, jur, catalog, cluster, cfg)
