@@ -74,9 +74,8 @@ def profile_check(directory: Path, timings: Timings) -> Any:
     import sovereign.catalog.loader as catalog_loader
     import sovereign.cli.check as check
     import sovereign.report.manifest_input as manifest_input
+    from policies.framework.runner import DirectPack
     from sovereign.analyzer.client import PolicyPackProcess
-    from sovereign.analyzer.in_process import InProcessPolicyPack
-    from sovereign.analyzer.session import AnalyzerSession
     from sovereign.cli.main import main
     from sovereign.report.manifest_parse_helper import ManifestLoad
 
@@ -84,10 +83,8 @@ def profile_check(directory: Path, timings: Timings) -> Any:
     _wrap(check, "_prepare_pack", "pack libraries + catalog, while the helper parses", timings)
     _wrap(manifest_input, "parse_yaml_documents_with_lines", "(inside) strict YAML parse (objects + lines)", timings)
     _wrap(PolicyPackProcess, "start", "pack spawn until its port is printed (gRPC transport)", timings)
-    _wrap(InProcessPolicyPack, "start", "pack built in this process (in-process transport)", timings)
-    _wrap(AnalyzerSession, "_remediate", "(inside) Remediate RPCs", timings)
-    _wrap(AnalyzerSession, "analyze", "Remediate+Analyze RPCs, one resource at a time", timings)
-    _wrap(AnalyzerSession, "analyze_stack", "AnalyzeStack RPC (stack rules, connectivity proof)", timings)
+    _wrap(DirectPack, "analyze", "resource rules, one resource at a time (direct)", timings)
+    _wrap(DirectPack, "analyze_stack", "stack rules incl. the connectivity proof (direct)", timings)
     _wrap(catalog_loader, "default_catalog", "(all callers) default_catalog: catalog load", timings)
     _wrap(check, "write_output", "report written", timings)
     # A real file: `--output` replaces its target atomically (temp file + rename), so never a device.

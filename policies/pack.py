@@ -1,12 +1,18 @@
-"""The sovereign-residency pack: every rule under ``policies/rules/<rule_pkg>/rule.py``, as CrossGuard policies."""
+"""The sovereign-residency pack: every rule under ``policies/rules/<rule_pkg>/rule.py``, served as CrossGuard
+policies under the Pulumi CLI (``serve``) or run directly by ``sovereign check`` (``open_direct``)."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policies.framework.rule import Rule
+
+if TYPE_CHECKING:
+    from policies.framework.runner import DirectPack
 
 PACK_NAME = "sovereign-residency"
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -51,3 +57,16 @@ def serve() -> None:
         enforcement_level=EnforcementLevel.MANDATORY,
         description="Residency rules: nothing residency-bound may leave its jurisdiction.",
     )
+
+
+def open_direct(*, stack: str, config: Mapping[str, str], catalog: Path | None = None,
+                now: datetime | None = None) -> DirectPack:
+    """The pack for ``sovereign check``'s direct path: every rule over plain resource data in the caller's process
+    (policies/framework/runner.py), answering what the CrossGuard pack would answer under the CLI.
+
+    ``config``: the stack config as the language host passes it (``"sovereign-clusters:<key>"`` -> text);
+    ``catalog``: the catalog directory (default: the project's); ``now``: the evaluation time (default:
+    ``$SOVEREIGN_AT``, else now)."""
+    from policies.framework.runner import DirectPack
+
+    return DirectPack(PACK_NAME, load_rules(), stack=stack, config=config, catalog=catalog, now=now)

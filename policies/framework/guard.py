@@ -19,7 +19,7 @@ processes (``sovereign check`` analyses the stack in a second process when a cor
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -32,19 +32,25 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.framework.companions import (
+    COMPANION_POLICIES,
+    COMPANIONS,
+    RESOURCE_RULE_EXEMPTIONS,
+    RESOURCE_RULE_FAILURES,
+    RULE_EXEMPTIONS,
+    RULE_FAILURES,
+    Companion,
+)
 from policies.framework.context import load_stack_view
 from policies.framework.judge import FAIL_CLOSED, Judgement, RecordedFailure, judge_resource, judge_stack
-from policies.framework.k8s import K8sObject, split_type_token
+from policies.framework.k8s import K8sObject, split_type_token, stack_objects
 from policies.framework.rule import ResourceRule, Rule, StackRule
+from policies.framework.values import is_seq, readable
 
-__all__ = ["COMPANIONS", "FAIL_CLOSED", "RecordedFailure", "failure_policies", "record_failure", "stack_objects",
-           "take_failures", "to_policy"]
+__all__ = ["COMPANIONS", "FAIL_CLOSED", "RESOURCE_RULE_EXEMPTIONS", "RESOURCE_RULE_FAILURES", "RULE_EXEMPTIONS",
+           "RULE_FAILURES", "RecordedFailure", "failure_policies", "record_failure", "take_failures",
+           "to_policy"]
 
-RULE_FAILURES = "rule-failures"
-RESOURCE_RULE_FAILURES = "resource-rule-failures"
-RULE_EXEMPTIONS = "rule-exemptions"
-RESOURCE_RULE_EXEMPTIONS = "resource-rule-exemptions"
-COMPANIONS = (RESOURCE_RULE_FAILURES, RULE_FAILURES, RESOURCE_RULE_EXEMPTIONS, RULE_EXEMPTIONS)
 Report = Callable[..., None]
 
 
@@ -90,6 +96,34 @@ def take_suppressed(urn: str | None) -> list[str]:
     return taken
 
 
+def _props(sdk_props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The SDK's props as the rules read them everywhere (``values.readable``): the SDK proxy is read once
+    through its public interface, each unknown it raises kept as its placeholder."""
+    return readable(_raw(sdk_props))
+
+
+def _raw(value: Any) -> Any:
+    from pulumi_policy.proxy import UnknownValueError as SdkUnknownValueError
+
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:
+            try:
+                out[key] = _raw(value[key])
+            except SdkUnknownValueError as exc:
+                out[key] = exc.unknown_type_sentinel
+        return out
+    if is_seq(value):
+        items: list[Any] = []
+        for i in range(len(value)):
+            try:
+                items.append(_raw(value[i]))
+            except SdkUnknownValueError as exc:
+                items.append(exc.unknown_type_sentinel)
+        return items
+    return value
+
+
 def _report(judgement: Judgement, report: Report, rpc_urn: str | None) -> None:
     """Report a judgement under the CLI: the rule's findings now, the rest left for its RPC's companions."""
     for f in judgement.findings:
@@ -119,12 +153,12 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
         if parsed is None:
             if not rule.every_resource:
                 return
-            obj = K8sObject("", "", "", args.props, args.urn, args.name, pulumi_type=args.resource_type,
+            obj = K8sObject("", "", "", _props(args.props), args.urn, args.name, pulumi_type=args.resource_type,
                             has_provider=args.provider is not None)
         elif not rule.looks_at(parsed[0], parsed[2]):
             return
         else:
-            obj = K8sObject(*parsed, args.props, args.urn, args.name)
+            obj = K8sObject(*parsed, _props(args.props), args.urn, args.name)
         _report(judge_resource(rule, load_stack_view, args.get_config(), obj), report, args.urn)
 
     return ResourceValidationPolicy(
@@ -138,21 +172,11 @@ def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     )
 
 
-def stack_objects(resources: Iterable[tuple[str, Any, str, str]]) -> list[K8sObject]:
-    """The Kubernetes objects among (type token, props, urn, name) of the stack's resources."""
-    objs = []
-    for type_token, props, urn, name in resources:
-        obj = K8sObject.from_resource(type_token, props, urn, name)
-        if obj is not None:
-            objs.append(obj)
-    return objs
-
-
 def stack_policy(rule: StackRule) -> StackValidationPolicy:
     assert rule.check is not None, rule.id
 
     def validate(args: StackValidationArgs, report: Report) -> None:
-        objects = stack_objects((r.resource_type, r.props, r.urn, r.name) for r in args.resources)
+        objects = stack_objects((r.resource_type, _props(r.props), r.urn, r.name) for r in args.resources)
         _report(judge_stack(rule, load_stack_view, args.get_config(), objects), report, None)
 
     return StackValidationPolicy(
@@ -167,70 +191,35 @@ def stack_policy(rule: StackRule) -> StackValidationPolicy:
 
 
 def failure_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """The companions, the pack's last policies: ``resource-rule-failures`` and ``rule-failures`` (the mandatory
-    reports of every exception recorded inside a non-mandatory rule, in the RPC that raised it), then
-    ``resource-rule-exemptions`` and ``rule-exemptions`` (the advisory reports of findings an exemption suppressed).
+    """The companions (``companions.py``), the pack's last policies. They must come last: the servicer runs the
+    policies of an RPC in pack order, so every rule of the RPC's kind has run before its companion reports."""
+    return [_companion_policy(c) for c in COMPANION_POLICIES]
 
-    They must come last: the servicer runs the policies of an RPC in pack order, so every rule of the RPC's kind
-    has run before its companion reports.
-    """
+
+def _companion_policy(companion: Companion) -> ResourceValidationPolicy | StackValidationPolicy:
+    def messages(urn: str | None) -> list[str]:
+        if companion.reports == "failures":
+            return [f.companion_message() for f in take_failures(urn)]
+        return take_suppressed(urn)
 
     def validate_resource(args: ResourceValidationArgs, report: Report) -> None:
-        for failure in take_failures(args.urn):
-            report(failure.companion_message())
+        for message in messages(args.urn):
+            report(message)
 
     def validate_stack(args: StackValidationArgs, report: Report) -> None:
-        for failure in take_failures(None):
-            report(failure.companion_message())
-
-    reporter: dict[str, Any] = {
-        "enforcement_level": EnforcementLevel.MANDATORY,
-        "severity": Severity.HIGH,
-        "remediation_steps": "fix the input the rule failed on, or report the rule defect",
-    }
-    def exempted_resource(args: ResourceValidationArgs, report: Report) -> None:
-        for message in take_suppressed(args.urn):
+        for message in messages(None):
             report(message)
 
-    def exempted_stack(args: StackValidationArgs, report: Report) -> None:
-        for message in take_suppressed(None):
-            report(message)
-
-    noter: dict[str, Any] = {
-        "enforcement_level": EnforcementLevel.ADVISORY,
-        "severity": Severity.LOW,
-        "remediation_steps": "review the exemption before it expires; renew it only after a new review",
+    common: dict[str, Any] = {
+        "name": companion.name,
+        "description": companion.description,
+        "enforcement_level": EnforcementLevel(companion.enforcement),
+        "severity": Severity(companion.severity),
+        "remediation_steps": companion.remediation,
     }
-    return [
-        ResourceValidationPolicy(
-            name=RESOURCE_RULE_FAILURES,
-            description="An exception inside any resource rule is a mandatory violation of the resource naming the "
-            "rule (advisory rules included: their own reports cannot block a preview).",
-            validate=validate_resource,
-            **reporter,
-        ),
-        StackValidationPolicy(
-            name=RULE_FAILURES,
-            description="An exception inside any stack rule is a mandatory violation naming the rule (advisory "
-            "rules included: their own reports cannot block a preview).",
-            validate=validate_stack,
-            **reporter,
-        ),
-        ResourceValidationPolicy(
-            name=RESOURCE_RULE_EXEMPTIONS,
-            description="Findings of resource rules that a reviewed, unexpired exemption covers: suppressed, and "
-            "reported here (advisory) so that every exemption in use is visible.",
-            validate=exempted_resource,
-            **noter,
-        ),
-        StackValidationPolicy(
-            name=RULE_EXEMPTIONS,
-            description="Findings of stack rules that a reviewed, unexpired exemption covers: suppressed, and "
-            "reported here (advisory) so that every exemption in use is visible.",
-            validate=exempted_stack,
-            **noter,
-        ),
-    ]
+    if companion.stack:
+        return StackValidationPolicy(validate=validate_stack, **common)
+    return ResourceValidationPolicy(validate=validate_resource, **common)
 
 
 def to_policy(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:

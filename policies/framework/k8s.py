@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from sovereign.kinds.shapes import MULTUS_NETWORKS, LooseContent, loose_content,
 from sovereign.kinds.verdict import split_type_token as _split
 
 __all__ = ["MULTUS_NETWORKS", "K8sObject", "PodShape", "multus_networks", "required_node_terms", "split_type_token",
-           "term_values"]
+           "stack_objects", "term_values"]
 
 UNKNOWN_AT_PREVIEW = (UnknownValueError,)
 
@@ -117,6 +117,16 @@ class K8sObject:
         if self.entry is not None or self.pod_shapes():
             return None
         return loose_content(self.props, UNKNOWN_AT_PREVIEW)
+
+
+def stack_objects(resources: Iterable[tuple[str, Mapping[str, Any], str, str]]) -> list[K8sObject]:
+    """The Kubernetes objects among (type token, props, urn, name) of the stack's resources."""
+    objs = []
+    for type_token, props, urn, name in resources:
+        obj = K8sObject.from_resource(type_token, props, urn, name)
+        if obj is not None:
+            objs.append(obj)
+    return objs
 
 
 def required_node_terms(affinity: Any) -> list[Mapping[str, Any]] | None:

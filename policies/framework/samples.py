@@ -98,34 +98,20 @@ def rule_of(rule_pkg: str) -> Any:
 
 
 def evaluate_in_process(sample: Sample, *, stack: str = SAMPLE_STACK_NAME) -> list[str]:
-    """Messages the sample's rule reports for it, running the same CrossGuard policy object the pack serves
-    (guard included) with SDK-style proxied props, without a process or gRPC."""
-    from pulumi_policy import ResourceValidationArgs, StackValidationArgs
-    from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
-
-    from policies.framework.context import stack_values_override
-    from policies.framework.guard import to_policy
-    from policies.framework.rule import ResourceRule
-    from policies.framework.values import proxied
+    """Messages the sample's rule reports for it, through the direct runner (the path ``sovereign check`` takes;
+    the suite runs the gRPC path too)."""
+    from policies.framework.runner import DirectPack
+    from policies.pack import PACK_NAME, load_rules
     from sovereign.analyzer.resource import resource_from_manifest
 
     rule = rule_of(sample.rule_pkg)
-    policy = to_policy(rule)
-    messages: list[str] = []
-
-    def report(message: str, urn: str | None = None) -> None:
-        messages.append(message)
-
-    opts = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
+    pack = DirectPack(PACK_NAME, load_rules(), stack=stack, config=pulumi_config_shape(sample.stack_config))
+    pack.configure({rule.id: dict(sample.policy_config)} if sample.policy_config else {})
     resources = [resource_from_manifest(m, stack=stack) for m in sample.manifests]
-    with stack_values_override(sample.stack_config, stack=stack):
-        if isinstance(rule, ResourceRule):
-            for r in resources:
-                args = ResourceValidationArgs(r.type, proxied(r.props), r.urn, r.name, opts, None,
-                                              dict(sample.policy_config))
-                policy.validate(args, report)  # type: ignore[arg-type]
-        else:
-            res = [PolicyResource(r.type, proxied(r.props), r.urn, r.name, opts, None, None, [], {})
-                   for r in resources]
-            policy.validate(StackValidationArgs(res, dict(sample.policy_config)), report)  # type: ignore[arg-type]
-    return messages
+    diagnostics = [d for r in resources for d in pack.analyze(r)] + pack.analyze_stack(resources)
+    return [d.detail for d in diagnostics if d.policy_name == rule.id]
+
+
+def pulumi_config_shape(values: Mapping[str, Any]) -> dict[str, str]:
+    """Stack config values as the language host passes them (``PULUMI_CONFIG``): text, JSON for objects."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}

@@ -1,37 +1,132 @@
-"""Reading resource properties safely: unknowns (preview placeholders) and proxies.
+"""Reading resource properties: plain data, and the engine's placeholders for values unknown at preview.
 
-The CrossGuard SDK hands policies its own read-only proxies over the props; reading a value that is unknown
-during preview raises ``pulumi_policy.proxy.UnknownValueError``, which the SDK turns into an *advisory*
-"can't run policy" note. Our guard catches it and reports a mandatory violation instead (fail closed).
-``plain`` converts a proxied value into plain Python for code that needs dicts (the connectivity engine),
-raising the same error for any unknown it meets, with the path.
+Rules read plain resource data (dicts, lists, strings, numbers). During ``pulumi preview`` a value computed from
+another resource's output is not known yet: the engine sends a placeholder (one of ``UNKNOWN_SENTINELS``, by
+type). A rule must never judge a placeholder as if it were the value, so a resource that holds one is read
+through ``unknown_checking_view``: reading a placeholder raises :class:`UnknownValueError` naming its path, which
+``judge.py`` turns into a mandatory violation of the rule that read it (fail closed). Values the rule never reads
+do not matter, as under the SDK's own proxy.
+
+``plain`` makes a deep plain copy (for the connectivity engine), raising the same error for any placeholder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+__all__ = ["UNKNOWN_SENTINELS", "UnknownValueError", "as_list", "as_map", "contains_unknown", "is_map", "is_seq",
+           "is_unknown", "plain", "text", "unknown_checking_view"]
 
-__all__ = ["UnknownValueError", "as_list", "as_map", "is_map", "is_seq", "plain", "proxied", "text"]
+UNKNOWN_SENTINELS: Mapping[str, str] = {
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7": "boolean",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421": "number",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9": "string",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2": "Array",
+    "030794c1-ac77-496b-92df-f27374a8bd58": "asset",
+    "e48ece36-62e2-4504-bad9-02848725956a": "archive",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff": "Object",
+}
+"""The engine's preview placeholders and the type each stands for (the Pulumi SDKs' ``UNKNOWN_*_VALUE``)."""
 
-_UNKNOWN_SENTINELS = frozenset(
-    {
-        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-        "030794c1-ac77-496b-92df-f27374a8bd58",
-        "e48ece36-62e2-4504-bad9-02848725956a",
-        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
-    }
-)
-"""The engine's preview placeholders (pulumi_policy/proxy.py UNKNOWN_*_VALUE)."""
+
+class UnknownValueError(Exception):
+    """A rule read a value that is not known at preview time."""
+
+    def __init__(self, sentinel: str, path: Sequence[str]) -> None:
+        super().__init__(sentinel)
+        self.sentinel = sentinel
+        self.path = tuple(path)
+        self.message = f"{UNKNOWN_SENTINELS.get(sentinel, 'value')} value at .{'.'.join(self.path)} can't be known " \
+                       f"during preview"
 
 
 def is_unknown(value: Any) -> bool:
-    return isinstance(value, str) and value in _UNKNOWN_SENTINELS
+    return isinstance(value, str) and value in UNKNOWN_SENTINELS
+
+
+def contains_unknown(value: Any) -> bool:
+    """Whether a placeholder occurs anywhere in ``value`` (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item in UNKNOWN_SENTINELS:
+                return True
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str) and key in UNKNOWN_SENTINELS:
+                    return True
+                if not isinstance(child, str | int | float | bool) and child is not None:
+                    stack.append(child)
+                elif isinstance(child, str) and child in UNKNOWN_SENTINELS:
+                    return True
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def _checked(value: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        if value in UNKNOWN_SENTINELS:
+            raise UnknownValueError(value, path)
+        return value
+    if isinstance(value, Mapping):
+        return _MapView(value, path)
+    if isinstance(value, list | tuple):
+        return _ListView(value, path)
+    return value
+
+
+class _MapView(Mapping[str, Any]):
+    """A mapping whose reads raise ``UnknownValueError`` on a placeholder (children viewed alike)."""
+
+    __slots__ = ("_data", "_path")
+
+    def __init__(self, data: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        self._data = data
+        self._path = path
+
+    def __getitem__(self, key: str) -> Any:
+        return _checked(self._data[key], (*self._path, str(key)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"unknown_checking_view({self._data!r})"
+
+
+class _ListView(Sequence[Any]):
+    __slots__ = ("_data", "_path")
+
+    def __init__(self, data: Sequence[Any], path: tuple[str, ...]) -> None:
+        self._data = data
+        self._path = path
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._data)))]
+        return _checked(self._data[index], (*self._path, str(index)))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"unknown_checking_view({self._data!r})"
+
+
+def unknown_checking_view(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``props`` read so that every placeholder raises ``UnknownValueError`` with its path."""
+    return _MapView(props, ())
+
+
+def readable(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What a rule reads: plain props as they are, props holding a placeholder through the checking view."""
+    return unknown_checking_view(props) if contains_unknown(props) else props
 
 
 def is_map(value: Any) -> bool:
@@ -48,12 +143,13 @@ def as_map(value: Any) -> Mapping[str, Any]:
 
 
 def as_list(value: Any) -> list[Any]:
-    """The elements of a sequence (each read through the proxy, so unknown elements raise), else []."""
+    """The elements of a sequence (each read through the view, so unknown elements raise), else []."""
     return [value[i] for i in range(len(value))] if is_seq(value) else []
 
 
 def text(value: Any) -> str:
-    """A string value, or "" for anything else (numbers are rendered, since the wire turns ints into floats)."""
+    """A string value, or "" for anything else (numbers are rendered, integral floats as integers: the CLI's
+    wire carries every number as a double, so a manifest's 8443 may arrive as 8443.0)."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool) or value is None:
@@ -65,117 +161,23 @@ def text(value: Any) -> str:
     return ""
 
 
-def _plain_view(value: Any) -> Any:
-    """The container behind a proxy none of whose values has been read yet, if the proxy offers it
-    (``_plain_view``: the in-process transport's lazy proxies, sovereign/analyzer/lazy_proxy.py), else None."""
-    view = getattr(type(value), "_plain_view", None)
-    return view(value) if view is not None else None
-
-
-class _UnknownBelow(Exception):  # noqa: N818 - travels up to plain(), which raises UnknownValueError
-    """An unknown met inside an unread container: the keys leading to it are added as it unwinds (innermost
-    first), so no path is built for the values that are known."""
-
-    def __init__(self, sentinel: str, keys: list[str]) -> None:
-        super().__init__(sentinel)
-        self.sentinel = sentinel
-        self.keys = keys
-
-
-def _plain_unread(value: Any, skip: frozenset[str]) -> Any:
-    """``plain`` of what a proxy gives for an unread ``value``: a ``dict`` or ``list`` there would be a proxy of it.
-
-    Why: ``plain`` reads every value of a resource once, and through the proxies each read of a container first
-    builds a proxy of it: half of the stack rules' time. Reading the values behind an unread proxy gives the same
-    copy, the same unknowns and the same paths (a sentinel is met one level down, with the same path), except in
-    a mapping with a key named ``__target``, which a proxy answers with its whole inner container: that mapping
-    is read through a proxy of it. ``tests/policies/test_lazy_proxy.py`` compares ``plain`` through both kinds of
-    proxy, unread and after random reads and writes.
-    """
-    kind = type(value)
-    if kind is str:
-        if value in _UNKNOWN_SENTINELS:
-            raise _UnknownBelow(value, [])
-        return value
-    if kind is float:
-        return int(value) if value.is_integer() else value
-    if kind is bool or kind is int or value is None:
-        return value
-    if isinstance(value, dict):
-        if "__target" in value:
-            return _plain_here(unknown_checking_proxy(value), skip)
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if key in skip:
-                continue
-            name = key if type(key) is str else str(key)
-            try:
-                out[name] = _plain_unread(item, skip)
-            except _UnknownBelow as exc:
-                exc.keys.append(name)
-                raise
-        return out
-    if isinstance(value, list):
-        items = []
-        for i, item in enumerate(value):
-            try:
-                items.append(_plain_unread(item, skip))
-            except _UnknownBelow as exc:
-                exc.keys.append(str(i))
-                raise
-        return items
-    return _plain_here(value, skip)
-
-
-def _plain_here(value: Any, skip: frozenset[str]) -> Any:
-    """``plain`` of a value met inside an unread container, its unknowns passed on as ``_UnknownBelow``."""
-    try:
-        return plain(value, skip=skip)
-    except UnknownValueError as exc:
-        raise _UnknownBelow(exc.unknown_type_sentinel, list(reversed(exc.props))) from None
-
-
 def plain(value: Any, path: tuple[str, ...] = (), *, skip: frozenset[str] = frozenset()) -> Any:
-    """Deep plain copy; raises ``UnknownValueError`` naming the path of the first unknown it meets.
+    """Deep plain copy; raises ``UnknownValueError`` naming the path of the first placeholder it meets.
 
     Keys in ``skip`` are left out wherever they occur (values the caller never needs, such as container env,
-    so that an unknown there does not count as residency-critical). Integral floats become ints: the wire
-    (protobuf Struct) carries every number as a double, so a manifest's ``port: 8443`` arrives as 8443.0.
-    """
-    if is_unknown(value):
-        raise UnknownValueError(value, list(path))
+    so that a placeholder there does not count as residency-critical). Integral floats become ints (the CLI's
+    wire carries every number as a double)."""
+    if isinstance(value, (_MapView, _ListView)):
+        return plain(value._data, path or value._path, skip=skip)
+    if isinstance(value, str):
+        if value in UNKNOWN_SENTINELS:
+            raise UnknownValueError(value, path)
+        return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    view = _plain_view(value)
-    if view is not None:
-        try:
-            return _plain_unread(view, skip)
-        except _UnknownBelow as exc:
-            raise UnknownValueError(exc.sentinel, [*path, *reversed(exc.keys)]) from None
     if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key in value:
-            if key in skip:
-                continue
-            try:
-                item = value[key]
-            except UnknownValueError as exc:
-                raise UnknownValueError(exc.unknown_type_sentinel, [*path, str(key)]) from None
-            out[str(key)] = plain(item, (*path, str(key)), skip=skip)
-        return out
-    if is_seq(value):
-        items = []
-        for i in range(len(value)):
-            try:
-                item = value[i]
-            except UnknownValueError as exc:
-                raise UnknownValueError(exc.unknown_type_sentinel, [*path, str(i)]) from None
-            items.append(plain(item, (*path, str(i)), skip=skip))
-        return items
+        return {str(key): plain(item, (*path, str(key)), skip=skip) for key, item in value.items()
+                if key not in skip}
+    if isinstance(value, list | tuple):
+        return [plain(item, (*path, str(i)), skip=skip) for i, item in enumerate(value)]
     return value
-
-
-def proxied(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Wrap plain props the way the SDK does, so in-process tests see exactly what the pack sees."""
-    wrapped: Mapping[str, Any] = unknown_checking_proxy(dict(props))
-    return wrapped

@@ -1,9 +1,8 @@
 """The analyzer RPCs as the Pulumi CLI sends them, independent of how they reach the pack.
 
-``AnalyzerSession`` builds every request the way the engine does (pulumi-runtime.md §2) and reads the answers
+``AnalyzerSession`` builds every request the way the engine does (docs/pulumi-runtime.md) and reads the answers
 into plain values; a subclass supplies ``_call(method, request)``: over gRPC to a pack process
-(``client.PolicyPackProcess``, what ``pulumi preview --policy-pack`` does) or straight into the pack's own
-servicer in this process (``in_process.InProcessPolicyPack``). Both send the same protobuf requests.
+(``client.PolicyPackProcess``, what ``pulumi preview --policy-pack`` does).
 """
 
 from __future__ import annotations
@@ -77,10 +76,6 @@ class AnalyzerSession:
 
     def __init__(self) -> None:
         self._info: AnalyzerInfo | None = None
-        self._wires: dict[int, tuple[Mapping[str, Any], bytes]] = {}
-        """id(props) -> (props, wire): each resource's props are marshalled once, though Remediate, Analyze
-        and AnalyzeStack all carry them (the props object is kept so its id cannot be reused)."""
-        self._last_request: tuple[AnalyzerResource, Mapping[str, Any], Any] | None = None
 
     def _call(self, method: str, request: Any) -> Any:
         raise NotImplementedError
@@ -96,20 +91,6 @@ class AnalyzerSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-    def _wire(self, props: Mapping[str, Any]) -> bytes:
-        cached = self._wires.get(id(props))
-        if cached is not None and cached[0] is props:
-            return cached[1]
-        wire = props_wire(props)
-        self._wires[id(props)] = (props, wire)
-        return wire
-
-    def adopt_wires(self, encoded: Iterable[tuple[Mapping[str, Any], bytes]]) -> None:
-        """Take props encoded elsewhere (``props_encoding.encode_props``, by the manifest parse helper): their
-        requests are built from these bytes, the very ones this session would compute."""
-        for props, wire in encoded:
-            self._wires[id(props)] = (props, wire)
 
     def configure_stack(
         self, *, stack: str, project: str = PROJECT, tags: Mapping[str, str] | None = None
@@ -197,30 +178,19 @@ class AnalyzerSession:
             urn=resource.provider_urn,
             name=name,
         )
-        provider.properties.MergeFromString(self._wire(resource.provider_props))
+        provider.properties.MergeFromString(props_wire(resource.provider_props))
         return provider
 
     def _request(self, resource: AnalyzerResource, props: Mapping[str, Any]) -> Any:
-        # Remediate and Analyze of one resource send the same request (unless a remediation changed the props):
-        # built once. Nothing writes to a request once built (a transport serialises it).
-        last = self._last_request
-        if last is not None and last[0] is resource and last[1] is props:
-            return last[2]
-        request = self._new_request(resource, props)
-        self._last_request = (resource, props, request)
-        return request
-
-    def _new_request(self, resource: AnalyzerResource, props: Mapping[str, Any]) -> Any:
         from pulumi.runtime import proto
 
-        # The properties parsed from their bytes: the same message the constructor would copy in (tested).
         request = proto.AnalyzeRequest(
             type=resource.type,
             urn=resource.urn,
             name=resource.name,
             options=self._options(resource),
         )
-        request.properties.MergeFromString(self._wire(props))
+        request.properties.MergeFromString(props_wire(props))
         provider = self._provider(resource)
         if provider is not None:
             request.provider.CopyFrom(provider)
@@ -274,7 +244,7 @@ class AnalyzerSession:
             item.type = res.type
             item.urn = res.urn
             item.name = res.name
-            item.properties.MergeFromString(self._wire(res.props))  # as in Analyze: the same bytes reach the pack
+            item.properties.MergeFromString(props_wire(res.props))  # as in Analyze: the same bytes reach the pack
             item.options.CopyFrom(self._options(res))
             item.parent = res.parent
             item.dependencies.extend(res.dependencies)

@@ -4,6 +4,7 @@ without importing the pack's libraries)."""
 from __future__ import annotations
 
 TRANSPORTS = ("in-process", "grpc")
-"""How the pack is reached: its own servicer called in this process (default, fast), or a pack process over
-the analyzer gRPC protocol exactly as ``pulumi preview --policy-pack`` starts it. Same requests, same answers
-(sovereign/analyzer/in_process.py says what differs and why it cannot change a finding)."""
+"""``in-process`` (default): the pack's rules run directly in this process when the pack offers a direct entry
+point (sovereign/report/direct_pack.py; other packs run over gRPC); ``grpc``: a pack process spoken to over the
+analyzer protocol exactly as ``pulumi preview --policy-pack`` starts it. Same findings either way
+(tests/policies/test_conformance.py)."""

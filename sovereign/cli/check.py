@@ -22,7 +22,7 @@ from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, selected_stacks, validated_at
 from sovereign.errors import InputError
 from sovereign.paths import project_root
-from sovereign.render.runner import DEFAULT_JOBS, helpers_fit, stack_dir_name, usable_cores
+from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name, usable_cores
 from sovereign.report.formats import FORMATS, RENDERERS
 from sovereign.report.manifest_input import group_by_jurisdiction
 from sovereign.report.manifest_parse_helper import ManifestLoad
@@ -83,6 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders / pack runs")
     add_pack_transport_flag(parser)
+    add_no_helpers_flag(parser)
     add_progress_flag(parser)
     parser.set_defaults(func=run)
 
@@ -104,6 +105,15 @@ def load_pack_config(path: Path | None) -> dict[str, object]:
     from sovereign.analyzer.config import read_policy_pack_config
 
     return read_policy_pack_config(path)  # the CLI's shape checks: bad input names the file and key
+
+
+def add_no_helpers_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-helpers",
+        action="store_true",
+        help="run the check in this one process: no forked helper parsing manifests on an idle core, no worker "
+        "processes for parallel pack runs (for debugging, and where fork is unsafe); the same report, slower",
+    )
 
 
 def add_pack_transport_flag(parser: argparse.ArgumentParser) -> None:
@@ -219,25 +229,27 @@ def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tupl
 
 
 def _prepare_pack(args: argparse.Namespace) -> None:
-    """Import the pack's libraries and load the catalog: needed anyway, done while a helper parses manifests.
+    """Import the pack's modules and load the catalog: needed anyway, done while a helper parses manifests.
 
     A catalog that fails to load is left for ``_require_known_jurisdiction`` to report where it always did
-    (after the manifests' own problems): the load is simply tried again there.
+    (after the manifests' own problems): the load is simply tried again there. A pack that fails to load is
+    reported where the run starts it.
     """
-    import policies.pack
     import sovereign.connectivity  # noqa: F401 - the connectivity proof's engine: the stack rule imports it on first use
-    import sovereign.report.pack_runs  # noqa: F401 - the import is the work (it imports policy_run and the pack's libraries)
+    from sovereign.report.direct_pack import direct_entry
 
-    # The shipped pack's rule modules, imported when it is built (another pack is built anew); a rule that fails to
-    # load fails the pack's start, reported there as always.
-    with contextlib.suppress(Exception):
-        policies.pack.load_rules()
-
+    if args.pack_transport == "in-process":
+        with contextlib.suppress(Exception):
+            direct_entry(_pack_dir(args))
     if args.catalog is None:
         from sovereign.catalog import default_catalog
 
         with contextlib.suppress(InputError):
             default_catalog()  # cached for the process (functools.cache keeps no failure)
+
+
+def _pack_dir(args: argparse.Namespace) -> Path:
+    return Path(args.policy_pack) if args.policy_pack else project_root() / "policies"
 
 
 def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
@@ -248,7 +260,7 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
             "at most one stack name with --manifests (the cluster whose config the manifests are checked under)",
             found_text="--all" if args.all else " ".join(args.stacks),
         )
-    with ManifestLoad.start(args.manifests, helper=usable_cores() > 1) as load:
+    with ManifestLoad.start(args.manifests, helper=not args.no_helpers and usable_cores() > 1) as load:
         _prepare_pack(args)
         if args.stacks:
             return [_manifests_under_stack(args, args.stacks[0], load)]
@@ -267,7 +279,7 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
         )
     ((jurisdiction, docs),) = groups.items()
     _require_known_jurisdiction(args, jurisdiction)
-    target = target_from_manifests("manifests", PROJECT, jurisdiction, docs, load.encodings())
+    target = target_from_manifests("manifests", PROJECT, jurisdiction, docs)
     cluster = _cluster_provider(args, jurisdiction, docs)
     if cluster:
         target.config["sovereign-clusters:cluster"] = json.dumps(cluster, sort_keys=True)
@@ -328,7 +340,7 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str, load: ManifestL
             args.jurisdiction,
         )
     documents = load.documents()
-    target = target_from_manifests(stack, PROJECT, config.jurisdiction, documents, load.encodings())
+    target = target_from_manifests(stack, PROJECT, config.jurisdiction, documents)
     target.config = read_stack_config(stack_file(stack)).display()
     return target
 
@@ -349,7 +361,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     at = validated_at(args.at)
     if args.catalog is not None and not args.catalog.exists():
         raise InputError(args.catalog, (), "an existing catalog directory", found_text="no such file or directory")
-    pack_dir: Path = args.policy_pack or (project_root() / "policies")
+    pack_dir = _pack_dir(args)
     if not (pack_dir / "__main__.py").is_file():
         raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
     extra: dict[str, list[Violation]] = {}
@@ -374,9 +386,8 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         transport=args.pack_transport,
         policy_config=policy_config,
         policy_config_source=str(args.policy_pack_config or "--policy-pack-config"),
-        jobs=args.jobs,
+        jobs=1 if args.no_helpers else args.jobs,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
-        use_idle_core=helpers_fit(args.jobs, len(targets), usable_cores()),
     )
     stacks = tuple(
         StackResult(

@@ -19,7 +19,7 @@ from sovereign.errors import InputError
 from sovereign.paths import project_root
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
-from sovereign.render.runner import DEFAULT_JOBS, usable_cores
+from sovereign.render.runner import DEFAULT_JOBS
 from sovereign.report.model import Violation
 from sovereign.report.policy_run import run_pack, target_from_render
 
@@ -74,7 +74,6 @@ def _policy_runner(args: argparse.Namespace, at: str | None) -> PolicyRunner | N
                 at=at,
                 catalog=args.catalog,
                 transport=args.pack_transport,
-                use_idle_core=usable_cores() > 1,  # one pack run at a time: the second core is free
             ).result.violations
         )
 

@@ -7,10 +7,6 @@ the other. When a core is idle (``sovereign.render.runner.usable_cores``), :meth
 this process imports and loads what the pack needs meanwhile, then :meth:`ManifestLoad.documents` parses the first
 files itself and appends the child's.
 
-The child also encodes each object of its share as the analyzer session will send it
-(``sovereign/analyzer/props_encoding.py``; Secrets excepted, whose props are masked first), so that neither of the
-processes answering the pack's RPCs builds those messages again (:meth:`ManifestLoad.encodings`).
-
 Same result either way: the child runs ``load_manifest_files`` (the sequential code: Lists expanded to any depth,
 every YAML bound) on its share and the documents keep file order. Errors stay the sequential ones: a problem in
 this process's share is raised first, as the sequential load would; if the child's share has a problem, or the
@@ -36,9 +32,8 @@ MIN_HELPER_FILES = 64
 """Below this the child's answer (the documents, marshalled) and the split cost more than the parsing it saves."""
 
 OWN_SHARE = 0.2
-"""The share of the bytes this process parses (and encodes) itself, after its own preparation: the pack's imports
-and the catalog (0.3 s) take about as long as the child's parse and encoding of the rest, so both finish together
-(measured on 1,251 objects, 1 MB: both done at 0.41-0.46 s)."""
+"""The share of the bytes this process parses itself, after its own preparation (the pack's imports and the
+catalog), so that both finish about together."""
 
 HELPER_TIMEOUT_S = 600.0
 """How long this process waits for the child's documents once its own share is parsed; past it the child is ended
@@ -71,7 +66,6 @@ class ManifestLoad:
         self._own = own
         self._helper = helper
         self._problem = problem
-        self._encodings: dict[int, tuple[Any, bytes]] = {}
 
     @classmethod
     def start(cls, path: Path, *, helper: bool) -> ManifestLoad:
@@ -109,34 +103,21 @@ class ManifestLoad:
         except BaseException:
             self._stop_helper()
             raise
-        # Both pack processes will need them: encoded here while the child works (without a child, the session
-        # encodes each object when it first sends it).
-        own_encodings = _encodings(own) if self._helper is not None else []
         theirs = self._helper_documents()
         if theirs is None:  # no child, a problem in its share, or a failed child: parse the share here
             theirs = load_manifest_files(self._files[self._own :])
-        elif self._encodings:
-            self._encodings.update(_by_object(own, own_encodings))
         return own + theirs
-
-    def encodings(self) -> dict[int, tuple[Any, bytes]]:
-        """``id(object) -> (object, its props' wire)`` for the objects encoded while the child parsed (after
-        :meth:`documents`; empty without a child). Valid for that very object only (a caller that masks a Secret
-        has another); the entry holds the object, so its id cannot be reused by another."""
-        return self._encodings
 
     def _helper_documents(self) -> list[Document] | None:
         helper, self._helper = self._helper, None
         if helper is None:
             return None
         answered, value = helper.answer(HELPER_TIMEOUT_S)
-        if not answered or not isinstance(value, tuple) or len(value) != 3:
+        if not answered or not isinstance(value, tuple) or len(value) != 2:
             return None
-        kind, documents, encodings = value
-        if kind != "documents" or not isinstance(documents, list) or not isinstance(encodings, list):
+        kind, documents = value
+        if kind != "documents" or not isinstance(documents, list):
             return None
-        if len(encodings) == len(documents):
-            self._encodings = _by_object(documents, encodings)
         return documents
 
     def _stop_helper(self) -> None:
@@ -145,9 +126,8 @@ class ManifestLoad:
             helper.stop()
 
 
-def serve(files: Sequence[Path]) -> tuple[str, Any, Any]:
-    """The child's answer for ``files``: their documents and each one's encoding (None for a Secret, or where
-    encoding fails), or ``failed`` (the caller parses them to find out why).
+def serve(files: Sequence[Path]) -> tuple[str, Any]:
+    """The child's answer for ``files``: their documents, or ``failed`` (the caller parses them to find out why).
 
     Also ``failed`` when aliases added nodes in this share: the budget of alias expansion is the run's
     (``yamlio.MAX_ALIAS_EXPANSION_PER_RUN``), and only the parent, parsing the share after its own, counts it as
@@ -156,21 +136,7 @@ def serve(files: Sequence[Path]) -> tuple[str, Any, Any]:
     try:
         documents = load_manifest_files(files)
     except InputError:
-        return "failed", None, None
+        return "failed", None
     if alias_expansion_used() != spent:
-        return "failed", None, None
-    return "documents", documents, _encodings(documents)
-
-
-def _encodings(documents: Sequence[Document]) -> list[bytes | None]:
-    """Each object's props as the analyzer session sends them; None for a Secret (its props are masked first)."""
-    # Imported here: protobuf is not needed before the child starts, and the CLI forks it as early as it can.
-    from sovereign.analyzer.props_encoding import encode_props
-    from sovereign.render.k8s_check import is_secret_object
-
-    return [None if is_secret_object(obj) else encode_props(obj) for _f, _l, obj in documents]
-
-
-def _by_object(documents: Sequence[Document], encodings: Sequence[Any]) -> dict[int, tuple[Any, bytes]]:
-    return {id(obj): (obj, wire) for (_f, _l, obj), wire in zip(documents, encodings, strict=True)
-            if isinstance(wire, bytes)}
+        return "failed", None
+    return "documents", documents

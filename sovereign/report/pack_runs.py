@@ -1,9 +1,8 @@
 """Run the policy pack over several targets at once, ``jobs`` at a time, results in target order.
 
 Over gRPC each target already has its own pack process, so threads that wait on RPCs are enough. In process,
-the pack runs Python in this interpreter under process-wide state (environment, SDK config), so parallel
-targets go to worker processes (``spawn``: a clean interpreter each, nothing inherited from the caller's
-threads) and one target runs right here.
+the rules run Python in this interpreter, so parallel targets go to worker processes (``spawn``: a clean
+interpreter each, nothing inherited from the caller's threads) and one target runs right here.
 """
 
 from __future__ import annotations
@@ -29,14 +28,12 @@ def run_packs(
     transport: str,
     jobs: int,
     on_done: Callable[[PackRun], None] = lambda run: None,
-    use_idle_core: bool = False,
     policy_config: Mapping[str, Any] | None = None,
     policy_config_source: str = "--policy-pack-config",
 ) -> list[PackRun]:
-    """``use_idle_core``: each run may hand the tail of its preview to a helper process (when cores are idle);
-    ``policy_config``: the ``--policy-pack-config`` content, read from ``policy_config_source`` (errors name it)."""
+    """``policy_config``: the ``--policy-pack-config`` content, read from ``policy_config_source`` (errors name it)."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
-                      use_idle_core=use_idle_core, policy_config=dict(policy_config or {}),
+                      policy_config=dict(policy_config or {}),
                       policy_config_source=policy_config_source)
     workers = max(1, min(jobs, len(targets)))
     if transport == "in-process" and workers == 1:

@@ -20,27 +20,27 @@ import base64
 import contextlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
-from sovereign.analyzer.in_process import InProcessPolicyPack
 from sovereign.analyzer.model import AnalyzerInfo
-from sovereign.analyzer.props_encoding import props_wire
+from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.clock import AT_ENV, evaluation_time
 from sovereign.errors import InputError
 from sovereign.exemptions import parse_suppressed
 from sovereign.gc_tuning import cycle_collection_paused
+from sovereign.pulumi_config_env import env_string_bytes, over_limit_message
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
+from sovereign.report.direct_pack import direct_entry
 from sovereign.report.inventory import EXEMPTION_COMPANIONS, build_inventory
 from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
-from sovereign.report.preview_tail_helper import PreviewTailHelper, helper_share, serves_rpcs_independently
 from sovereign.yamlio import load_yaml_file
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
@@ -62,8 +62,6 @@ class PackTarget:
     """URN -> (file, line) when known exactly (manifests)."""
     secret_values: frozenset[str] = frozenset()
     """Plain values taken out of Secrets (and their base64 decoding); never printed in a finding."""
-    wires: dict[str, bytes] = field(default_factory=dict)
-    """URN -> the resource's props encoded already (``props_encoding``; by the manifest parse helper)."""
 
     def locate(self, res: AnalyzerResource | None) -> tuple[str, int]:
         if res is None:
@@ -172,19 +170,16 @@ def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
 
 def target_from_manifests(
     stack: str, project: str, jurisdiction: str, documents: Sequence[tuple[str, int, Mapping[str, Any]]],
-    wires: Mapping[int, tuple[Any, bytes]] | None = None,
 ) -> PackTarget:
     """Plain manifests (Helm/kustomize output): ``(file, line, object)`` each; config = the jurisdiction.
 
-    Every object's props are encoded here as the pack will receive them (``wires``: ``id(object) -> (object,
-    wire)`` of those encoded already, ``ManifestLoad.encodings``): a value JSON cannot carry (a YAML date, binary,
-    set, or a non-string key; Kubernetes reads manifests as JSON) is bad input, reported with its file and path.
+    A value JSON cannot carry (a YAML date, binary, set, a non-string key, a number beyond a double; Kubernetes
+    reads manifests as JSON and the CLI sends props as JSON) is bad input, reported with its file and key path.
     """
     resources: list[AnalyzerResource] = []
     locations: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
     found: set[str] = set()
-    encoded: dict[str, bytes] = {}
     paths = RepositoryPaths()
     for file, line, obj in documents:
         props = mask_secret_data(obj, found)
@@ -194,8 +189,7 @@ def target_from_manifests(
         seen.add(res.urn)
         resources.append(res)
         locations[res.urn] = (paths(file), line)
-        known = wires.get(id(obj)) if wires else None
-        encoded[res.urn] = known[1] if known is not None and known[0] is obj is props else _wire(props, file, line)
+        _refuse_non_json(props, file, line)
     return PackTarget(
         stack=stack,
         project=project,
@@ -204,28 +198,15 @@ def target_from_manifests(
         source=paths(documents[0][0]) if documents else "",
         locations=locations,
         secret_values=frozenset(found),
-        wires=encoded,
     )
 
 
-def _wire(props: Mapping[str, Any], file: str, line: int) -> bytes:
-    """The props' wire; a value JSON cannot carry (one JSON refuses or converts, or an infinite or NaN number,
-    which protobuf's ``Struct`` would carry to the pack, where decoding fails) is bad input naming the object's
-    file, line and the value's key path."""
-    from sovereign.analyzer.props_encoding import may_hold_non_finite
-
-    try:
-        wire = props_wire(props)
-    except (TypeError, ValueError, OverflowError) as exc:
-        found = _first_non_json(props, ())
-        path, what = found if found is not None else ((), str(exc))
-    else:
-        if not may_hold_non_finite(wire):
-            return wire
-        found = _first_non_json(props, ())
-        if found is None:  # a byte pattern that was no number
-            return wire
-        path, what = found
+def _refuse_non_json(props: Mapping[str, Any], file: str, line: int) -> None:
+    """Bad input naming the object's file, line and the value's key path, for a value JSON cannot carry."""
+    found = _first_non_json(props, ())
+    if found is None:
+        return
+    path, what = found
     raise InputError(file, (f"document at line {line}", *path),
                      "a JSON value (Kubernetes reads manifests as JSON: quote dates and other YAML-only values)",
                      found_text=what[:200]) from None
@@ -355,8 +336,20 @@ def pack_config(info: AnalyzerInfo, user: Mapping[str, Any] | None, at: str | No
     return merged
 
 
+class Pack(Protocol):
+    """What a run asks of a pack, on either transport (``DirectPack`` or ``PolicyPackProcess``)."""
+
+    def configure_stack(self, *, stack: str, project: str) -> None: ...
+    def get_analyzer_info(self) -> AnalyzerInfo: ...
+    def configure(self, policy_config: Mapping[str, Any] | None = None, *, source: str = ...) -> Any: ...
+    def analyze(self, resource: AnalyzerResource) -> list[Diagnostic]: ...
+    def analyze_stack(self, resources: Iterable[AnalyzerResource]) -> list[Diagnostic]: ...
+
+
 @dataclass(frozen=True)
 class PackRun:
+    transport: str
+    """The transport the pack ran on (``in-process`` asked for a pack without a direct entry point: ``grpc``)."""
     result: StackResult
     policies: tuple[PolicyDescription, ...]
     pack_name: str
@@ -385,62 +378,51 @@ def pack_environment(at: str | None, catalog: Path | None) -> dict[str, str]:
 
 @contextlib.contextmanager
 def prepared_pack(
-    transport: str, pack_dir: Path, *, config: Mapping[str, Any], stack: str, project: str, env: Mapping[str, str],
+    transport: str, pack_dir: Path, *, config: Mapping[str, Any], stack: str, project: str, catalog: Path | None,
     at: str | None, policy_config: Mapping[str, Any] | None = None, policy_config_source: str = "--policy-pack-config",
-) -> Iterator[tuple[InProcessPolicyPack | PolicyPackProcess, AnalyzerInfo]]:
-    """The pack started as the CLI starts it and brought to its first resource: ``ConfigureStack``,
-    ``GetAnalyzerInfo``, ``Configure`` (the ``--policy-pack-config`` content, with ``at`` for the policies that
-    take it)."""
+) -> Iterator[tuple[Pack, AnalyzerInfo, str]]:
+    """The pack brought to its first resource as the CLI does it (``ConfigureStack``, ``GetAnalyzerInfo``,
+    ``Configure`` with the ``--policy-pack-config`` content and ``at`` for the policies that take it), and the
+    transport it runs on: ``in-process`` runs a pack's rules directly when the pack offers a direct entry point
+    (sovereign/report/direct_pack.py), else, as ``grpc`` does, a pack process over the analyzer protocol."""
     if transport not in TRANSPORTS:
         raise ValueError(f"unknown pack transport {transport!r}")
-    host: type[InProcessPolicyPack] | type[PolicyPackProcess] = (
-        InProcessPolicyPack if transport == "in-process" else PolicyPackProcess
-    )
-    with host.start(pack_dir, stack_config=config, stack=stack, project=project, env=env) as pack:
+    entry = direct_entry(pack_dir) if transport == "in-process" else None
+    pack: Pack
+    with contextlib.ExitStack() as stack_of:
+        if entry is not None:
+            too_big = over_limit_message(stack, env_string_bytes(dict(config)))
+            if too_big:  # the CLI could not pass this config to the pack: refused on every path
+                raise AnalyzerError(too_big)
+            pack = entry(stack=stack, config=dict(config), catalog=catalog.resolve() if catalog else None,
+                         now=evaluation_time(at))
+            used = "in-process"
+        else:
+            pack = stack_of.enter_context(PolicyPackProcess.start(pack_dir, stack_config=config, stack=stack,
+                                                                  project=project,
+                                                                  env=pack_environment(at, catalog)))
+            used = "grpc"
         pack.configure_stack(stack=stack, project=project)
         info = pack.get_analyzer_info()
         pack.configure(pack_config(info, policy_config, at),
                        source=policy_config_source if policy_config else "--at")
-        yield pack, info
+        yield pack, info, used
 
 
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
-    use_idle_core: bool = False, policy_config: Mapping[str, Any] | None = None,
-    policy_config_source: str = "--policy-pack-config",
+    policy_config: Mapping[str, Any] | None = None, policy_config_source: str = "--policy-pack-config",
 ) -> PackRun:
-    """Every RPC of a preview over ``target``, in the CLI's order.
-
-    With ``use_idle_core`` (a core is idle) and a pack whose answers do not depend on earlier RPCs, the tail of the
-    preview (the last resources' ``Remediate`` + ``Analyze``, then ``AnalyzeStack``) is answered by a forked copy
-    of the prepared pack while this process answers the head: sovereign/report/preview_tail_helper.py.
-    """
-    env = pack_environment(at, catalog)
+    """Every RPC of a preview over ``target``, in the CLI's order: per resource ``Analyze`` (after ``Remediate``
+    over gRPC), then one ``AnalyzeStack``."""
     with cycle_collection_paused(), prepared_pack(transport, pack_dir, config=target.config, stack=target.stack,
-                                                  project=target.project, env=env, at=at,
+                                                  project=target.project, catalog=catalog, at=at,
                                                   policy_config=policy_config,
-                                                  policy_config_source=policy_config_source) as (pack, info):
-        if target.wires:
-            pack.adopt_wires((r.props, target.wires[r.urn]) for r in target.resources if r.urn in target.wires)
-        head = len(target.resources)
-        helper = None
-        if use_idle_core and transport == "in-process" and serves_rpcs_independently(pack_dir):
-            split = head - helper_share(head)
-            helper = PreviewTailHelper.fork(pack, target.resources[split:], target.resources)
-            head = split if helper is not None else head
-        try:
-            diagnostics: list[Diagnostic] = []
-            for res in target.resources[:head]:
-                diagnostics.extend(pack.analyze(res))
-            answer = helper.diagnostics() if helper is not None else None
-            if answer is None:  # no helper, or it failed in any way: the same RPCs to this pack
-                for res in target.resources[head:]:
-                    diagnostics.extend(pack.analyze(res))
-                answer = pack.analyze_stack(target.resources)
-            diagnostics.extend(answer)
-        finally:
-            if helper is not None:
-                helper.stop()
+                                                  policy_config_source=policy_config_source) as (pack, info, used):
+        diagnostics: list[Diagnostic] = []
+        for res in target.resources:
+            diagnostics.extend(pack.analyze(res))
+        diagnostics.extend(pack.analyze_stack(target.resources))
     by_urn = {r.urn: r for r in target.resources}
     violations = set()
     suppressed = []
@@ -467,6 +449,7 @@ def run_pack(
     inventory = build_inventory(((r.type, r.name, r.props, bool(r.provider_urn)) for r in target.resources),
                                 policy_config or {}, evaluation_time(at), suppressed)
     return PackRun(
+        transport=used,
         result=StackResult(
             stack=target.stack,
             resources=len(target.resources),

@@ -19,7 +19,6 @@ from manifest_samples import FILES, write_manifests
 
 import sovereign.forked_child as forked_child
 import sovereign.report.manifest_parse_helper as parse_helper
-from sovereign.analyzer.props_encoding import props_wire
 from sovereign.errors import InputError
 from sovereign.report.manifest_input import load_manifest_files, load_manifests, manifest_files
 from sovereign.report.manifest_parse_helper import ManifestLoad
@@ -73,25 +72,6 @@ def shares(root: Path) -> None:
     assert documents == load_manifests(root)  # values compare with their types: a YAML date is not its text
 
 
-def encodings(root: Path) -> None:
-    """With the child, every object but the Secrets comes with its props' wire (the session's own bytes), the child's
-    share and this process's; without it, none."""
-    root = write_manifests(root)
-    with ManifestLoad.start(root, helper=True) as load:
-        documents = load.documents()
-        encoded = load.encodings()
-    assert ANSWERED == [True], ANSWERED
-    secrets = [obj for _f, _l, obj in documents if obj["kind"] == "Secret"]
-    assert secrets
-    assert {id(obj) for _f, _l, obj in documents if obj["kind"] != "Secret"} == set(encoded)
-    for _f, _l, obj in documents:
-        if obj["kind"] != "Secret":
-            assert encoded[id(obj)][0] is obj and encoded[id(obj)][1] == props_wire(obj)
-    with ManifestLoad.start(root, helper=False) as load:
-        load.documents()
-        assert load.encodings() == {}
-
-
 DAMAGE: list[str | bytes] = ["duplicate: 1\nduplicate: 2\n", "kind: [unclosed\n", "- just a list\n", b"\xff\xfe"]
 BAD_FILES = [(), (0,), (1,), (FILES - 1,), (FILES - 3, FILES - 1), (2, FILES - 2)]
 
@@ -127,9 +107,9 @@ def fails(root: Path, how: str) -> None:
         if how == "killed":
             os.kill(os.getpid(), signal.SIGKILL)
         if how == "wrong-type":
-            return ("documents", "oops", [])
+            return ("documents", "oops")
         if how == "wrong-kind":
-            return ("something", [], [])
+            return ("something", [])
         if how == "hangs":
             time.sleep(60)
         return real_serve(files)
@@ -141,7 +121,7 @@ def fails(root: Path, how: str) -> None:
         real_write = forked_child._write_all
 
         def write_then_die(fd: int, data: bytes) -> None:
-            real_write(fd, forked_child._encode((forked_child.ANSWER, ("documents", [], []))))
+            real_write(fd, forked_child._encode((forked_child.ANSWER, ("documents", []))))
             os._exit(3)
 
         forked_child._write_all = write_then_die
@@ -150,24 +130,6 @@ def fails(root: Path, how: str) -> None:
     assert load_with_helper(root) == load_manifests(root)
     assert ANSWERED == [False], ANSWERED
     assert time.monotonic() - started < 30
-
-
-def odd_encodings(root: Path) -> None:
-    """Encodings that are not a list of wires: nothing wrong is adopted (not a list at all: the whole answer is
-    refused), and the documents are the sequential load's."""
-    root = write_manifests(root)
-    real_serve = parse_helper.serve
-    for odd in ("oops", [], [b"x"], lambda n: [123] * n, lambda n: [None] * n):
-        def serve(files: Any, odd: Any = odd) -> Any:
-            kind, documents, _wires = real_serve(files)
-            return kind, documents, odd(len(documents)) if callable(odd) else odd
-
-        parse_helper.serve = serve
-        with ManifestLoad.start(root, helper=True) as load:
-            assert load.documents() == load_manifests(root)
-            assert all(isinstance(wire, bytes) for _obj, wire in load.encodings().values())
-            assert all(entry[1] == props_wire(entry[0]) for entry in load.encodings().values())
-    assert ANSWERED == [False, True, True, True, True], ANSWERED
 
 
 def caller_fails_first(root: Path) -> None:
@@ -197,7 +159,7 @@ def twice(root: Path) -> None:
 
 
 SCENARIOS: dict[str, Callable[..., None]] = {
-    "shares": shares, "encodings": encodings, "odd-encodings": odd_encodings, "errors": errors, "fails": fails,
+    "shares": shares, "errors": errors, "fails": fails,
     "caller-fails-first": caller_fails_first, "twice": twice,
 }
 

@@ -1,5 +1,5 @@
-"""``sovereign check`` and ``diff`` on a machine with an idle core hand work to helpers (the manifest parse helper,
-the forked preview tail helper); their reports must be byte-identical to those of a run confined to one core."""
+"""``sovereign check`` and ``diff`` on a machine with an idle core hand work to a helper (the manifest parse helper);
+their reports must be byte-identical to those of a run confined to one core, and to ``--no-helpers``."""
 
 from __future__ import annotations
 
@@ -62,3 +62,10 @@ def test_diff_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> 
         _run(["diff", str(out), str(out), "--format", "json", "--at", AT, "--output", str(report)], one_core=one_core)
         reports.append(report.read_bytes())
     assert reports[0] == reports[1] and b'"policy' in reports[0]
+
+
+def test_no_helpers_gives_the_same_report(tmp_path: Path) -> None:
+    root = write_manifests(tmp_path / "m", count=parse_helper.MIN_HELPER_FILES + 6)
+    helped = _check(tmp_path / "helped.json", "--manifests", str(root), one_core=False)
+    alone = _check(tmp_path / "alone.json", "--manifests", str(root), "--no-helpers", one_core=False)
+    assert alone == helped and b'"resources": ' in alone[1]

@@ -23,7 +23,7 @@ PROBE = Path(__file__).resolve().parent / "parse_helper_probe.py"
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper forks on Linux only")
 @pytest.mark.parametrize("scenario", [
-    "shares", "encodings", "odd-encodings", "errors", "twice", "caller-fails-first",
+    "shares", "errors", "twice", "caller-fails-first",
     "fails:raises", "fails:dies", "fails:killed", "fails:wrong-type", "fails:wrong-kind", "fails:hangs",
     "fails:answers-then-dies",
 ])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from policies.framework.samples import SAMPLE_STACK_NAME
@@ -41,10 +42,10 @@ class PackPool:
 VECTORS = project_root() / "tests" / "redteam" / "vectors"
 
 
-def vector_targets() -> list[tuple[str, PackTarget]]:
+def vector_targets(directory: Path = VECTORS) -> list[tuple[str, PackTarget]]:
     """Every red-team vector side that is valid input, as the pack target ``check --manifests`` builds for it."""
     targets = []
-    for side in sorted(VECTORS.glob("*/*")):
+    for side in sorted(directory.glob("*/*")):
         if not side.is_dir() or not any(side.glob("*.yaml")):
             continue
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResourceOptions
+from pulumi_policy.proxy import unknown_checking_proxy
 from residency_testkit import PackPool
 
 from policies.framework.context import stack_values_override
@@ -20,7 +21,6 @@ from policies.framework.guard import FAIL_CLOSED, to_policy
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import ResourceRule
 from policies.framework.samples import base_stack_config
-from policies.framework.values import proxied
 from sovereign.analyzer import Diagnostic, resource_from_manifest
 
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -123,8 +123,8 @@ def test_exception_inside_a_rule_is_a_violation() -> None:
         messages.append(message)
 
     with stack_values_override(base_stack_config(), stack="cn-prod"):
-        policy.validate(ResourceValidationArgs(res.type, proxied(res.props), res.urn, res.name, opts, None, {}),
-                        report)
+        props = unknown_checking_proxy(dict(res.props))
+        policy.validate(ResourceValidationArgs(res.type, props, res.urn, res.name, opts, None, {}), report)
     [m] = messages
     assert m.startswith(f"{FAIL_CLOSED} rule always-broken failed on Deployment fleet-ingest/ingest-gateway "
                         "with ZeroDivisionError: division by zero at policies/test_fail_closed.py:")

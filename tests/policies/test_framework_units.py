@@ -8,7 +8,7 @@ import pytest
 
 from policies.framework.addresses import host_of, outside, place_host, subtract
 from policies.framework.k8s import K8sObject, split_type_token
-from policies.framework.values import UnknownValueError, plain, proxied, text
+from policies.framework.values import UnknownValueError, plain, readable, text
 from policies.rules.image_registry.rule import registry_of
 from sovereign.catalog import default_catalog
 
@@ -77,7 +77,7 @@ def test_type_tokens_and_pod_specs() -> None:
     assert split_type_token("pulumi:providers:kubernetes") is None
     cron = K8sObject.from_resource(
         "kubernetes:batch/v1:CronJob",
-        proxied({"metadata": {"name": "c", "namespace": "n"},
+        readable({"metadata": {"name": "c", "namespace": "n"},
                  "spec": {"jobTemplate": {"spec": {"template": {"spec": {"hostNetwork": True}}}}}}),
         "urn", "n/c")
     assert cron is not None and cron.is_workload and cron.ref == "CronJob n/c"
@@ -85,12 +85,12 @@ def test_type_tokens_and_pod_specs() -> None:
     assert shape.spec == {"hostNetwork": True} and shape.get("hostNetwork") == (
         "spec.jobTemplate.spec.template.spec.hostNetwork", True)
     assert shape.path == "spec.jobTemplate.spec.template.spec"
-    crd = K8sObject.from_resource("kubernetes:velero.io/v1:BackupStorageLocation", proxied({}), "u", "x")
+    crd = K8sObject.from_resource("kubernetes:velero.io/v1:BackupStorageLocation", readable({}), "u", "x")
     assert crd is not None and not crd.is_workload and crd.pod_shapes() == []
 
 
 def test_plain_names_unknowns_skips_keys_and_restores_ints() -> None:
-    props = proxied({"spec": {"ports": [{"port": 8443.0}], "env": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}})
+    props = readable({"spec": {"ports": [{"port": 8443.0}], "env": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}})
     assert plain(props, skip=frozenset({"env"})) == {"spec": {"ports": [{"port": 8443}]}}
     with pytest.raises(UnknownValueError) as err:
         plain(props)
@@ -129,7 +129,7 @@ _SMUGGLED = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image"
 def test_a_pod_template_inside_a_podless_builtin_kind_is_not_a_workload(token: str) -> None:
     """The API server drops fields a built-in type does not define, so no pod can come of it: the registry of kinds
     lists no pod location for these kinds."""
-    obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
+    obj = K8sObject.from_resource(token, readable(_SMUGGLED), "u", "x")
     assert obj is not None and obj.entry is not None and obj.pod_shapes() == [] and not obj.is_workload
 
 
@@ -139,7 +139,7 @@ def test_a_pod_template_inside_a_podless_builtin_kind_is_not_a_workload(token: s
     "kubernetes:core/v1:ReplicationController",
 ])
 def test_the_same_template_in_a_custom_kind_or_builtin_workload_is_found(token: str) -> None:
-    obj = K8sObject.from_resource(token, proxied(_SMUGGLED), "u", "x")
+    obj = K8sObject.from_resource(token, readable(_SMUGGLED), "u", "x")
     assert obj is not None
     assert [shape.path for shape in obj.pod_shapes()] == ["spec.template.spec"]
 
@@ -154,12 +154,12 @@ _LOOSE = {"spec": {"steps": [{"name": "s", "image": "docker.io/x:1"}], "hostNetw
 ])
 def test_loose_containers_in_a_podless_builtin_kind_are_not_searched(token: str) -> None:
     """Like a smuggled template: the API server drops the fields, so nothing of it runs."""
-    obj = K8sObject.from_resource(token, proxied(_LOOSE), "u", "x")
+    obj = K8sObject.from_resource(token, readable(_LOOSE), "u", "x")
     assert obj is not None and obj.loose() is None
 
 
 def test_loose_containers_in_a_custom_kind_are_found() -> None:
-    obj = K8sObject.from_resource("kubernetes:ci.example.com/v1:Task", proxied(_LOOSE), "u", "x")
+    obj = K8sObject.from_resource("kubernetes:ci.example.com/v1:Task", readable(_LOOSE), "u", "x")
     assert obj is not None
     found = obj.loose()
     assert found is not None and [path for path, _ in found.containers] == ["spec.steps[0]"]

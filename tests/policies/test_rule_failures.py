@@ -6,8 +6,10 @@ engine drives the pack, and in process."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,9 @@ from policies.framework.guard import (
     record_failure,
     take_failures,
 )
-from policies.framework.samples import base_stack_config
+from policies.framework.runner import DirectPack
+from policies.framework.samples import base_stack_config, pulumi_config_shape
 from sovereign.analyzer import Diagnostic, PolicyPackProcess, resource_from_manifest
-from sovereign.analyzer.in_process import InProcessPolicyPack
 
 NAMESPACE: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
     "name": "fleet-ingest", "labels": {"sovereign-clusters.dev/jurisdiction": "cn"}}}
@@ -89,10 +91,7 @@ def test_the_companions_come_after_every_rule(packs: PackPool) -> None:
     assert [p.name for p in info.policies[-len(COMPANIONS):]] == list(COMPANIONS)
 
 
-CRASHING_PACK = '''
-from pulumi_policy import PolicyPack
-
-from policies.framework.guard import failure_policies, to_policy
+CRASHING_RULES = '''
 from policies.framework.rule import Finding, ResourceRule, StackRule
 
 
@@ -115,6 +114,12 @@ rules = [
     StackRule(id="stack-crashy", protects="nothing", remediation="none", severity="low", enforcement="advisory",
               check=crash_in_stack),
 ]
+'''
+CRASHING_PACK = CRASHING_RULES + '''
+from pulumi_policy import PolicyPack
+
+from policies.framework.guard import failure_policies, to_policy
+
 PolicyPack("crashing", [*(to_policy(r) for r in rules), *failure_policies()])
 '''
 
@@ -133,12 +138,25 @@ def _config_map(name: str) -> Any:
                                    "metadata": {"name": name, "namespace": "fleet-ingest"}}, stack="cn-prod")
 
 
+@contextlib.contextmanager
+def _crashing(transport: str, pack_dir: Path) -> Iterator[Any]:
+    """The crashing pack over gRPC (its __main__.py, as the CLI runs it) or its rules run directly."""
+    if transport == "grpc":
+        with PolicyPackProcess.start(pack_dir, stack_config=base_stack_config(), stack="cn-prod") as pack:
+            yield pack
+        return
+    namespace: dict[str, Any] = {}
+    exec(CRASHING_RULES, namespace)  # noqa: S102 - the test's own rule definitions
+    pack = DirectPack("crashing", namespace["rules"], stack="cn-prod", config=pulumi_config_shape(base_stack_config()))
+    pack.configure({})
+    yield pack
+
+
 @pytest.mark.parametrize("transport", ["grpc", "in-process"])
 def test_each_failure_is_reported_in_the_rpc_that_raised_it(crashing_pack: Path, transport: str) -> None:
-    host = PolicyPackProcess if transport == "grpc" else InProcessPolicyPack
     names = ("good", "bad-one", "bad-two", "stack-bad")
     resources = [_config_map(n) for n in names]
-    with host.start(crashing_pack, stack_config=base_stack_config(), stack="cn-prod") as pack:
+    with _crashing(transport, crashing_pack) as pack:
         per_resource = {name: pack.analyze(r) for name, r in zip(names, resources, strict=True)}
         at_stack = pack.analyze_stack(resources)
 
@@ -161,8 +179,9 @@ def test_each_failure_is_reported_in_the_rpc_that_raised_it(crashing_pack: Path,
     assert "rule stack-crashy failed on the stack with KeyError" in stack_failure.detail
 
 
-def test_a_disabled_companion_leaves_nothing_for_the_next_rpc(crashing_pack: Path) -> None:
-    with InProcessPolicyPack.start(crashing_pack, stack_config=base_stack_config(), stack="cn-prod") as pack:
+@pytest.mark.parametrize("transport", ["grpc", "in-process"])
+def test_a_disabled_companion_leaves_nothing_for_the_next_rpc(crashing_pack: Path, transport: str) -> None:
+    with _crashing(transport, crashing_pack) as pack:
         pack.configure({RESOURCE_RULE_FAILURES: {"enforcementLevel": "disabled"}})
         assert RESOURCE_RULE_FAILURES not in {d.policy_name for d in pack.analyze(_config_map("bad-one"))}
         pack.configure({})

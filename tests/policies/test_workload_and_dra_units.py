@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from policies.framework.k8s import K8sObject
-from policies.framework.values import UnknownValueError, proxied
+from policies.framework.values import UnknownValueError, readable
 from policies.rules.accelerator_allowed.dra import device_requests, read_pins
 from sovereign.kinds.accelerators import default_vocabulary, normalise
 
@@ -18,7 +18,7 @@ POD = {"containers": [{"name": "a", "image": "x"}]}
 
 
 def _obj(token: str, spec: Any) -> K8sObject:
-    obj = K8sObject.from_resource(token, proxied({"metadata": {"name": "n", "namespace": "ns"}, "spec": spec}),
+    obj = K8sObject.from_resource(token, readable({"metadata": {"name": "n", "namespace": "ns"}, "spec": spec}),
                                   "urn", "ns/n")
     assert obj is not None
     return obj

@@ -1,0 +1,176 @@
+"""The direct runner: every rule of the pack over plain resource data, without CrossGuard in between.
+
+``sovereign check`` runs the rules this way (``sovereign/check`` loads it from the pack directory, see
+``open_direct`` in ``policies/pack.py``); ``pulumi preview --policy-pack`` runs the same rules as CrossGuard
+policies (``guard.py``). Both judge through ``judge.py`` and answer in the analyzer protocol's terms (the pack's
+policies, ``Diagnostic`` records, the companions after the rules), so a report is the same whichever path made
+it: ``tests/policies/test_conformance.py`` runs both over every rule sample, every red-team vector and the example
+stacks.
+
+What the direct path does not do, because nothing in it needs it: no protobuf ``Struct`` (numbers stay the
+integers YAML gave; the rules read numbers through ``values.text``, which renders both alike), no per-policy copy
+of the props, no ``Remediate`` (the pack has no remediations). A resource whose props hold one of the engine's
+unknown placeholders is read through ``values.unknown_checking_view``, as the adapter reads it under the CLI, so
+reading an unknown fails the rule closed the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from policies.framework.companions import COMPANION_POLICIES, Companion
+from policies.framework.context import StackView, config_from_environment_shape, stack_view
+from policies.framework.judge import Judgement, judge_resource, judge_stack
+from policies.framework.k8s import K8sObject, split_type_token, stack_objects
+from policies.framework.rule import ResourceRule, Rule, StackRule
+from policies.framework.values import readable
+from sovereign.analyzer.config import effective_policy_config
+from sovereign.analyzer.model import AnalyzerInfo, Diagnostic, PolicyInfo
+from sovereign.analyzer.resource import AnalyzerResource
+
+PACK_VERSION_REPORTED = "0.0.1"
+"""What a Python pack reports as its version (the CLI shows PulumiPolicy.yaml's instead)."""
+
+
+class DirectPack:
+    """The pack's rules, configured for one stack, answering the analyzer protocol's questions directly."""
+
+    def __init__(self, name: str, rules: Sequence[Rule], *, stack: str, config: Mapping[str, str],
+                 catalog: Path | None = None, now: datetime | None = None) -> None:
+        self._name = name
+        self._rules = tuple(rules)
+        self._stack = stack
+        self._values = config_from_environment_shape(config)
+        self._catalog = catalog
+        self._now = now
+        self._view: StackView | None = None
+        self._effective: dict[str, dict[str, Any]] = {}
+        self.info = _analyzer_info(name, self._rules)
+
+    # -- the session's interface (sovereign/check uses this or a gRPC session, alike) -------------------------
+    def configure_stack(self, *, stack: str, project: str) -> None:
+        self._stack = stack
+
+    def get_analyzer_info(self) -> AnalyzerInfo:
+        return self.info
+
+    def configure(self, policy_config: Mapping[str, Any] | None = None, *,
+                  source: str = "--policy-pack-config") -> dict[str, dict[str, Any]]:
+        """The CLI's reconciliation of defaults and the user's config (bad input names ``source``)."""
+        self._effective = effective_policy_config(self.info, policy_config, source=source)
+        return self._effective
+
+    def stop(self) -> None:
+        return None
+
+    def analyze(self, resource: AnalyzerResource) -> list[Diagnostic]:
+        """Every resource rule over one resource, then the resource companions (``Analyze``)."""
+        parsed = split_type_token(resource.type)
+        props = readable(resource.props)
+        obj = (K8sObject(*parsed, props, resource.urn, resource.name) if parsed is not None else
+               K8sObject("", "", "", props, resource.urn, resource.name, pulumi_type=resource.type,
+                         has_provider=bool(resource.provider_urn)))
+        out: list[Diagnostic] = []
+        judgements: list[Judgement] = []
+        for rule in self._rules:
+            if not isinstance(rule, ResourceRule) or not self._enabled(rule.id):
+                continue
+            if parsed is None and not rule.every_resource:
+                continue
+            if parsed is not None and not rule.looks_at(parsed[0], parsed[2]):
+                continue
+            judgement = judge_resource(rule, self._stack_view, self._config(rule.id), obj, now=self._now)
+            judgements.append(judgement)
+            out.extend(self._diagnostic(rule.id, f.message, f.urn or resource.urn) for f in judgement.findings)
+        out.extend(self._companions(False, judgements, resource.urn))
+        return out
+
+    def analyze_stack(self, resources: Iterable[AnalyzerResource]) -> list[Diagnostic]:
+        """Every stack rule over the stack's Kubernetes objects, then the stack companions (``AnalyzeStack``)."""
+        objects = stack_objects((r.type, readable(r.props), r.urn, r.name) for r in resources)
+        out: list[Diagnostic] = []
+        judgements: list[Judgement] = []
+        for rule in self._rules:
+            if not isinstance(rule, StackRule) or not self._enabled(rule.id):
+                continue
+            judgement = judge_stack(rule, self._stack_view, self._config(rule.id), objects, now=self._now)
+            judgements.append(judgement)
+            out.extend(self._diagnostic(rule.id, f.message, f.urn or "") for f in judgement.findings)
+        out.extend(self._companions(True, judgements, ""))
+        return out
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _stack_view(self) -> StackView:
+        if self._view is None:
+            self._view = stack_view(self._values, self._stack, self._catalog)  # ContextError: each rule fails
+        return self._view
+
+    def _level(self, name: str) -> str:
+        configured = (self._effective.get(name) or {}).get("enforcementLevel")
+        level = configured or self.info.policy(name).enforcement_level  # type: ignore[union-attr]
+        return "mandatory" if level == "remediate" else str(level)
+
+    def _enabled(self, name: str) -> bool:
+        return self._level(name) != "disabled"
+
+    def _config(self, name: str) -> Mapping[str, Any]:
+        return (self._effective.get(name) or {}).get("properties") or {}
+
+    def _diagnostic(self, policy: str, message: str, urn: str) -> Diagnostic:
+        info = self.info.policy(policy)
+        assert info is not None, policy
+        return Diagnostic(
+            policy_name=policy,
+            policy_pack_name=self._name,
+            policy_pack_version=PACK_VERSION_REPORTED,
+            description=info.description,
+            message=f"{info.description}\n{message}" if message else info.description,
+            enforcement_level=self._level(policy),
+            urn=urn,
+            severity=info.severity,
+        )
+
+    def _companions(self, stack: bool, judgements: Sequence[Judgement], urn: str) -> Iterable[Diagnostic]:
+        for companion in COMPANION_POLICIES:
+            if companion.stack != stack or not self._enabled(companion.name):
+                continue
+            for message in _companion_messages(companion, judgements):
+                yield self._diagnostic(companion.name, message, urn)
+
+
+def _companion_messages(companion: Companion, judgements: Sequence[Judgement]) -> list[str]:
+    if companion.reports == "failures":
+        return [j.failure.companion_message() for j in judgements if j.failure is not None]
+    return [message for j in judgements for message in j.suppressed]
+
+
+def _analyzer_info(name: str, rules: Sequence[Rule]) -> AnalyzerInfo:
+    """What the pack's ``GetAnalyzerInfo`` answers: the rules, then the companions, in pack order."""
+    policies = [
+        PolicyInfo(
+            name=rule.id,
+            description=rule.protects,
+            enforcement_level=rule.enforcement,
+            policy_type="resource" if isinstance(rule, ResourceRule) else "stack",
+            severity=rule.severity,
+            remediation_steps=rule.remediation,
+            config_schema={k: dict(v) for k, v in rule.config_schema().items()},
+        )
+        for rule in rules
+    ]
+    policies += [
+        PolicyInfo(
+            name=c.name,
+            description=c.description,
+            enforcement_level=c.enforcement,
+            policy_type="stack" if c.stack else "resource",
+            severity=c.severity,
+            remediation_steps=c.remediation,
+            config_schema={},
+        )
+        for c in COMPANION_POLICIES
+    ]
+    return AnalyzerInfo(name=name, version=PACK_VERSION_REPORTED, supports_config=True, policies=tuple(policies))
