@@ -114,10 +114,27 @@ def _judging(registry: Registry, entry: KindEntry) -> tuple[str, ...]:
     return tuple(r for r in registry.rules_of(entry) if r not in META_RULES)
 
 
-def _patched_kind(registry: Registry, group: str, kind: str) -> KindEntry | None:
-    if not kind.endswith("Patch") or len(kind) == len("Patch"):
+PATCH_SUFFIX = "Patch"
+LIST_SUFFIX = "List"
+
+
+def patched_kind_name(kind: str) -> str | None:
+    """``DeploymentPatch`` -> ``Deployment``: the kind a pulumi-kubernetes server-side patch type changes; None for
+    any other kind."""
+    if not kind.endswith(PATCH_SUFFIX) or len(kind) == len(PATCH_SUFFIX):
         return None
-    return registry.entry(group, kind[: -len("Patch")])
+    return kind[: -len(PATCH_SUFFIX)]
+
+
+def is_whole_object_kind(kind: str) -> bool:
+    """Whether a pulumi-kubernetes resource of this kind is one whole object (not a server-side patch of one, nor a
+    list of them): what the provider's renderYamlToDirectory writes as a manifest."""
+    return patched_kind_name(kind) is None and not kind.endswith(LIST_SUFFIX)
+
+
+def _patched_kind(registry: Registry, group: str, kind: str) -> KindEntry | None:
+    base = patched_kind_name(kind)
+    return registry.entry(group, base) if base is not None else None
 
 
 def _unknown_reason(group: str, kind: str, props: Mapping[str, Any], skip: Skipped) -> str:

@@ -21,6 +21,7 @@ import copy
 import hashlib
 from typing import Any
 
+from sovereign.kinds.verdict import is_whole_object_kind
 from sovereign.render.wire import is_secret, reveal_secrets, secret
 
 AUTONAMED_ANNOTATION = "pulumi.com/autonamed"
@@ -50,8 +51,7 @@ def is_kubernetes_object(type_: str, custom: bool, inputs: dict[str, Any]) -> bo
     """A custom resource of the kubernetes package carrying a whole object (not a Patch, List or Release)."""
     if not custom or not type_.startswith(KUBERNETES_PACKAGE + ":") or type_.startswith("pulumi:providers:"):
         return False
-    kind = type_.rsplit(":", 1)[-1]
-    if kind.endswith("Patch") or kind.endswith("List"):
+    if not is_whole_object_kind(type_.rsplit(":", 1)[-1]):
         return False
     return isinstance(inputs.get("apiVersion"), str) and isinstance(inputs.get("kind"), str)
 
