@@ -30,10 +30,10 @@ from typing import Any
 
 import yaml
 
-from sovereign import labels
 from sovereign.catalog import Catalog, DataClass, ExportMode, Jurisdiction, Provider, default_catalog
-from sovereign.clock import evaluation_time
-from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
+from sovereign.core import labels
+from sovereign.core.clock import evaluation_time
+from sovereign.core.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
 from sovereign.stackconfig.expand import expand_shared
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +212,7 @@ def stack_config(
     unregulated = sorted(d for d, dc in jur.data_classes.items() if not dc.regulated)
     domain = _host_for(jur.domains[0], "objects")
     # Shared egress destinations, declared once and named by each workload: inline, 200 workloads would not fit
-    # in the 128 KiB PULUMI_CONFIG the Pulumi CLI hands the program (sovereign.pulumi_config_env).
+    # in the 128 KiB PULUMI_CONFIG the Pulumi CLI hands the program (sovereign.core.pulumi_config_env).
     destinations: dict[str, dict[str, Any]] = {
         OBJECTS_API: {"domains": [domain], "ports": [{"port": HTTPS_PORT}]},
     }

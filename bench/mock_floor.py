@@ -34,7 +34,7 @@ IMPORTED = time.perf_counter()
 
 
 class EchoMocks(pulumi.runtime.Mocks):
-    """Outputs = inputs, as a k8s create echoes its checked inputs in preview (pulumi-runtime.md §5.4)."""
+    """Outputs = inputs, as a k8s create echoes its checked inputs in preview (docs/pulumi-runtime.md §5.4)."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         return f"{args.name}-id", dict(args.inputs)

@@ -45,16 +45,16 @@ def _wrap(owner: Any, name: str, label: str, timings: Timings) -> None:
 
 
 def profile_render(stack: str, out: Path, timings: Timings) -> Any:
+    import sovereign.core.yamlio as yamlio
     import sovereign.render.capture as capture
     import sovereign.render.manifests as manifests
     import sovereign.render.output as output
     import sovereign.render.preview as preview
     import sovereign.render.schemas as schemas
-    import sovereign.render.stackfile as stackfile
     import sovereign.render.worker as worker
     import sovereign.stackconfig as stackconfig
     import sovereign.stackconfig.loader as loader
-    import sovereign.yamlio as yamlio
+    import sovereign.stackconfig.stack_file as stackfile
 
     _wrap(capture, "run_program", "run_program: mock runtime + infra program", timings)
     _wrap(output, "preview_text", "preview_text: preview.json text", timings)
@@ -73,11 +73,11 @@ def profile_render(stack: str, out: Path, timings: Timings) -> Any:
 def profile_check(directory: Path, timings: Timings) -> Any:
     import sovereign.catalog.loader as catalog_loader
     import sovereign.cli.check as check
-    import sovereign.report.manifest_input as manifest_input
+    import sovereign.core.manifests as manifest_input
     from policies.framework.runner import DirectPack
     from sovereign.analyzer.client import PolicyPackProcess
+    from sovereign.check.manifest_parse_helper import ManifestLoad
     from sovereign.cli.main import main
-    from sovereign.report.manifest_parse_helper import ManifestLoad
 
     _wrap(ManifestLoad, "documents", "manifests: parse this process's share, wait for the helper's", timings)
     _wrap(check, "_prepare_pack", "pack libraries + catalog, while the helper parses", timings)

@@ -19,8 +19,8 @@ try:
     from infra.provider import kubernetes_provider
     from infra.stack_input import load_validated_stack
     from sovereign.catalog import default_catalog
-    from sovereign.clock import evaluation_time
-    from sovereign.errors import InputError
+    from sovereign.core.clock import evaluation_time
+    from sovereign.core.errors import InputError
 except ModuleNotFoundError as exc:  # tested with a venv that lacks the project (tests/program)
     if exc.name and exc.name.split(".")[0] in PROJECT_IMPORTS:
         raise pulumi.RunError(

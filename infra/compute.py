@@ -16,7 +16,7 @@ import pulumi
 from infra.k8s_objects import declare
 from infra.meta import estate_labels, metadata
 from infra.plan import Placement
-from sovereign import labels
+from sovereign.core import labels
 from sovereign.stackconfig.model import Workload, WorkloadKind
 
 TMP_VOLUME = "tmp"

@@ -23,7 +23,7 @@ from infra.policy_syntax import (
     np_ports,
     np_workload_peer,
 )
-from sovereign import labels
+from sovereign.core import labels
 from sovereign.stackconfig.model import PortSpec, Workload
 
 ESTATE_NAME = "sovereign-estate-egress"

@@ -1,4 +1,4 @@
-"""Object metadata shared by every manifest: explicit names and namespaces, and only sovereign.labels keys."""
+"""Object metadata shared by every manifest: explicit names and namespaces, and only sovereign.core.labels keys."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sovereign import labels
+from sovereign.core import labels
 
 _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9_.-]")
 MAX_LABEL_VALUE = 63

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from infra.meta import MAX_LABEL_VALUE, data_classes_summary
 from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction, Provider
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 from sovereign.stackconfig.model import PolicyApi, StackConfig, StorageTier, Transfer, Workload
 
 ESTATE_PRIORITY = 500

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sovereign import labels
+from sovereign.core import labels
 from sovereign.stackconfig.model import PortSpec
 
 ALL_IPV4 = "0.0.0.0/0"

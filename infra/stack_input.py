@@ -15,7 +15,7 @@ import pulumi
 from pulumi.runtime.config import is_config_secret
 
 from sovereign.catalog.model import Catalog
-from sovereign.paths import project_root
+from sovereign.core.paths import project_root
 from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, config_keys, load_stack, parse_stack_config
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY
 

@@ -10,7 +10,7 @@ import pulumi
 
 from infra.k8s_objects import declare
 from infra.meta import data_class_labels, estate_labels, metadata
-from sovereign import labels
+from sovereign.core import labels
 from sovereign.stackconfig.model import Tenant
 
 PSA_LEVEL = "restricted"

@@ -27,7 +27,7 @@ from infra.policy_syntax import (
     networks_peers,
     np_ports,
 )
-from sovereign import labels
+from sovereign.core import labels
 from sovereign.stackconfig.model import Transfer
 
 

@@ -1,11 +1,11 @@
 """What every rule needs to know: the jurisdiction, the cluster, the catalog, the evaluation time.
 
-Sources, in the pack process as the CLI starts it (pulumi-runtime.md §2):
+Sources, in the pack process as the CLI starts it (docs/pulumi-runtime.md §2):
 * the stack's config, from ``pulumi.Config("sovereign-clusters")`` (the language host passes it in
   ``PULUMI_CONFIG``). A full stack config is validated with the stack loader; ``sovereign check --manifests``
   passes only ``jurisdiction`` (and optionally ``cluster``), which is tolerated. No jurisdiction: fail closed;
 * the catalog: ``$SOVEREIGN_CATALOG`` (the CLI's ``--catalog``) or the project's default catalog;
-* the evaluation time: the policy's ``at`` config property, else ``sovereign.clock.evaluation_time()``.
+* the evaluation time: the policy's ``at`` config property, else ``sovereign.core.clock.evaluation_time()``.
 
 Everything is loaded lazily on first use and cached per process, so pack start-up stays fast.
 """
@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 if TYPE_CHECKING:
     # Type names only: importing these packages pulls in their loaders (jsonschema, YAML), which the pack
@@ -148,7 +148,7 @@ class RuleContext:
 
     @property
     def at(self) -> datetime:
-        from sovereign.clock import evaluation_time, parse_instant
+        from sovereign.core.clock import evaluation_time, parse_instant
 
         raw = self.config.get("at")
         if isinstance(raw, str) and raw:

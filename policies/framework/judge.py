@@ -22,7 +22,7 @@ from policies.framework.context import ContextError, RuleContext, StackView
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import Finding, ResourceRule, Rule, StackRule
 from policies.framework.values import UnknownValueError
-from sovereign.exemptions import (
+from sovereign.core.exemptions import (
     EXEMPTIONS_KEY,
     ExemptionError,
     expired_note,
@@ -57,7 +57,7 @@ class Judgement:
     findings: tuple[Finding, ...] = ()
     """Reported by the rule itself, at its level (messages final: remediation appended)."""
     suppressed: tuple[str, ...] = ()
-    """Messages of findings an active exemption covers (``sovereign.exemptions.suppressed_message``)."""
+    """Messages of findings an active exemption covers (``sovereign.core.exemptions.suppressed_message``)."""
     failure: RecordedFailure | None = None
 
 
@@ -104,7 +104,7 @@ def _message(rule: Rule, text: str) -> str:
 def _apply_exemptions(rule: Rule, ctx: RuleContext, findings: list[Finding],
                       object_of: Callable[[Finding], K8sObject | None]) -> tuple[list[Finding], list[str]]:
     """(findings to report, suppressed messages): those an active exemption covers are suppressed; those only
-    expired exemptions cover say so (sovereign/exemptions.py)."""
+    expired exemptions cover say so (sovereign/core/exemptions.py)."""
     raw = ctx.config.get(EXEMPTIONS_KEY)
     exemptions = parse_exemptions(rule.id, raw, key_path=(rule.id,)) if raw else []
     if not exemptions:

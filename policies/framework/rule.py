@@ -13,7 +13,7 @@ from typing import Any
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
-from sovereign.exemptions import EXEMPTIONS_KEY, EXEMPTIONS_SCHEMA
+from sovereign.core.exemptions import EXEMPTIONS_KEY, EXEMPTIONS_SCHEMA
 from sovereign.kinds.registry import default_registry
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -51,7 +51,7 @@ class Rule:
     enforcement: str = "mandatory"
 
     def config_schema(self) -> dict[str, Mapping[str, Any]]:
-        """The rule's own config properties, plus what every rule takes: ``exemptions`` (sovereign.exemptions) and
+        """The rule's own config properties, plus what every rule takes: ``exemptions`` (sovereign.core.exemptions) and
         ``at`` (the evaluation time, against which exemptions expire; ``sovereign check --at`` sets it)."""
         return {**self.config, "at": self.config.get("at", AT_SCHEMA), EXEMPTIONS_KEY: EXEMPTIONS_SCHEMA}
 

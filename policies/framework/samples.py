@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.pack import RULES_DIR, rule_packages
-from sovereign.yamlio import load_yaml_file, parse_yaml_documents, read_text
+from sovereign.core.yamlio import load_yaml_file, parse_yaml_documents, read_text
 
 SAMPLE_STACK = RULES_DIR / "sample-stack.yaml"
 SAMPLE_STACK_NAME = "cn-prod"

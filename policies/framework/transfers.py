@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
 from policies.framework.values import text
-from sovereign.labels import (
+from sovereign.core.labels import (
     TRANSFER_APPROVAL,
     TRANSFER_DATA_CLASSES,
     TRANSFER_DESTINATION,

@@ -1,6 +1,6 @@
 """Start a policy pack process and talk to it over the analyzer gRPC protocol, as the Pulumi CLI does.
 
-What the CLI does (pulumi-runtime.md §2) and what this client reproduces:
+What the CLI does (docs/pulumi-runtime.md §2) and what this client reproduces:
 
 * spawn ``<python> -u -m pulumi.policy <engineAddress> <packDir>`` with cwd = the pack dir and env
   ``PULUMI_PROJECT/STACK/DRY_RUN`` plus ``PULUMI_CONFIG`` = the stack's config (JSON, values as strings);
@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from sovereign.analyzer.resource import PROJECT
 from sovereign.analyzer.session import AnalyzerError, AnalyzerSession, language_host_environment
-from sovereign.pulumi_config_env import pulumi_config_text
+from sovereign.core.pulumi_config_env import pulumi_config_text
 
 DUMMY_ENGINE_ADDRESS = "127.0.0.1:1"
 """A Python pack never dials the engine (verified); the argument is only required by its argv parser."""

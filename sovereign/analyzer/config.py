@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sovereign.analyzer.model import ENFORCEMENT_LEVELS, AnalyzerInfo
-from sovereign.errors import InputError, InputErrors
+from sovereign.core.errors import InputError, InputErrors
 
 PolicyConfig = dict[str, Any]
 """``{"enforcementLevel": level | None, "properties": {...}}``."""
@@ -54,7 +54,7 @@ def parse_policy_pack_config(
 def read_policy_pack_config(path: Path) -> dict[str, Any]:
     """The raw JSON object of a ``--policy-pack-config`` file (empty file = no config), its shape checked as the
     CLI checks it; only a regular file of bounded size is read (a FIFO or device would block or never end)."""
-    from sovereign.yamlio import read_text
+    from sovereign.core.yamlio import read_text
 
     text = read_text(path)
     if not text.strip():

@@ -24,8 +24,8 @@ from sovereign.analyzer.model import (
 )
 from sovereign.analyzer.props_encoding import props_wire
 from sovereign.analyzer.resource import PROJECT, AnalyzerResource
-from sovereign.errors import ToolFailure
-from sovereign.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
+from sovereign.core.errors import ToolFailure
+from sovereign.core.pulumi_config_env import env_string_bytes, over_limit_message, pulumi_config_text
 
 _LEVEL_VALUES = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 
@@ -45,7 +45,7 @@ def language_host_environment(
     dry_run: bool,
     organization: str | None,
 ) -> tuple[Path, dict[str, str]]:
-    """The resolved pack dir and the variables the language host gives a pack process (pulumi-runtime.md §2):
+    """The resolved pack dir and the variables the language host gives a pack process (docs/pulumi-runtime.md §2):
     ``PULUMI_CONFIG`` (refused over the 128 KiB the CLI could pass) and ``PULUMI_PROJECT/STACK/DRY_RUN``."""
     pack = Path(pack_dir).resolve()
     if not (pack / "__main__.py").is_file():

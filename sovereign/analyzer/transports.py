@@ -5,6 +5,6 @@ from __future__ import annotations
 
 TRANSPORTS = ("in-process", "grpc")
 """``in-process`` (default): the pack's rules run directly in this process when the pack offers a direct entry
-point (sovereign/report/direct_pack.py; other packs run over gRPC); ``grpc``: a pack process spoken to over the
+point (sovereign/check/direct_pack.py; other packs run over gRPC); ``grpc``: a pack process spoken to over the
 analyzer protocol exactly as ``pulumi preview --policy-pack`` starts it. Same findings either way
 (tests/policies/test_conformance.py)."""

@@ -3,7 +3,7 @@
 Three layers, each reporting every problem it finds (not just the first) as an ``InputError`` naming the file,
 the key path, what was expected and what was found:
 
-1. strict YAML (``sovereign.yamlio``: duplicate keys, size, depth, aliases), read from regular files only: a FIFO,
+1. strict YAML (``sovereign.core.yamlio``: duplicate keys, size, depth, aliases), read from regular files only: a FIFO,
    device, socket or directory where a file is expected (or a symlink to one) is reported, never read (a FIFO
    would block the load, ``/dev/zero`` never end it);
 2. JSON Schema (``catalog.schema.json`` beside the data: shapes, ids, patterns, required ``as_of`` and
@@ -33,7 +33,6 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 from referencing.exceptions import Unresolvable
 
-from sovereign import paths
 from sovereign.catalog.model import (
     AcceleratorPolicy,
     AcceleratorRule,
@@ -48,10 +47,11 @@ from sovereign.catalog.model import (
     Provider,
     Region,
 )
-from sovereign.errors import InputError, InputErrors
-from sovereign.schema_meta import check_schema
-from sovereign.schema_refs import inlined_validator
-from sovereign.yamlio import AliasBudgetExceeded, parse_yaml_documents, read_text
+from sovereign.core import paths
+from sovereign.core.errors import InputError, InputErrors
+from sovereign.core.schema_meta import check_schema
+from sovereign.core.schema_refs import inlined_validator
+from sovereign.core.yamlio import AliasBudgetExceeded, parse_yaml_documents, read_text
 
 CATALOG_FILE = "catalog.yaml"
 PROVIDERS_FILE = "providers.yaml"
@@ -237,7 +237,7 @@ def _check_text(schema_text: str, file_kind: str, text: str) -> tuple[Any, tuple
         raise  # the run's budget is spent, which says nothing about the text: never cached as its result
     except InputError as exc:
         return None, ((exc.key_path, exc.expected, exc.found),)
-    if len(docs) != 1:  # same rule as sovereign.yamlio.load_yaml_file
+    if len(docs) != 1:  # same rule as sovereign.core.yamlio.load_yaml_file
         return None, (((), "exactly one YAML document", f"{len(docs)} documents"),)
     issues: list[Issue] = []
     doc = _jsonable(docs[0], (), issues)
@@ -575,7 +575,7 @@ def _no_jurisdiction_files(folder: Path) -> str:
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """Read, validate and freeze the catalog in ``directory`` (default: ``sovereign.paths.catalog_dir()``).
+    """Read, validate and freeze the catalog in ``directory`` (default: ``sovereign.core.paths.catalog_dir()``).
 
     Raises ``InputErrors`` (a subclass of ``InputError``) listing every problem found, each naming the file,
     the key path, what was expected and what was found.
@@ -627,7 +627,12 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     )
 
 
-@functools.cache
 def default_catalog() -> Catalog:
-    """The catalog of this checkout, loaded once per process (it does not change while a command runs)."""
-    return load_catalog()
+    """The catalog of this checkout (``SOVEREIGN_ROOT`` decides which), loaded once per process and directory (it
+    does not change while a command runs)."""
+    return _catalog_at(paths.catalog_dir().resolve())
+
+
+@functools.cache
+def _catalog_at(directory: Path) -> Catalog:
+    return load_catalog(directory)

@@ -7,30 +7,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sovereign import labels
 from sovereign.analyzer.resource import PROJECT
 from sovereign.analyzer.transports import TRANSPORTS
+from sovereign.check.manifest_parse_helper import ManifestLoad
+from sovereign.check.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
 from sovereign.cli import exitcodes
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, selected_stacks, validated_at
-from sovereign.errors import InputError
-from sovereign.paths import project_root
+from sovereign.core import labels
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import group_by_jurisdiction
+from sovereign.core.paths import project_root
+from sovereign.output.registry import formats, render, write_output
 from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name, usable_cores
-from sovereign.report.formats import FORMATS, RENDERERS
-from sovereign.report.manifest_input import group_by_jurisdiction
-from sovereign.report.manifest_parse_helper import ManifestLoad
-from sovereign.report.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
 
 if TYPE_CHECKING:
+    from sovereign.check.policy_run import PackTarget
     from sovereign.render.rendered import RenderedStack
-    from sovereign.report.policy_run import PackTarget
 
 # The pack's libraries (pulumi_policy, the Pulumi SDK, grpc: ~0.3 s) and the render reader are imported where
 # they are used, after ``--manifests`` has handed most of its parsing to a helper process (_prepare_pack).
@@ -79,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the cluster's cloud provider (a catalog provider id) for --manifests: decides region ids that name "
         "places in different countries at different providers (default: the provider the manifests show, if one)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    parser.add_argument("--format", choices=formats("check"), default="text", help="output format (default text)")
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders / pack runs")
     add_pack_transport_flag(parser)
@@ -121,31 +118,10 @@ def add_pack_transport_flag(parser: argparse.ArgumentParser) -> None:
         "--pack-transport",
         choices=TRANSPORTS,
         default=TRANSPORTS[0],
-        help="in-process (default): the pack's own servicer, called in this process; grpc: a pack process "
-        "spoken to over the analyzer gRPC protocol, exactly as `pulumi preview --policy-pack` does (slower, "
-        "same findings)",
+        help="in-process (default): the pack's rules run directly in this process (a pack without a direct entry "
+        "point runs over gRPC); grpc: a pack process spoken to over the analyzer gRPC protocol, exactly as "
+        "`pulumi preview --policy-pack` does (slower, same findings)",
     )
-
-
-def write_output(text: str, output: Path | None) -> None:
-    """stdout, or the file written atomically (temp file + rename)."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    if output.exists() and not output.is_file():
-        # A device or pipe (/dev/null, /dev/stdout, a FIFO): renaming over it would replace it with a file.
-        with output.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _render_violations(rendered: RenderedStack, source: str, policy_config: Mapping[str, Any],
@@ -184,11 +160,11 @@ def _render_violations(rendered: RenderedStack, source: str, policy_config: Mapp
 def _unrendered_decision(urn: str, message: str, policy_config: Mapping[str, Any],
                          at: str | None) -> tuple[str, str]:
     """(message, enforcement) of an unrendered remote component under the carve-outs of unjudged-object."""
-    from sovereign.clock import evaluation_time
-    from sovereign.exemptions import expired_note, match, parse_exemptions, suppressed_message
+    from sovereign.check.inventory import UNJUDGED_RULE
+    from sovereign.core.clock import evaluation_time
+    from sovereign.core.exemptions import expired_note, match, parse_exemptions, suppressed_message
     from sovereign.kinds.verdict import split_type_token
     from sovereign.render.urns import urn_name, urn_type
-    from sovereign.report.inventory import UNJUDGED_RULE
 
     entry = policy_config.get(UNJUDGED_RULE)
     raw = entry.get("exemptions") if isinstance(entry, Mapping) else None
@@ -202,8 +178,8 @@ def _unrendered_decision(urn: str, message: str, policy_config: Mapping[str, Any
 
 
 def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tuple[PackTarget, RenderedStack]]:
+    from sovereign.check.policy_run import target_from_render
     from sovereign.render.rendered import find_renders, load_render
-    from sovereign.report.policy_run import target_from_render
 
     render_dir: Path = args.render_dir or DEFAULT_OUT
     root = project_root()
@@ -236,7 +212,7 @@ def _prepare_pack(args: argparse.Namespace) -> None:
     reported where the run starts it.
     """
     import sovereign.connectivity  # noqa: F401 - the connectivity proof's engine: the stack rule imports it on first use
-    from sovereign.report.direct_pack import direct_entry
+    from sovereign.check.direct_pack import direct_entry
 
     if args.pack_transport == "in-process":
         with contextlib.suppress(Exception):
@@ -265,7 +241,7 @@ def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
         if args.stacks:
             return [_manifests_under_stack(args, args.stacks[0], load)]
         documents = load.documents()
-    from sovereign.report.policy_run import target_from_manifests
+    from sovereign.check.policy_run import target_from_manifests
 
     groups = group_by_jurisdiction(documents, args.jurisdiction)
     if len(groups) > 1:
@@ -326,10 +302,10 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str, load: ManifestL
     The pack gets the stack file's config exactly as for a render (secret values as ``"[secret]"``), so the
     connectivity proof knows which policy APIs the CNI enforces and which transfers are declared.
     """
-    from sovereign.paths import stack_file
-    from sovereign.render.stackfile import read_stack_config
-    from sovereign.report.policy_run import target_from_manifests
+    from sovereign.check.policy_run import target_from_manifests
+    from sovereign.core.paths import stack_file
     from sovereign.stackconfig import load_stack
+    from sovereign.stackconfig.stack_file import read_stack_config
 
     config = load_stack(stack)
     if args.jurisdiction and args.jurisdiction != config.jurisdiction:
@@ -376,7 +352,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
             extra[target.stack] = _render_violations(rendered, target.source, policy_config, at)
             notes += [_note(rendered.stack, d) for d in rendered.diagnostics if _is_reported(d)]
     progress.start("check", len(targets))
-    from sovereign.report.pack_runs import run_packs
+    from sovereign.check.pack_runs import run_packs
 
     runs = run_packs(
         targets,
@@ -413,5 +389,5 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
 def run(args: argparse.Namespace) -> int:
     progress = Progress.from_args(args)
     report = build_report(args, progress)
-    write_output(RENDERERS[args.format](report), args.output)
+    write_output(render("check", args.format, report), args.output)
     return exitcodes.VIOLATIONS if report.exit_code else exitcodes.CLEAN

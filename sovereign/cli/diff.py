@@ -7,21 +7,21 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sovereign.check.model import Violation
+from sovereign.check.policy_run import run_pack, target_from_render
 from sovereign.cli import exitcodes
-from sovereign.cli.check import add_pack_transport_flag, write_output
+from sovereign.cli.check import add_pack_transport_flag
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import run_render, validated_at
-from sovereign.clock import evaluation_time
+from sovereign.core.clock import evaluation_time
+from sovereign.core.errors import InputError
+from sovereign.core.paths import project_root
 from sovereign.diff.compare import DiffResult, PolicyRunner, diff_render_dirs
 from sovereign.diff.git_base import base_worktree
-from sovereign.diff.report import to_json, to_markdown
-from sovereign.errors import InputError
-from sovereign.paths import project_root
+from sovereign.output.registry import formats, render, write_output
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.render.runner import DEFAULT_JOBS
-from sovereign.report.model import Violation
-from sovereign.report.policy_run import run_pack, target_from_render
 
 DEFAULT_EXPIRING_DAYS = 30
 
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--base", metavar="GIT_REF", help="render this git revision as BASE, the working tree as HEAD"
     )
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default markdown")
+    parser.add_argument("--format", choices=formats("diff"), default="markdown", help="default markdown")
     parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
     parser.add_argument(
         "--expiring-days",
@@ -146,6 +146,6 @@ def build(args: argparse.Namespace, progress: Progress) -> DiffResult:
 def run(args: argparse.Namespace) -> int:
     progress = Progress.from_args(args)
     result = build(args, progress)
-    text = to_markdown(result) if args.format == "markdown" else to_json(result)
+    text = render("diff", args.format, result)
     write_output(text, args.output)
     return exitcodes.VIOLATIONS if result.exit_code else exitcodes.CLEAN

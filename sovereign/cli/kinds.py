@@ -12,7 +12,7 @@ import json
 import sys
 
 from sovereign.cli import exitcodes
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 from sovereign.kinds.registry import KindEntry, Registry, default_registry
 from sovereign.kinds.verdict import INERT, JUDGED, META_RULES, UNJUDGED
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from sovereign.cli import exitcodes
-from sovereign.errors import InputError, ToolFailure
-from sovereign.gc_tuning import tune_for_batch
-from sovereign.process_exit import exit_now
+from sovereign.core.errors import InputError, ToolFailure
+from sovereign.process.exiting import exit_now
+from sovereign.process.gc_tuning import tune_for_batch
 
 SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach", "kinds")
 
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_word(arguments))
     args = parser.parse_args(arguments)
-    from sovereign.yamlio import reset_alias_budget
+    from sovereign.core.yamlio import reset_alias_budget
 
     reset_alias_budget()  # each command is one run of the alias budget, also when commands share a process
     try:
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``sovereign`` program: ``main()`` on ``sys.argv``, then exit without the interpreter's teardown
-    (``sovereign/process_exit.py``); everything it wrote is closed by then."""
+    (``sovereign/process/exiting.py``); everything it wrote is closed by then."""
     exit_now(main())
 
 

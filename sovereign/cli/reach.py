@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,11 +18,12 @@ from typing import Any
 from sovereign.catalog.model import Catalog, IPNetwork
 from sovereign.cli import exitcodes
 from sovereign.connectivity import CniParams, ConnectivityReport, analyze
-from sovereign.connectivity.intervals import format_ports
 from sovereign.connectivity.manifests import load as load_manifests
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
+from sovereign.core.yamlio import parse_yaml_documents, read_text
+from sovereign.output.reach_formats import ReachSummary, summary
+from sovereign.output.registry import formats, render, write_output
 from sovereign.stackconfig.model import PolicyApi
-from sovereign.yamlio import parse_yaml_documents, read_text
 
 _PORT_SUFFIX = re.compile(r"^(?P<target>.+?)(?::(?P<port>\d+)(?:/(?P<proto>[A-Za-z]+))?)?$")
 _BRACKETED = re.compile(r"^\[(?P<ip>[0-9A-Fa-f:.]+)\](?::(?P<port>\d+)(?:/(?P<proto>[A-Za-z]+))?)?$")
@@ -50,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", help="NS/NAME (workload, pod or Service) or IP, optionally :PORT[/PROTOCOL]")
     parser.add_argument("--port", type=int, help="destination port (default: any port)")
     parser.add_argument("--protocol", default=None, help="TCP (default), UDP or SCTP")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=formats("reach-answers"), default="text")
     cni = parser.add_argument_group("CNI behaviour (override the stack; default without --stack: upstream)")
     cni.add_argument("--cni-enforces", help="comma list of " + ",".join(a.value for a in PolicyApi))
     cni.add_argument("--ipblock-matches-pod-ips", dest="ipblock_pods", action="store_true", default=None)
@@ -172,70 +171,6 @@ def _answer(report: ConnectivityReport, q: dict[str, Any], where: str, index: in
     return {"query": q, "allowed": ans.allowed, "rules": [str(r) for r in ans.rules], "reason": ans.reason}
 
 
-def _text_answer(a: dict[str, Any]) -> str:
-    q = a["query"]
-    port = "any port" if q["port"] is None else str(q["port"])
-    lines = [f"{q['from']} -> {q['to']} {port}/{q['protocol']}: {'allowed' if a['allowed'] else 'denied'}"]
-    lines.extend(f"  {r}" for r in a["rules"])
-    if not a["rules"]:
-        lines.append(f"  ({a['reason']})")
-    return "\n".join(lines)
-
-
-def summary(report: ConnectivityReport) -> dict[str, Any]:
-    """Per source jurisdiction: the paths that leave it (direct and through relays), and ignored policies."""
-    by_jur: dict[str, list[dict[str, Any]]] = {}
-    for p in report.cross_border():
-        by_jur.setdefault(p.source_jurisdiction or "(unknown)", []).append(
-            {
-                "source": p.source,
-                "hops": list(p.hops),
-                "destination": p.destination_range,
-                "destinationJurisdiction": p.destination_jurisdiction,
-                "protocol": p.protocol,
-                "ports": format_ports(p.ports),
-                "rules": [str(r) for r in p.rules],
-            }
-        )
-    return {
-        "jurisdictions": {j: by_jur[j] for j in sorted(by_jur)},
-        "ignoredPolicies": [
-            {"kind": i.kind, "namespace": i.namespace, "name": i.name, "reason": i.reason}
-            for i in report.ignored_policies
-        ],
-        "notes": list(report.notes),
-    }
-
-
-def _text_summary(data: dict[str, Any], report: ConnectivityReport) -> str:
-    lines = []
-    if not data["jurisdictions"]:
-        lines.append(f"no path leaves its jurisdiction ({len(report.workloads)} workloads)")
-    for jur, paths in data["jurisdictions"].items():
-        sources = sorted({p["source"] for p in paths})
-        lines.append(f"{jur}: {len(sources)} workload(s) can reach outside ({len(paths)} path(s))")
-        merged: dict[tuple[Any, ...], list[str]] = {}
-        for p in paths:  # one line per path, protocols that share ports and rules joined
-            key = (
-                p["source"],
-                tuple(p["hops"]),
-                p["destination"],
-                p["destinationJurisdiction"],
-                p["ports"],
-                tuple(p["rules"]),
-            )
-            merged.setdefault(key, []).append(p["protocol"])
-        for (source, hops, dest, djur, ports, rules), protos in merged.items():
-            via = f" via {' -> '.join(hops)}" if hops else ""
-            lines.append(f"  {source}{via} -> {dest} ({djur or 'unattributed'}) {','.join(protos)}/{ports}")
-            lines.extend(f"      {r}" for r in rules)
-    for i in data["ignoredPolicies"]:
-        ns = f"{i['namespace']}/" if i["namespace"] else ""
-        lines.append(f"ignored: {i['kind']} {ns}{i['name']}: {i['reason']}")
-    lines.extend(f"note: {n}" for n in data["notes"])
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------- run
 
 
@@ -275,8 +210,7 @@ def run(args: argparse.Namespace) -> int:
     report = analyze(objects, cni=cni, catalog=catalog, jurisdiction=jurisdiction, cluster_cidrs=cidrs, sources=sources)
     if args.summary:
         data = summary(report)
-        text = json.dumps(data, indent=2, sort_keys=True) if args.format == "json" else _text_summary(data, report)
-        sys.stdout.write(text + "\n")
+        write_output(render("reach-summary", args.format, ReachSummary(data, len(report.workloads))), None)
         return exitcodes.VIOLATIONS if data["jurisdictions"] else exitcodes.CLEAN
     if args.queries:
         queries = _load_queries(args.queries)
@@ -292,8 +226,5 @@ def run(args: argparse.Namespace) -> int:
             "protocol": _protocol(args.protocol or proto, "--protocol", ()),
         }
         answers = [_answer(report, q, "--from/--to", None)]
-    if args.format == "json":
-        sys.stdout.write(json.dumps(answers, indent=2, sort_keys=True) + "\n")
-    else:
-        sys.stdout.write("\n".join(_text_answer(a) for a in answers) + "\n")
+    write_output(render("reach-answers", args.format, answers), None)
     return exitcodes.CLEAN if all(a["allowed"] for a in answers) else exitcodes.VIOLATIONS

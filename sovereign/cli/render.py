@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sovereign.cli import exitcodes
 from sovereign.cli.progress import Progress, add_progress_flag
-from sovereign.clock import parse_instant
-from sovereign.errors import InputError
-from sovereign.paths import project_root
+from sovereign.core.clock import parse_instant
+from sovereign.core.errors import InputError
+from sovereign.core.paths import project_root
 from sovereign.render.runner import DEFAULT_JOBS, StackRender, render_stacks
 
 DEFAULT_OUT = Path("out")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from sovereign.cli import exitcodes
-from sovereign.errors import InputError, InputErrors
+from sovereign.core.errors import InputError, InputErrors
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -33,7 +33,7 @@ from sovereign.connectivity.rules import (
     node_peers,
 )
 from sovereign.connectivity.selectors import LabelSelector, parse_selector
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 ANP, BANP, CNP = "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"
 

@@ -39,11 +39,12 @@ from sovereign.connectivity.rules import (
     node_peers,
 )
 from sovereign.connectivity.selectors import LabelSelector, format_selector, parse_selector
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
+from sovereign.core.labels import CILIUM_NAMESPACE_LABELS_PREFIX, CILIUM_POD_NAMESPACE
 
 CNP, CCNP = "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"
-NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
-NAMESPACE_LABELS_PREFIX = "io.cilium.k8s.namespace.labels."
+NAMESPACE_LABEL = CILIUM_POD_NAMESPACE
+NAMESPACE_LABELS_PREFIX = CILIUM_NAMESPACE_LABELS_PREFIX
 
 CIDR_GROUP = "CiliumCIDRGroup"
 

@@ -62,7 +62,11 @@ def _group(m: Manifest) -> str | None:
     return api_group(api)
 
 
-def _policies(manifests: Sequence[Manifest], cni: CniParams) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
+def parse_policies(
+    manifests: Sequence[Manifest], cni: CniParams
+) -> tuple[list[Policy], list[IgnoredPolicy], list[str]]:
+    """The policies of the APIs the engine models and the CNI enforces, in the engine's vocabulary (rules.py);
+    the others listed as ignored, with why."""
     policies: list[Policy] = []
     ignored: list[IgnoredPolicy] = []
     notes: list[str] = []
@@ -146,7 +150,7 @@ def _analyze(
         if backing is not None:
             backing.endpoint_ips.append(tuple(addrs))
             backing.endpoint_ports.extend(ports)
-    policies, ignored, notes = _policies(manifests, cni)
+    policies, ignored, notes = parse_policies(manifests, cni)
 
     networks: list[IPNetwork] = []
     if catalog is not None:

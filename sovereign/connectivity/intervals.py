@@ -15,6 +15,8 @@ Range = tuple[int, int]
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 PORT_MIN, PORT_MAX = 1, 65535
+V4_MAX, V6_MAX = 2**32 - 1, 2**128 - 1
+"""The last address of each address space (addresses are integers; ranges are inclusive)."""
 
 
 def merge(ranges: Iterable[Range]) -> tuple[Range, ...]:

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
+from sovereign.core.labels import JURISDICTION, METADATA_NAME
 from sovereign.kinds.pods import PodShape, registered_shapes
 from sovereign.kinds.registry import KindEntry, default_registry
 from sovereign.kinds.shapes import pods_by_shape
 from sovereign.kinds.verdict import api_group
-from sovereign.labels import JURISDICTION, METADATA_NAME
 
 DEFAULT_NAMESPACE = "default"
 """Where a namespaced object without metadata.namespace lands (the usual apply-time default)."""
@@ -289,7 +289,7 @@ def to_manifests(
 ) -> list[Manifest]:
     """Wrap objects, Lists expanded to any depth as kubectl does (``manifest_input.expand_lists``: any object with
     ``items``); objects that are not mappings, and Lists that are malformed or nested too deep, are bad input."""
-    from sovereign.report.manifest_input import expand_lists  # the loader's rules, so both paths agree
+    from sovereign.core.manifests import expand_lists  # the loader's rules, so both paths agree
 
     if sources is not None and len(sources) != len(objects):
         raise ValueError("sources must run parallel to objects")

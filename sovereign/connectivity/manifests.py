@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sovereign.errors import InputError
-from sovereign.yamlio import parse_yaml_documents, read_text
+from sovereign.core.errors import InputError
+from sovereign.core.yamlio import parse_yaml_documents, read_text
 
 SUFFIXES = (".yaml", ".yml", ".json")
 

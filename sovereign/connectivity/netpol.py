@@ -9,7 +9,7 @@ from sovereign.connectivity.model import RuleRef
 from sovereign.connectivity.parsing import address_peer, mapping, port_number, seq
 from sovereign.connectivity.rules import Action, Peer, PodPeer, Policy, PortSpec, Rule, Section, Tier
 from sovereign.connectivity.selectors import parse_selector
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 KIND = "NetworkPolicy"
 

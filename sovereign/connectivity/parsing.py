@@ -8,7 +8,7 @@ from typing import Any
 from sovereign.connectivity.intervals import Range, network_range, subtract
 from sovereign.connectivity.inventory import Manifest
 from sovereign.connectivity.rules import AddressPeer
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 
 def cidr(m: Manifest, value: Any, *keys: str | int) -> tuple[int, Range]:

@@ -27,8 +27,8 @@ from sovereign.connectivity.intervals import (
 from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach, RuleRef
 from sovereign.connectivity.rules import OpaquePeer, Policy, Where
 from sovereign.connectivity.universe import Universe
-from sovereign.errors import InputError
-from sovereign.labels import JURISDICTION
+from sovereign.core.errors import InputError
+from sovereign.core.labels import JURISDICTION
 
 QUERY_SOURCE = "<query>"
 

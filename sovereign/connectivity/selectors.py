@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sovereign.connectivity.intervals import group_masks
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 

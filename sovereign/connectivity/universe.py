@@ -43,6 +43,7 @@ from sovereign.connectivity.rules import (
     ServicePeer,
 )
 from sovereign.connectivity.selectors import LabelIndex, LabelSelector
+from sovereign.core.labels import METADATA_NAME
 
 
 @dataclass
@@ -177,7 +178,7 @@ class Universe:
         self.no_ip_mask = mask_of(c.index for c in self.classes if not c.ip_atoms)
         for c in self.classes:
             if c.namespace not in namespaces:
-                namespaces[c.namespace] = Namespace(c.namespace, {"kubernetes.io/metadata.name": c.namespace})
+                namespaces[c.namespace] = Namespace(c.namespace, {METADATA_NAME: c.namespace})
 
         # --- label indexes ---
         self.pod_index = LabelIndex([c.labels for c in self.classes])
@@ -227,7 +228,7 @@ class Universe:
         labels = dict(c.labels)
         labels[NAMESPACE_LABEL] = c.namespace
         ns = self.namespaces.get(c.namespace)
-        for k, v in (ns.labels if ns else {"kubernetes.io/metadata.name": c.namespace}).items():
+        for k, v in (ns.labels if ns else {METADATA_NAME: c.namespace}).items():
             labels[NAMESPACE_LABELS_PREFIX + k] = v
         return labels
 

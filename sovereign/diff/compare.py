@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sovereign.catalog.model import Catalog
+from sovereign.check.model import Violation
 from sovereign.diff.flowmap import flow_map
 from sovereign.diff.posture import Posture, PostureDiff, compare, posture_of
 from sovereign.diff.resources import ResourceChange, diff_resources
 from sovereign.render.rendered import RenderedStack, find_renders, load_render
-from sovereign.report.model import Violation
 
 PolicyRunner = Callable[[RenderedStack], Sequence[Violation]]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

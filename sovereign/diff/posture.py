@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sovereign.catalog.model import Catalog
+from sovereign.check.model import Violation
 from sovereign.connectivity import CniParams, CrossBorderPath, analyze
 from sovereign.connectivity.intervals import address_networks
 from sovereign.connectivity.report import ConnectivityReport
 from sovereign.render.rendered import RenderedStack
-from sovereign.report.model import Violation
 from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, parse_stack_config
 from sovereign.stackconfig.model import Transfer
 

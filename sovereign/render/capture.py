@@ -1,6 +1,6 @@
 """Run the Pulumi program under the mock runtime exactly as the language host's exec shim runs it.
 
-The shim (sdk/python/cmd/pulumi-language-python-exec, pulumi-runtime.md §1): ``set_all_config`` ->
+The shim (sdk/python/cmd/pulumi-language-python-exec, docs/pulumi-runtime.md §1): ``set_all_config`` ->
 ``configure(Settings(..., root_directory))`` -> chdir to the program dir -> ``runpy.run_path(entry,
 run_name="__main__")`` inside ``run_in_stack``. The runtime is process-global, so this must run once per
 process: ``sovereign.render.worker`` is that process.
@@ -30,7 +30,7 @@ from pulumi.runtime.settings import Settings, configure
 from sovereign.render.project import Project
 from sovereign.render.recorder import LogEntry, RecordingEngine, RecordingMonitor, Registration, RenderMocks
 from sovereign.render.stack_trace import install as install_same_stack_trace
-from sovereign.render.stackfile import StackFileConfig
+from sovereign.stackconfig.stack_file import StackFileConfig
 
 ORGANIZATION = "organization"
 """What the local backend reports as organization."""

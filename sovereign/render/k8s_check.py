@@ -1,7 +1,7 @@
 """The parts of the Kubernetes provider's ``Check()`` the offline render emulates: autonaming, and marking a
 Secret's ``data``/``stringData`` secret.
 
-Why only this: ``Analyze`` and ``preview.json`` see the *checked* inputs (pulumi-runtime.md §2), and
+Why only this: ``Analyze`` and ``preview.json`` see the *checked* inputs (docs/pulumi-runtime.md §2), and
 policies key on ``metadata.name``; without it, half the objects would be nameless. A core/v1 Secret's ``data``
 and ``stringData`` are marked secret because the provider marks them (pulumi-kubernetes provider.go Check), so
 a real preview shows them as ``[secret]`` even when the program passed plain strings; marking them at capture

@@ -84,7 +84,7 @@ def serve(source: IO[bytes], stack_dir: Path, kubernetes_version: str) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sovereign.gc_tuning import tune_for_batch
+    from sovereign.process.gc_tuning import tune_for_batch
 
     tune_for_batch()
     parser = argparse.ArgumentParser(prog="sovereign.render.manifest_helper")
@@ -203,7 +203,7 @@ class ManifestHelper:
 
 if __name__ == "__main__":
     # Run the module's importable copy, so the classes it checks are the ones pickles name.
-    from sovereign.process_exit import exit_now
+    from sovereign.process.exiting import exit_now
     from sovereign.render import manifest_helper
 
     exit_now(manifest_helper.main())

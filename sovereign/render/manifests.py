@@ -1,7 +1,7 @@
 """Kubernetes objects of a recording, written one file per object as renderYamlToDirectory names them.
 
 ``1-manifest/<apiVersion, "/" -> "_">-<kind lowercased>-<namespace or "default">-<name>.yaml``; CRDs go to
-``0-crd/`` (pulumi-runtime.md §4). Differences from the provider: secrets are written as ``"[secret]"``
+``0-crd/`` (docs/pulumi-runtime.md §4). Differences from the provider: secrets are written as ``"[secret]"``
 (the provider writes them in plain text), and files are produced at render time, where the provider writes
 them only on ``up``.
 """

@@ -1,6 +1,6 @@
 """Build ``preview.json``: the steps of ``pulumi preview --json`` for a first deployment, from the recording.
 
-Shape (pulumi-runtime.md §4, pkg/display/json.go): ``{"config", "steps": [{op, urn, provider, newState: {type,
+Shape (docs/pulumi-runtime.md §4, pkg/display/json.go): ``{"config", "steps": [{op, urn, provider, newState: {type,
 urn, custom, inputs, parent, provider, dependencies, propertyDependencies}}], "diagnostics",
 "changeSummary"}``. Empty fields are left out as Go's ``omitempty`` leaves them out. Secrets read
 ``"[secret]"``.

@@ -1,13 +1,13 @@
-"""The parts of ``Pulumi.yaml`` the language host uses to launch the program (pulumi-runtime.md §1)."""
+"""The parts of ``Pulumi.yaml`` the language host uses to launch the program (docs/pulumi-runtime.md §1)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from sovereign.errors import InputError
-from sovereign.paths import project_root
-from sovereign.yamlio import load_yaml_file
+from sovereign.core.errors import InputError
+from sovereign.core.paths import project_root
+from sovereign.core.yamlio import load_yaml_file
 
 
 @dataclass(frozen=True)

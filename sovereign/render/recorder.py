@@ -69,7 +69,7 @@ class RenderMocks(pulumi_mocks.Mocks):
     """Answers provider functions and reads; registrations are handled by ``RecordingMonitor`` directly.
 
     Invokes return empty results: the program is expected not to depend on provider functions
-    (pulumi-runtime.md §5.5: yaml.v1 and helm.v3 would need them; a call is recorded so the render can say
+    (docs/pulumi-runtime.md §5.5: yaml.v1 and helm.v3 would need them; a call is recorded so the render can say
     so).
     """
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
+from sovereign.core.yamlio import read_text
 from sovereign.render.output import PREVIEW_FILE
 from sovereign.render.urns import ROOT_STACK_TYPE, split_provider_reference
-from sovereign.yamlio import read_text
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sovereign.clock import AT_ENV
-from sovereign.errors import InputError, InputErrors, ToolFailure
+from sovereign.core.clock import AT_ENV
+from sovereign.core.errors import InputError, InputErrors, ToolFailure
 from sovereign.render.staging import publish, staging_area
 
 DEFAULT_JOBS = 2

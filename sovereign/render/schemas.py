@@ -3,7 +3,7 @@ Kubernetes version (``kubernetes-validate``, strict: unknown fields are errors),
 against the vendored CRD schemas in ``crd_schemas/``.
 
 Why: mock mode has no provider ``Check()`` and no API server, so an invalid manifest would otherwise pass a
-render silently and fail only at ``pulumi up`` (pulumi-runtime.md §5.2).
+render silently and fail only at ``pulumi up`` (docs/pulumi-runtime.md §5.2).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from kubernetes_validate import utils as kubernetes_validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from sovereign.schema_refs import inlined_validator
+from sovereign.core.schema_refs import inlined_validator
 
 CRD_SCHEMA_DIR = Path(__file__).resolve().parent / "crd_schemas"
 UNKNOWN_SCOPE = "Unknown"
@@ -142,7 +142,7 @@ def builtin_schema(major_minor: str, api_version: str, kind: str) -> tuple[dict[
 def _builtin_validator(major_minor: str, api_version: str, kind: str) -> jsonschema.Draft202012Validator:
     """The validator ``kubernetes_validate.validate(strict=True)`` builds, built once per kind (that function
     re-reads the 1.5 MB definitions file for every object) and with its $refs inlined
-    (``sovereign/schema_refs.py``: the same errors, in 60 % of the time)."""
+    (``sovereign/core/schema_refs.py``: the same errors, in 60 % of the time)."""
     schema, registry = builtin_schema(major_minor, api_version, kind)
     return inlined_validator(schema, registry)
 

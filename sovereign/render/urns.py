@@ -1,6 +1,6 @@
 """Engine-form URNs, provider references and default-provider names, computed offline.
 
-The SDK's mock monitor builds URNs differently from the engine (pulumi-runtime.md §5.1): it prefixes only the
+The SDK's mock monitor builds URNs differently from the engine (docs/pulumi-runtime.md §5.1): it prefixes only the
 parent's *last* type segment and does not skip the root Stack. Reviewers and the policy pack must see the
 URNs a real ``pulumi preview`` would show, so the render recorder mints URNs with the engine's rule
 (sdk/go/common/resource/urn/urn.go ``New``) instead, and everything derived from them (parents, dependencies,

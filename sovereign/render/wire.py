@@ -12,7 +12,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from sovereign.struct_decode import struct_to_dict
+from sovereign.render.struct_decode import struct_to_dict
 
 # Protocol constants (sdk/go/common/resource/properties.go; pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -107,7 +107,7 @@ def _all_leaves(value: Any) -> Any:
 
 
 def reveal_secrets(value: Any) -> Any:
-    """Secrets -> their plain value, as the engine hands them to ``Analyze`` (pulumi-runtime.md §2)."""
+    """Secrets -> their plain value, as the engine hands them to ``Analyze`` (docs/pulumi-runtime.md §2)."""
     if is_secret(value):
         return reveal_secrets(value.get("value"))
     if isinstance(value, dict):

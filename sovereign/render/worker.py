@@ -85,7 +85,7 @@ def render_into(
     )
     from sovereign.render.project import load_project
     from sovereign.render.schemas import validate_object
-    from sovereign.render.stackfile import read_stack_config, refuse_over_env_limit
+    from sovereign.stackconfig.stack_file import read_stack_config, refuse_over_env_limit
 
     started = time.monotonic()
     project = load_project()
@@ -159,7 +159,7 @@ def _capture_diagnostics(capture: Any) -> list[dict[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sovereign.gc_tuning import tune_for_batch
+    from sovereign.process.gc_tuning import tune_for_batch
 
     tune_for_batch()  # a batch process of our own (under `pulumi up` the language host runs the program)
     parser = argparse.ArgumentParser(prog="sovereign.render.worker")
@@ -197,6 +197,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from sovereign.process_exit import exit_now
+    from sovereign.process.exiting import exit_now
 
     exit_now(main())  # the result file is written and closed; skip freeing the SDK's heap object by object

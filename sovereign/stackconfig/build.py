@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from sovereign.catalog.model import IPNetwork
-from sovereign.clock import parse_instant
-from sovereign.errors import InputError, InputErrors
+from sovereign.core.clock import parse_instant
+from sovereign.core.errors import InputError, InputErrors
 from sovereign.stackconfig.model import (
     Accelerator,
     BackupLocation,

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from sovereign.catalog.model import ExportMode, IPNetwork
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 from sovereign.stackconfig.error_text import listing
 from sovereign.stackconfig.model import EgressNeed, StackConfig, Transfer
 from sovereign.stackconfig.namespace import KeyPath, key_path, prefixed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sovereign.errors import short_repr
+from sovereign.core.errors import short_repr
 
 __all__ = ["listing", "short_repr", "type_name"]
 

@@ -1,7 +1,7 @@
 """Expand shared declarations into each workload, so every later pass sees the stack as if written inline.
 
 ``destinations`` and ``workloadDefaults`` exist only to keep large stacks under the 128 KiB ``PULUMI_CONFIG``
-limit (``sovereign.pulumi_config_env``): a workload's ``egress`` entry may name a declared destination instead
+limit (``sovereign.core.pulumi_config_env``): a workload's ``egress`` entry may name a declared destination instead
 of spelling it out, and a workload without ``resources`` takes the default ones. This pass runs on schema-valid,
 unprefixed values; afterwards the typed model cannot tell the two spellings apart.
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sovereign.errors import InputError, InputErrors
+from sovereign.core.errors import InputError, InputErrors
 from sovereign.stackconfig.error_text import listing, short_repr
 from sovereign.stackconfig.namespace import KeyPath, key_path, prefixed
 

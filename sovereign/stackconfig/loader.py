@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sovereign import paths
-from sovereign.errors import InputError, InputErrors
+from sovereign.core import paths
+from sovereign.core.errors import InputError, InputErrors
 from sovereign.stackconfig.build import DEFAULT_RENDER_DIR, build_stack_config
 from sovereign.stackconfig.catalog_checks import catalog_errors_of
 from sovereign.stackconfig.error_text import listing, type_name

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sovereign.errors import InputError, InputErrors
+from sovereign.core.errors import InputError, InputErrors
 from sovereign.stackconfig.namespace import KeyPath
 
 _MAX_DEPTH = 64

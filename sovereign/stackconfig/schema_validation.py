@@ -16,10 +16,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from sovereign import paths
-from sovereign.errors import InputError
-from sovereign.schema_meta import check_schema
-from sovereign.schema_refs import inlined_validator
+from sovereign.core import paths
+from sovereign.core.errors import InputError
+from sovereign.core.schema_meta import check_schema
+from sovereign.core.schema_refs import inlined_validator
 from sovereign.stackconfig.error_text import short_repr, type_name
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY, KeyPath, prefixed, unprefixed
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sovereign.catalog import default_catalog
-from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
+from sovereign.core.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
 from sovereign.render.runner import render_stacks
 from sovereign.render.schemas import validate_object
 from sovereign.stackconfig import load_stack_file

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from sovereign import paths
 from sovereign.catalog import Catalog, load_catalog
-from sovereign.errors import InputError, InputErrors
+from sovereign.core import paths
+from sovereign.core.errors import InputError, InputErrors
 
 REAL_CATALOG = paths.catalog_dir()
 CATALOG_FILES = (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from catalog_copies import REAL_CATALOG, copy_catalog, edit, load_fails, load_ok, sub_errors
 
-from sovereign.errors import InputErrors
+from sovereign.core.errors import InputErrors
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sovereign.catalog import Catalog, load_catalog
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -17,11 +17,11 @@ from typing import Any
 
 from manifest_samples import FILES, write_manifests
 
-import sovereign.forked_child as forked_child
-import sovereign.report.manifest_parse_helper as parse_helper
-from sovereign.errors import InputError
-from sovereign.report.manifest_input import load_manifest_files, load_manifests, manifest_files
-from sovereign.report.manifest_parse_helper import ManifestLoad
+import sovereign.check.manifest_parse_helper as parse_helper
+import sovereign.process.forked_child as forked_child
+from sovereign.check.manifest_parse_helper import ManifestLoad
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import load_manifest_files, load_manifests, manifest_files
 
 PARENT = os.getpid()
 parse_helper.MIN_HELPER_FILES = 2  # the sample directories are small

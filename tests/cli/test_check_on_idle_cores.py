@@ -12,7 +12,7 @@ import pytest
 from cli_support import AT, REPO
 from manifest_samples import write_manifests
 
-import sovereign.report.manifest_parse_helper as parse_helper
+import sovereign.check.manifest_parse_helper as parse_helper
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,

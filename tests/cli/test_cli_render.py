@@ -12,9 +12,9 @@ import pytest
 import yaml
 from cli_support import AT, FIXTURE_STACK, GOLDEN, REPO, run_cli
 
-from sovereign.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes, over_limit_message
-from sovereign.render.stackfile import read_stack_config
+from sovereign.core.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes, over_limit_message
 from sovereign.stackconfig import list_stacks
+from sovereign.stackconfig.stack_file import read_stack_config
 
 GOLDEN_RENDER = GOLDEN / "render" / FIXTURE_STACK
 UPDATE = os.environ.get("SOVEREIGN_UPDATE_GOLDEN") == "1"

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from google.protobuf import struct_pb2
 
+from sovereign.check.policy_run import mask_secret_data, scrub
+from sovereign.core.errors import InputError
 from sovereign.diff.properties import diff_values
-from sovereign.errors import InputError
 from sovereign.render import urns, wire
 from sovereign.render.k8s_check import check_inputs, mark_secret_data
 from sovereign.render.recorder import LogEntry, RecordingEngine
 from sovereign.render.schemas import crd_scope, validate_object
-from sovereign.render.stackfile import SECRET_PLACEHOLDER, read_stack_config
-from sovereign.report.policy_run import mask_secret_data, scrub
+from sovereign.stackconfig.stack_file import SECRET_PLACEHOLDER, read_stack_config
 
 STACK_URN = "urn:pulumi:cn-prod::proj::pulumi:pulumi:Stack::proj-cn-prod"
 
@@ -27,7 +27,7 @@ def test_engine_urns_skip_the_root_stack_and_keep_the_whole_chain() -> None:
     inner = urns.engine_urn("cn-prod", "proj", comp, "pkg:index:Tenancy", "t")
     leaf = urns.engine_urn("cn-prod", "proj", inner, "kubernetes:core/v1:Namespace", "ns")
     assert leaf == "urn:pulumi:cn-prod::proj::pkg:index:Cluster$pkg:index:Tenancy$kubernetes:core/v1:Namespace::ns"
-    # The mock monitor's form differs exactly as pulumi-runtime.md §5.1 says.
+    # The mock monitor's form differs exactly as docs/pulumi-runtime.md §5.1 says.
     assert urns.mock_urn("cn-prod", "proj", inner, "kubernetes:core/v1:Namespace", "ns") == (
         "urn:pulumi:cn-prod::proj::pkg:index:Tenancy$kubernetes:core/v1:Namespace::ns")
     assert urns.mock_urn("cn-prod", "proj", STACK_URN, "pkg:index:Cluster", "c").count("pulumi:pulumi:Stack$") == 1

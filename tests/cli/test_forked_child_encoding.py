@@ -1,4 +1,4 @@
-"""The forked child's answer (sovereign/forked_child.py) is marshalled when it is made of core types and pickled
+"""The forked child's answer (sovereign/process/forked_child.py) is marshalled when it is made of core types and pickled
 otherwise; either way the parent reads back an equal value of the same types."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sovereign.analyzer.model import Diagnostic
-from sovereign.forked_child import ANSWER, _decode, _encode
+from sovereign.process.forked_child import ANSWER, _decode, _encode
 
 DIAGNOSTIC = Diagnostic("p", "pack", "1", "d", "m", "mandatory", "urn:pulumi:s::p::t::n", "high")
 

@@ -1,4 +1,4 @@
-"""The manifest parse helper (sovereign/report/manifest_parse_helper.py) changes who parses the files of a large
+"""The manifest parse helper (sovereign/check/manifest_parse_helper.py) changes who parses the files of a large
 ``--manifests`` directory, never the result: the same documents in the same order, the same error for a bad file
 wherever it sits, and a helper that fails costs time only."""
 
@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from manifest_samples import write_manifests
 
-import sovereign.report.manifest_parse_helper as parse_helper
-from sovereign.errors import InputError
-from sovereign.forked_child import ForkedChild
-from sovereign.report.manifest_input import load_manifests
-from sovereign.report.manifest_parse_helper import ManifestLoad, own_files
+import sovereign.check.manifest_parse_helper as parse_helper
+from sovereign.check.manifest_parse_helper import ManifestLoad, own_files
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import load_manifests
+from sovereign.process.forked_child import ForkedChild
 
 PROBE = Path(__file__).resolve().parent / "parse_helper_probe.py"
 

@@ -8,13 +8,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from sovereign.process_exit import FLUSH_FAILED
+from sovereign.process.exiting import FLUSH_FAILED
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(body: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    program = "from sovereign.process_exit import exit_now\n" + textwrap.dedent(body)
+    program = "from sovereign.process.exiting import exit_now\n" + textwrap.dedent(body)
     # Buffered streams, as for most users: with PYTHONUNBUFFERED nothing would wait for the flush.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     return subprocess.run(  # type: ignore[call-overload, no-any-return]

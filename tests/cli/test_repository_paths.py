@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sovereign.report.policy_run import RepositoryPaths, repository_path
+from sovereign.check.policy_run import RepositoryPaths, repository_path
 
 
 def make_tree(tmp_path: Path) -> Path:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from sovereign.errors import InputError
-from sovereign.labels import JURISDICTION
+from sovereign.core.errors import InputError
+from sovereign.core.labels import JURISDICTION
 from tests.connectivity.builders import CILIUM, allowed, catalog, cilium, jurisdiction, netpol, ns, pod, run
 
 EU = jurisdiction("eu", ["198.51.100.0/24", "2001:db8:e0::/48"], ["*.example.eu"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sovereign.connectivity import CniParams
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 from sovereign.stackconfig.model import PolicyApi
 from tests.connectivity.builders import UPSTREAM, allowed, deployment, netpol, ns, pod, run
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from sovereign.catalog.model import Catalog, Jurisdiction, Provider, Region
 from sovereign.connectivity import ConnectivityReport
-from sovereign.errors import InputError
-from sovereign.labels import JURISDICTION
+from sovereign.core.errors import InputError
+from sovereign.core.labels import JURISDICTION
 from tests.connectivity.builders import (
     CILIUM,
     UPSTREAM,

@@ -25,9 +25,9 @@ except InvalidArgument:
 
 @pytest.fixture(autouse=True)
 def _fresh_alias_budget() -> Iterator[None]:
-    """Every test starts with a fresh budget of YAML alias expansion (sovereign/yamlio.py counts it per process,
+    """Every test starts with a fresh budget of YAML alias expansion (sovereign/core/yamlio.py counts it per process,
     and this session is one process running many tests)."""
-    from sovereign import yamlio
+    from sovereign.core import yamlio
 
     yamlio.reset_alias_budget()
     yield

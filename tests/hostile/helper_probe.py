@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-import sovereign.forked_child as forked_child
-import sovereign.report.manifest_parse_helper as parse_helper
-from sovereign import yamlio
-from sovereign.errors import InputError
-from sovereign.report.manifest_input import load_manifests
-from sovereign.report.manifest_parse_helper import ManifestLoad
+import sovereign.check.manifest_parse_helper as parse_helper
+import sovereign.process.forked_child as forked_child
+from sovereign.check.manifest_parse_helper import ManifestLoad
+from sovereign.core import yamlio
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import load_manifests
 
 parse_helper.MIN_HELPER_FILES = 2
 ANSWERED: list[bool] = []

@@ -87,8 +87,8 @@ def run_main(argv: Sequence[str], *, root: Path | None = None) -> CliResult:
     """``sovereign <argv>`` in-process; an exception escaping ``main`` fails the test (it would be a traceback).
 
     Each call is one command: it starts with a fresh budget of YAML alias expansion, as a new process would."""
-    from sovereign import yamlio
     from sovereign.cli.main import main
+    from sovereign.core import yamlio
 
     yamlio.reset_alias_budget()
 

@@ -1,4 +1,4 @@
-"""Alias expansion is bounded per document, per file and per run (sovereign/yamlio.py).
+"""Alias expansion is bounded per document, per file and per run (sovereign/core/yamlio.py).
 
 A YAML anchor can be referenced many times; the parser shares the value, but everything downstream (the policy
 pack's encoding, every rule's walk) pays for the expanded tree. Per document the bound is
@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from hostile_support import assert_bad_input, run_bounded, write_bytes
 
-from sovereign import yamlio
-from sovereign.errors import InputError
-from sovereign.report.manifest_input import load_manifests
-from sovereign.yamlio import parse_yaml_documents
+from sovereign.core import yamlio
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import load_manifests
+from sovereign.core.yamlio import parse_yaml_documents
 
 NAMESPACE = ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n"
              "  labels: {sovereign-clusters.dev/jurisdiction: cn}\n")

@@ -28,7 +28,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sovereign.catalog import Catalog, load_catalog
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 CATALOG = ROOT / "policies" / "catalog"
 FILES = sorted(str(p.relative_to(CATALOG)) for p in CATALOG.rglob("*.yaml"))

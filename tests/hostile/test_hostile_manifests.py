@@ -27,8 +27,8 @@ from hostile_support import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sovereign.errors import InputError
-from sovereign.report.manifest_input import load_manifests
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import load_manifests
 
 VALID = """apiVersion: v1
 kind: Namespace
@@ -248,7 +248,7 @@ def test_the_nesting_bound_that_lets_the_parser_skip_measuring_is_safe(
     data: st.DataObject, levels: int, flow: bool | None, indent: int
 ) -> None:
     """The parser skips the depth walk when 2 * bound + 2 <= MAX_DEPTH; that needs depth <= 2 * bound + 2."""
-    from sovereign import yamlio
+    from sovereign.core import yamlio
 
     text = yaml.safe_dump(_nested(data.draw, levels), default_flow_style=flow, indent=indent)
     node = yaml.SafeLoader(text).get_single_node()

@@ -16,9 +16,9 @@ import yaml
 from hostile_support import assert_bad_input, run_main, write_bytes
 
 from sovereign.connectivity.inventory import to_manifests
-from sovereign.errors import InputError
-from sovereign.report import manifest_input
-from sovereign.report.manifest_input import MAX_LIST_NESTING, load_manifests
+from sovereign.core import manifests as manifest_input
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import MAX_LIST_NESTING, load_manifests
 
 PROBE = Path(__file__).resolve().parent / "helper_probe.py"
 

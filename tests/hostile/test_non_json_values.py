@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from hostile_support import assert_bad_input, project_copy, run_main, write_bytes
 
-from sovereign.errors import InputError
-from sovereign.report.manifest_input import load_manifests
-from sovereign.report.policy_run import target_from_manifests
-from sovereign.yamlio import parse_yaml_documents
+from sovereign.check.policy_run import target_from_manifests
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import load_manifests
+from sovereign.core.yamlio import parse_yaml_documents
 
 MANIFEST = """\
 apiVersion: v1

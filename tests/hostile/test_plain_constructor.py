@@ -1,5 +1,5 @@
-"""The plain constructor (sovereign/yamlio.py ``_construct_plain``) builds documents of mappings, sequences and core
-scalars without PyYAML's general constructor; for every input the result, or the error, must be the general
+"""The plain constructor (sovereign/core/yamlio.py ``_construct_plain``) builds documents of mappings, sequences and
+core scalars without PyYAML's general constructor; for every input the result, or the error, must be the general
 constructor's: same values with the same types, same key order, same line numbers, same ``InputError`` text."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sovereign import yamlio
-from sovereign.errors import InputError
+from sovereign.core import yamlio
+from sovereign.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 USED: list[bool] = []

@@ -1,4 +1,4 @@
-"""The strict loaders' remembered tag resolution gives PyYAML's own tags (sovereign/yaml_resolution.py)."""
+"""The strict loaders' remembered tag resolution gives PyYAML's own tags (sovereign/core/yaml_resolution.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sovereign import yaml_resolution, yamlio
-from sovereign.yaml_resolution import RememberedScalarResolution, skip_path_tracking
+from sovereign.core import yaml_resolution, yamlio
+from sovereign.core.yaml_resolution import RememberedScalarResolution, skip_path_tracking
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sovereign.exemptions import (
+from sovereign.core.exemptions import (
     EXEMPTIONS_SCHEMA,
     ExemptionError,
     match,

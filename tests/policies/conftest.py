@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from residency_testkit import EVALUATION_AT, PackPool
 
-from sovereign.clock import AT_ENV
+from sovereign.core.clock import AT_ENV
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from typing import Any
 
 from policies.framework.samples import SAMPLE_STACK_NAME
 from sovereign.analyzer import PolicyPackProcess
-from sovereign.clock import AT_ENV
-from sovereign.paths import project_root
-from sovereign.report.manifest_input import load_manifests
-from sovereign.report.policy_run import PackTarget, target_from_manifests
+from sovereign.check.policy_run import PackTarget, target_from_manifests
+from sovereign.core.clock import AT_ENV
+from sovereign.core.manifests import load_manifests
+from sovereign.core.paths import project_root
 
 EVALUATION_AT = "2026-11-25T00:00:00Z"
 """Fixed evaluation time, so transfer validity does not depend on the day the tests run."""

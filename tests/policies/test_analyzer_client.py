@@ -23,7 +23,7 @@ from sovereign.analyzer import (
     urn_for,
 )
 from sovereign.analyzer.client import pack_python
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 WORLD_POLICY = {
     "apiVersion": "networking.k8s.io/v1",

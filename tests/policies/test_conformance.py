@@ -19,9 +19,9 @@ from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool, vector_targets
 from policies.framework.samples import SAMPLE_STACK_NAME, Sample, all_samples, pulumi_config_shape, rule_of
 from policies.pack import open_direct
 from sovereign.analyzer import AnalyzerError, Diagnostic, resource_from_manifest
-from sovereign.clock import parse_instant
+from sovereign.check.policy_run import PackRun, prepared_pack, run_pack, target_from_render
+from sovereign.core.clock import parse_instant
 from sovereign.render.rendered import load_render
-from sovereign.report.policy_run import PackRun, prepared_pack, run_pack, target_from_render
 
 SAMPLES = all_samples()
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,9 @@ def _analysis(pack: object, sample: Sample) -> list[Diagnostic]:
 
 def _same(direct: PackRun, grpc: PackRun) -> None:
     assert (direct.transport, grpc.transport) == ("in-process", "grpc")
+    only_direct = set(direct.result.violations) - set(grpc.result.violations)
+    only_grpc = set(grpc.result.violations) - set(direct.result.violations)
+    assert (only_direct, only_grpc) == (set(), set())
     assert direct.result == grpc.result
     assert direct.policies == grpc.policies
     assert (direct.pack_name, direct.pack_version) == (grpc.pack_name, grpc.pack_version)

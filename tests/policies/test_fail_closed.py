@@ -193,7 +193,7 @@ def test_the_sdk_alone_fails_open_on_unknowns(tmp_path: Any) -> None:
     """Evidence for the guard: an unguarded mandatory policy that reads an unknown yields only an advisory
     "can't run policy" note, so a preview would pass."""
     from sovereign.analyzer import PolicyPackProcess
-    from sovereign.paths import project_root
+    from sovereign.core.paths import project_root
 
     (tmp_path / "PulumiPolicy.yaml").write_text(
         f"runtime:\n  name: python\n  options:\n    virtualenv: {project_root() / '.venv'}\n")

@@ -17,10 +17,10 @@ import pytest
 from residency_testkit import EVALUATION_AT, PACK_DIR
 
 from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess
-from sovereign.paths import project_root
+from sovereign.check.policy_run import target_from_render
+from sovereign.core.paths import project_root
 from sovereign.render.rendered import load_render
 from sovereign.render.runner import render_stacks, stack_dir_name
-from sovereign.report.policy_run import target_from_render
 
 STACK = "cn-prod"
 

@@ -1,6 +1,6 @@
 """``struct_to_dict`` returns exactly what protobuf's ``MessageToDict`` returns for a ``Struct``.
 
-The in-process transport decodes resource properties with it (sovereign/struct_decode.py); the pack must
+The in-process transport decodes resource properties with it (sovereign/render/struct_decode.py); the pack must
 receive the same dicts as under the CLI: same keys in the same order, same types, same errors.
 """
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from residency_testkit import typed
 
-from sovereign.struct_decode import struct_to_dict
+from sovereign.render.struct_decode import struct_to_dict
 
 leaves = st.one_of(
     st.none(), st.booleans(), st.floats(), st.integers(-(2**60), 2**60), st.text(max_size=6),

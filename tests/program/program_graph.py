@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from sovereign import labels
+from sovereign.core import labels
 
 CLUSTER_SCOPED = {
     "Namespace",

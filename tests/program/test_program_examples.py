@@ -19,8 +19,8 @@ from program_graph import (
 )
 from program_support import DEFAULT_AT, Capture, run_capture
 
-from sovereign import labels
 from sovereign.catalog import default_catalog
+from sovereign.core import labels
 from sovereign.stackconfig import list_stacks, load_stack
 
 STACKS = list_stacks()

@@ -16,9 +16,9 @@ from infra import egress, transfers
 from infra.cluster import egress_args, transfers_args
 from infra.plan import AdminTier, build_plan, choose_admin_tier
 from infra.policy_syntax import CILIUM_NAMESPACE_LABEL, anp_ports, cilium_ports, cnp_protocols, np_ports
-from sovereign import labels
 from sovereign.catalog import default_catalog
-from sovereign.errors import InputError
+from sovereign.core import labels
+from sovereign.core.errors import InputError
 from sovereign.stackconfig import load_stack
 from sovereign.stackconfig.model import (
     EgressNeed,

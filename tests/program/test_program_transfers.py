@@ -9,7 +9,7 @@ from program_graph import is_transfer_policy
 from program_support import DEFAULT_AT
 
 from infra.plan import ESTATE_PRIORITY
-from sovereign import labels
+from sovereign.core import labels
 from sovereign.stackconfig import load_stack
 
 STACK = "cn-prod"

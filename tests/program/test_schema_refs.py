@@ -1,4 +1,4 @@
-"""Inlined ``$ref``s (sovereign/schema_refs.py) must not change a single verdict or message.
+"""Inlined ``$ref``s (sovereign/core/schema_refs.py) must not change a single verdict or message.
 
 Each real schema we validate with (the Kubernetes 1.34 kinds the program renders, the vendored CRDs, the stack
 schema, the catalog schema) is compared as jsonschema builds it and as we build it, on real documents and on
@@ -20,14 +20,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from sovereign import paths
 from sovereign.catalog import loader as catalog_loader
+from sovereign.core import paths
+from sovereign.core.schema_refs import inline_refs, inlined_validator
+from sovereign.core.yamlio import parse_yaml_documents
 from sovereign.render import schemas
-from sovereign.schema_refs import inline_refs, inlined_validator
 from sovereign.stackconfig import list_stacks
 from sovereign.stackconfig.schema_validation import _translate, _validator_for, stack_schema
 from sovereign.stackconfig.stack_file import read_stack_file
-from sovereign.yamlio import parse_yaml_documents
 
 KUBERNETES = "1.34"
 

@@ -93,7 +93,7 @@ def test_known_bugs_name_existing_cases() -> None:
 def test_cases_are_self_contained() -> None:
     """Every side declares the namespaces its namespaced objects live in, each labelled with the jurisdiction
     (except the leak of the unlabelled-namespace vector) and isolated by a default-deny egress NetworkPolicy."""
-    from sovereign.labels import JURISDICTION
+    from sovereign.core.labels import JURISDICTION
 
     for v in VECTORS:
         for side in SIDES:

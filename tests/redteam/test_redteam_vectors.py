@@ -46,7 +46,7 @@ def test_cases_are_self_contained() -> None:
     """Every side declares the namespaces its namespaced objects live in, labelled with the jurisdiction."""
     import yaml
 
-    from sovereign.labels import JURISDICTION
+    from sovereign.core.labels import JURISDICTION
 
     for v in VECTORS:
         for side in SIDES:

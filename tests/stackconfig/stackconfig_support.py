@@ -8,9 +8,9 @@ from typing import Any
 
 import yaml
 
-from sovereign import paths
 from sovereign.catalog import Catalog, default_catalog
-from sovereign.errors import InputError, InputErrors, format_key_path
+from sovereign.core import paths
+from sovereign.core.errors import InputError, InputErrors, format_key_path
 from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, parse_stack_config
 
 PREFIX = f"{CONFIG_NAMESPACE}:"

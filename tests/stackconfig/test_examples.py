@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from stackconfig_support import EXAMPLE_STACKS, catalog, example_values, parse
 
-from sovereign import paths
+from sovereign.core import paths
 from sovereign.stackconfig import (
     DEFAULT_RENDER_DIR,
     config_keys,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stackconfig_support import EXAMPLE_STACKS, PREFIX, catalog, errors_of, example_values, parse, source_file
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 from sovereign.stackconfig import StackConfig, config_keys, load_stack_file, parse_stack_config
 
 EXAMPLES = int(os.environ.get("SOVEREIGN_FUZZ_EXAMPLES", "100"))

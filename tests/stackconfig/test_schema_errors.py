@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from stackconfig_support import assert_error, catalog, errors_of, example_values, parse, source_file
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 from sovereign.stackconfig import load_stack_file, parse_stack_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stacks"
@@ -287,7 +287,7 @@ def test_cronjob_name_leaves_room_for_job_names() -> None:
 
 
 def test_unknown_stack_name_lists_the_known_stacks() -> None:
-    from sovereign import paths
+    from sovereign.core import paths
     from sovereign.stackconfig import list_stacks, load_stack
 
     with pytest.raises(InputError) as info:

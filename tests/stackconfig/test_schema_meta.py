@@ -1,6 +1,6 @@
 """The schemas we ship are valid JSON Schema 2020-12; any other schema text is still meta-validated at load.
 
-sovereign/schema_meta.py skips the meta-schema check at run time for the shipped files, so this test is where
+sovereign/core/schema_meta.py skips the meta-schema check at run time for the shipped files, so this test is where
 they are checked.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sovereign import schema_meta
+from sovereign.core import schema_meta
 
 
 @pytest.mark.parametrize("path", schema_meta.SHIPPED_SCHEMAS, ids=lambda p: p.name)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from stackconfig_support import assert_error, catalog, example_values, parse, source_file
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 Values = dict[str, Any]
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stackconfig_support import EXAMPLE_STACKS, assert_error, errors_of, example_values, parse, source_file
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 Values = dict[str, Any]
 CN = source_file("cn-prod")

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from stackconfig_support import catalog, example_values, parse
 
-from sovereign.errors import InputErrors
+from sovereign.core.errors import InputErrors
 from sovereign.stackconfig import loader
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sovereign import yamlio
-from sovereign.errors import InputError
+from sovereign.core import yamlio
+from sovereign.core.errors import InputError
 
 
 def test_a_second_load_is_an_equal_but_separate_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

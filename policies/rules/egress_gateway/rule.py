@@ -19,8 +19,8 @@ from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import ResourceRule
 from policies.framework.values import as_list, as_map, text
+from sovereign.core.labels import REGION
 from sovereign.kinds.paths import resolve
-from sovereign.labels import REGION
 
 SELECTORS = {
     ("cilium.io", "CiliumEgressGatewayPolicy"): ("spec.egressGateway.nodeSelector",

@@ -1,6 +1,6 @@
 """Network policies never open egress to the world or to address space outside the jurisdiction.
 
-Allow rules are read per API (netpol-semantics.md): a NetworkPolicy egress rule with an empty ``to`` (ports only,
+Allow rules are read per API (docs/connectivity.md): a NetworkPolicy egress rule with an empty ``to`` (ports only,
 or ``{}``) allows every destination; an ipBlock's ``except`` list can leave foreign space open; Cilium's
 ``world`` entity is 0.0.0.0/0 and an L4-only Cilium rule allows every peer on its ports; ANP/BANP ``Allow`` and
 ClusterNetworkPolicy ``Accept`` rules open their ``networks`` and ``domainNames``.
@@ -33,7 +33,7 @@ from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_list, as_map, text
-from sovereign.labels import TRANSFER_APPROVAL, TRANSFER_ID
+from sovereign.core.labels import TRANSFER_APPROVAL, TRANSFER_ID
 
 if TYPE_CHECKING:
     from sovereign.catalog.model import IPNetwork

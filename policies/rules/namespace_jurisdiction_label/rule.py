@@ -12,7 +12,7 @@ from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import text
-from sovereign.labels import JURISDICTION
+from sovereign.core.labels import JURISDICTION
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:

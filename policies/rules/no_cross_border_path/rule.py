@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from policies.framework.addresses import parse_network
 from policies.framework.context import RuleContext
+from policies.framework.engine import cni_params, plain_objects
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import AT_SCHEMA, EXCLUDED_NAMESPACES_SCHEMA, Finding, StackRule
 from policies.framework.transfers import Claim, claims, lawfulness_problems, window_problem
-from policies.framework.values import plain
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 if TYPE_CHECKING:
     from sovereign.catalog.model import IPNetwork
@@ -30,22 +30,6 @@ if TYPE_CHECKING:
 
 ENGINE_ROLES = frozenset({"runs-pods", "namespace", "network-policy", "service", "endpoints"})
 """Roles of the kinds the connectivity engine reads (the registry of kinds says which kinds have them)."""
-IRRELEVANT_KEYS = frozenset({"env", "envFrom", "command", "args", "data", "stringData", "livenessProbe",
-                             "readinessProbe", "startupProbe", "lifecycle"})
-"""Never read by the network model: an unknown value there is not residency-critical for this rule."""
-
-
-def _cni(ctx: RuleContext) -> Any:
-    from sovereign.connectivity import CniParams
-    from sovereign.stackconfig.model import PolicyApi
-
-    if ctx.stack.cluster.cni is not None:
-        return CniParams.from_cni_config(ctx.stack.cluster.cni)
-    # Partial config: assume only the core API is enforced (the fewest denies: the most paths, fail closed).
-    return CniParams(enforces=frozenset({PolicyApi.NETWORK_POLICY}), ipblock_matches_pod_ips=True, end_port=True,
-                     sctp=True, host_network_selected=False)
-
-
 def _range_networks(dest: str) -> list[IPNetwork] | None:
     if "-" in dest and "/" not in dest and not dest.startswith("fqdn:"):
         lo, _, hi = dest.partition("-")
@@ -141,9 +125,9 @@ def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
     # Kinds the engine models, and any unknown kind with a pod template: its pods send traffic like a
     # Deployment's (RT-8).
     relevant = [o for o in objects if _engine_reads(o)]
-    manifests = [plain(o.props, skip=IRRELEVANT_KEYS) for o in relevant]
+    manifests = plain_objects(relevant)
     try:
-        report = analyze(manifests, cni=_cni(ctx), catalog=ctx.catalog, jurisdiction=ctx.jurisdiction.id,
+        report = analyze(manifests, cni=cni_params(ctx), catalog=ctx.catalog, jurisdiction=ctx.jurisdiction.id,
                          cluster_cidrs=ctx.stack.cluster.cidrs)
     except InputError as exc:
         yield Finding(f"the connectivity proof cannot read the stack's objects: {exc.message}; without it no "

@@ -1,8 +1,8 @@
 """No hostNetwork, hostPort, hostPath, hostPID, hostIPC or privileged containers in governed namespaces.
 
 Each one steps outside what the residency controls see: hostNetwork traffic is node traffic that NetworkPolicies
-do not govern on most CNIs (netpol-semantics.md §1.8), a hostPort exposes the pod on the node's address, and a
-hostPath writes data to the node's disk, outside the jurisdiction-pinned storage classes.
+do not govern on most CNIs (docs/connectivity.md, CNI parameters), a hostPort exposes the pod on the node's
+address, and a hostPath writes data to the node's disk, outside the jurisdiction-pinned storage classes.
 
 The same holds for the other host namespaces and for privilege (RT-12): with hostPID a container that may call
 setns (privileged, or CAP_SYS_ADMIN) runs ``nsenter -t 1 -n`` and is in the node's network namespace, outside

@@ -26,7 +26,7 @@ from policies.framework.destinations import place_region
 from policies.framework.k8s import K8sObject, term_values
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_list, as_map, text
-from sovereign.labels import REGION, ZONE
+from sovereign.core.labels import REGION, ZONE
 
 ENDPOINT_ATTRIBUTE_HINTS = ("server", "endpoint", "host", "url", "address", "portal", "monitor", "share", "source")
 """CSI volumeAttributes keys (lower-cased substring match) that name where the data lives."""

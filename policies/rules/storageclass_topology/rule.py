@@ -14,7 +14,7 @@ from policies.framework.destinations import foreign_location
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import ResourceRule
 from policies.framework.values import as_list, as_map, text
-from sovereign.labels import REGION, ZONE
+from sovereign.core.labels import REGION, ZONE
 
 GEO_REDUNDANT_SKU = re.compile(r"(^|_)(RA)?GZ?RS$", re.IGNORECASE)
 """Azure skuName/storageaccounttype values that replicate to the paired region (Standard_GRS, RAGZRS...)."""

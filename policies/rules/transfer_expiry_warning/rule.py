@@ -16,7 +16,7 @@ from policies.framework.rule import AT_SCHEMA, Finding, StackRule
 
 
 def _window(ctx: RuleContext) -> timedelta:
-    from sovereign.clock import expiry_warning_window
+    from sovereign.core.clock import expiry_warning_window
 
     days = ctx.config.get("warningDays")
     if isinstance(days, int | float) and not isinstance(days, bool):

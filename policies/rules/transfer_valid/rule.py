@@ -19,8 +19,8 @@ from policies.framework.k8s import K8sObject
 from policies.framework.rule import AT_SCHEMA, Finding, StackRule
 from policies.framework.transfers import Claim, claims, lawfulness_problems, window_problem
 from policies.framework.values import as_list, as_map, text
-from sovereign.errors import InputError
-from sovereign.labels import WORKLOAD
+from sovereign.core.errors import InputError
+from sovereign.core.labels import WORKLOAD
 
 if TYPE_CHECKING:
     from sovereign.catalog.model import IPNetwork
@@ -108,7 +108,7 @@ def _claim_findings(ctx: RuleContext, c: Claim, declared: dict[str, Transfer]) -
             claimed.append(t)
             messages.extend(_claim_against(ctx, c, t))
     else:
-        from sovereign.clock import parse_instant
+        from sovereign.core.clock import parse_instant
         from sovereign.stackconfig.model import Transfer, TransferDestination
 
         # Partial config: the annotations are the only record; judge them as a transfer on their own.

@@ -6,7 +6,7 @@ anything else (a kind it does not list, a version of a known kind it has not rea
 merged object is unknown, a Helm v3 release whose objects no policy sees, a resource of another provider) is
 *unjudged*, and this rule reports it as a mandatory violation. The organisation may accept an unjudged object
 explicitly: a carve-out is an exemption of this rule (kind or resource, reason, approver, expiry;
-``sovereign/exemptions.py``), listed in every report; an expired carve-out accepts nothing.
+``sovereign/core/exemptions.py``), listed in every report; an expired carve-out accepts nothing.
 
 Whatever an unjudged object carries that has the shape of pods is still judged by the pod rules
 (``sovereign/kinds/shapes.py``), so a carve-out never hides a foreign image or region pin.

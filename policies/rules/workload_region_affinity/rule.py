@@ -20,7 +20,7 @@ from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject, PodShape, required_node_terms, term_values
 from policies.framework.rule import EXCLUDED_NAMESPACES_SCHEMA, ResourceRule
 from policies.framework.values import as_map, text
-from sovereign.labels import REGION, ZONE
+from sovereign.core.labels import REGION, ZONE
 
 
 def check(ctx: RuleContext, obj: K8sObject) -> Iterator[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-_REPOSITORY = Path(__file__).resolve().parent.parent
+_REPOSITORY = Path(__file__).resolve().parents[2]
 SHIPPED_SCHEMAS = (
     _REPOSITORY / "stacks" / "stack.schema.json",
     _REPOSITORY / "policies" / "catalog" / "catalog.schema.json",

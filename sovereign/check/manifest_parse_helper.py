@@ -2,10 +2,10 @@
 
 Why: ``sovereign check --manifests DIR`` checks one cluster, in one process: PyYAML takes about 0.5 s per
 megabyte of manifests (1,000 objects), and the imports and catalog the policy pack needs about 0.25 s, one after
-the other. When a core is idle (``sovereign.render.runner.usable_cores``), :meth:`ManifestLoad.start` forks a child
-(sovereign/forked_child.py: it starts at once, with the YAML reader already imported) that parses the later files,
-this process imports and loads what the pack needs meanwhile, then :meth:`ManifestLoad.documents` parses the first
-files itself and appends the child's.
+the other. When a core is idle (``sovereign.render.runner.usable_cores``), :meth:`ManifestLoad.start` forks a
+child (sovereign/process/forked_child.py: it starts at once, with the YAML reader already imported) that parses the
+later files, this process imports and loads what the pack needs meanwhile, then :meth:`ManifestLoad.documents`
+parses the first files itself and appends the child's.
 
 Same result either way: the child runs ``load_manifest_files`` (the sequential code: Lists expanded to any depth,
 every YAML bound) on its share and the documents keep file order. Errors stay the sequential ones: a problem in
@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sovereign.errors import InputError
-from sovereign.forked_child import ForkedChild
-from sovereign.report.manifest_input import Document, load_manifest_files, manifest_files
-from sovereign.yamlio import alias_expansion_used
+from sovereign.core.errors import InputError
+from sovereign.core.manifests import Document, load_manifest_files, manifest_files
+from sovereign.core.yamlio import alias_expansion_used
+from sovereign.process.forked_child import ForkedChild
 
 MIN_HELPER_FILES = 64
 """Below this the child's answer (the documents, marshalled) and the split cost more than the parsing it saves."""

@@ -15,8 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sovereign.gc_tuning import tune_for_batch
-from sovereign.report.policy_run import PackRun, PackTarget, run_pack
+from sovereign.check.policy_run import PackRun, PackTarget, run_pack
+from sovereign.process.gc_tuning import tune_for_batch
 
 
 def run_packs(

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sovereign.gc_tuning import cycle_collection_paused
+from sovereign.process.gc_tuning import cycle_collection_paused
 
 ANSWER = "answer"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, timedelta
 
-from sovereign.errors import InputError
+from sovereign.core.errors import InputError
 
 AT_ENV = "SOVEREIGN_AT"
 EXPIRY_WARNING_DAYS_ENV = "SOVEREIGN_EXPIRY_WARNING_DAYS"

@@ -9,10 +9,9 @@ from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from sovereign.report.inventory import Inventory
-from sovereign.report.model import CheckReport, Violation
+from sovereign.check.inventory import Inventory
+from sovereign.check.model import CheckReport, Violation
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "sovereign-check"
 INFORMATION_URI = "https://sovereign-clusters.dev/docs/cli"
@@ -284,7 +283,7 @@ def to_markdown(report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS: dict[str, Callable[[CheckReport], str]] = {
+RENDERERS: dict[str, Callable[[CheckReport], str]] = {  # text first: the default
     "text": to_text,
     "json": to_json,
     "sarif": to_sarif,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sovereign.report.inventory import Inventory
+    from sovereign.check.inventory import Inventory
 
 MANDATORY_LEVELS = ("mandatory", "remediate")
-"""A remediate policy that still reports a violation counts as mandatory (pulumi-runtime.md §2)."""
+"""A remediate policy that still reports a violation counts as mandatory (docs/pulumi-runtime.md §2)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -75,7 +75,7 @@ class StackResult:
     violations: tuple[Violation, ...]
     source: str = ""
     inventory: Inventory | None = None
-    """The verdict of every input object, the carve-outs and the suppressed findings (sovereign/report/inventory)."""
+    """The verdict of every input object, the carve-outs and the suppressed findings (sovereign/check/inventory.py)."""
 
 
 @dataclass(frozen=True)

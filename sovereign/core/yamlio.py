@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from sovereign.errors import InputError
-from sovereign.yaml_resolution import RememberedScalarResolution, skip_path_tracking
+from sovereign.core.errors import InputError
+from sovereign.core.yaml_resolution import RememberedScalarResolution, skip_path_tracking
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64

@@ -1,7 +1,7 @@
 """Run the policy pack over a rendered stack or a set of plain manifests, through the analyzer protocol
 (in this process or over gRPC to a pack process, see ``TRANSPORTS``).
 
-The order is the CLI's (pulumi-runtime.md §2): start the pack with ``PULUMI_CONFIG`` = the stack's config,
+The order is the CLI's (docs/pulumi-runtime.md §2): start the pack with ``PULUMI_CONFIG`` = the stack's config,
 ``ConfigureStack``, ``GetAnalyzerInfo``, ``Configure`` (``at`` for every policy whose config schema has it,
 when ``--at`` is given), then per resource in registration order ``Remediate`` + ``Analyze`` with the
 resource's provider, and finally one ``AnalyzeStack``.
@@ -29,19 +29,19 @@ from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, 
 from sovereign.analyzer.model import AnalyzerInfo
 from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
-from sovereign.clock import AT_ENV, evaluation_time
-from sovereign.errors import InputError
-from sovereign.exemptions import parse_suppressed
-from sovereign.gc_tuning import cycle_collection_paused
-from sovereign.pulumi_config_env import env_string_bytes, over_limit_message
+from sovereign.check.direct_pack import direct_entry
+from sovereign.check.inventory import EXEMPTION_COMPANIONS, build_inventory
+from sovereign.check.model import PolicyDescription, StackResult, Violation, resource_ref
+from sovereign.core.clock import AT_ENV, evaluation_time
+from sovereign.core.errors import InputError
+from sovereign.core.exemptions import parse_suppressed
+from sovereign.core.pulumi_config_env import env_string_bytes, over_limit_message
+from sovereign.core.yamlio import load_yaml_file
+from sovereign.process.gc_tuning import cycle_collection_paused
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
-from sovereign.report.direct_pack import direct_entry
-from sovereign.report.inventory import EXEMPTION_COMPANIONS, build_inventory
-from sovereign.report.model import PolicyDescription, StackResult, Violation, resource_ref
-from sovereign.yamlio import load_yaml_file
 
 CATALOG_ENV = "SOVEREIGN_CATALOG"
 """Read by the pack for ``--catalog`` (policies/framework/context.py)."""
@@ -357,7 +357,7 @@ class PackRun:
 
 
 def pack_version(pack_dir: Path, reported: str) -> str:
-    """The CLI shows PulumiPolicy.yaml's ``version`` (Python packs always report 0.0.1; reference §2)."""
+    """The CLI shows PulumiPolicy.yaml's ``version`` (Python packs always report 0.0.1; docs/pulumi-runtime.md §2)."""
     path = pack_dir / "PulumiPolicy.yaml"
     if path.is_file():
         data = load_yaml_file(path)
@@ -384,7 +384,7 @@ def prepared_pack(
     """The pack brought to its first resource as the CLI does it (``ConfigureStack``, ``GetAnalyzerInfo``,
     ``Configure`` with the ``--policy-pack-config`` content and ``at`` for the policies that take it), and the
     transport it runs on: ``in-process`` runs a pack's rules directly when the pack offers a direct entry point
-    (sovereign/report/direct_pack.py), else, as ``grpc`` does, a pack process over the analyzer protocol."""
+    (sovereign/check/direct_pack.py), else, as ``grpc`` does, a pack process over the analyzer protocol."""
     if transport not in TRANSPORTS:
         raise ValueError(f"unknown pack transport {transport!r}")
     entry = direct_entry(pack_dir) if transport == "in-process" else None

@@ -8,7 +8,7 @@ from typing import Any
 
 from sovereign.diff.compare import DiffResult, StackDiff
 from sovereign.diff.posture import PostureDiff, camel
-from sovereign.report.formats import md_cell
+from sovereign.output.check_formats import md_cell
 
 OP_SIGNS = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
 MAX_VALUE = 120
@@ -249,3 +249,7 @@ def to_json(result: DiffResult) -> str:
         "result": "attention" if result.exit_code else "ok",
     }
     return json.dumps(_jsonable(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"markdown": to_markdown, "json": to_json}
+"""``sovereign diff --format``: Markdown first (the default: a pull-request comment)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sovereign.exemptions import EXEMPTIONS_KEY, Exemption, Suppressed, parse_exemptions
+from sovereign.core.exemptions import EXEMPTIONS_KEY, Exemption, Suppressed, parse_exemptions
 from sovereign.kinds.verdict import INERT, JUDGED, UNJUDGED, Verdict, split_type_token, verdict_of
 
 UNJUDGED_RULE = "unjudged-object"

@@ -33,8 +33,13 @@ PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
 PSA_ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version"
 PSA_AUDIT = "pod-security.kubernetes.io/audit"
 PSA_WARN = "pod-security.kubernetes.io/warn"
-CILIUM_NAMESPACE = "k8s:io.kubernetes.pod.namespace"
-"""Cilium's endpoint label for a pod's namespace; pods cannot set it themselves, so selectors can trust it."""
+CILIUM_POD_NAMESPACE = "io.kubernetes.pod.namespace"
+"""The label Cilium gives every endpoint: its pod's namespace."""
+CILIUM_NAMESPACE = "k8s:" + CILIUM_POD_NAMESPACE
+"""The same label with the source prefix policies may write (``k8s:``); pods cannot set it themselves, so
+selectors can trust it."""
+CILIUM_NAMESPACE_LABELS_PREFIX = "io.cilium.k8s.namespace.labels."
+"""Cilium gives every endpoint its namespace's labels under this prefix."""
 PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
 """pulumi-kubernetes waits for a Job to complete unless this annotation is "true"."""
 

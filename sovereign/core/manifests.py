@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sovereign import labels
-from sovereign.errors import InputError
-from sovereign.yamlio import parse_yaml_documents_with_lines, read_text
+from sovereign.core import labels
+from sovereign.core.errors import InputError
+from sovereign.core.yamlio import parse_yaml_documents_with_lines, read_text
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 Document = tuple[str, int, Mapping[str, Any]]

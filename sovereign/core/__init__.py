@@ -1,0 +1,1 @@
+"""Vocabulary and I/O every layer uses: labels, errors, YAML and schema reading, time, paths, exemptions."""

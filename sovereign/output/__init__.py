@@ -1,0 +1,1 @@
+"""Report formats: how check, diff and reach results are written (text, JSON, SARIF, JUnit, Markdown)."""
