@@ -14,6 +14,8 @@ from typing import Any
 
 import pulumi
 
+from sovereign.kinds.tokens import type_token
+
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -24,12 +26,6 @@ def _snake(key: str) -> str:
 def logical_name(manifest: Mapping[str, Any]) -> str:
     meta = manifest["metadata"]
     return f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else str(meta["name"])
-
-
-def type_token(api_version: str, kind: str) -> str:
-    """``kubernetes:<group>/<version>:<Kind>``, the core group written ``core``: the provider's type tokens."""
-    group_version = api_version if "/" in api_version else f"core/{api_version}"
-    return f"kubernetes:{group_version}:{kind}"
 
 
 def declare(manifest: Mapping[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:

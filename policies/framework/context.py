@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sovereign.core.errors import InputError
+from sovereign.core.labels import CONFIG_NAMESPACE
+from sovereign.core.paths import CATALOG_ENV
 
 if TYPE_CHECKING:
     # Type names only: importing these packages pulls in their loaders (jsonschema, YAML), which the pack
@@ -29,11 +31,6 @@ if TYPE_CHECKING:
     from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction
     from sovereign.stackconfig.model import CniConfig, StackConfig, Transfer
 
-CONFIG_NAMESPACE = "sovereign-clusters"
-"""Same value as ``sovereign.stackconfig.model.CONFIG_NAMESPACE`` (asserted by the tests; importing it here would
-load the stack loader at pack start-up)."""
-
-CATALOG_ENV = "SOVEREIGN_CATALOG"
 PARTIAL_KEYS = frozenset({"jurisdiction", "cluster"})
 
 

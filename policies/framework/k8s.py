@@ -17,7 +17,7 @@ from policies.framework.values import UnknownValueError, as_list, as_map, text
 from sovereign.kinds.pods import PodShape, registered_shapes
 from sovereign.kinds.registry import KindEntry, default_registry
 from sovereign.kinds.shapes import MULTUS_NETWORKS, LooseContent, loose_content, pods_by_shape
-from sovereign.kinds.verdict import split_type_token as _split
+from sovereign.kinds.tokens import split_type_token as _split
 
 __all__ = ["MULTUS_NETWORKS", "K8sObject", "PodShape", "multus_networks", "required_node_terms", "split_type_token",
            "stack_objects", "term_values"]

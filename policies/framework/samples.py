@@ -1,11 +1,16 @@
 """Rule samples (gatekeeper-library layout) and an in-process evaluator for them.
 
 ``policies/rules/<rule_pkg>/samples/{allowed,disallowed}/*.yaml`` hold one or more manifests each. Header
-comments carry expectations and per-sample settings::
+comments carry the exact findings a sample must draw and per-sample settings::
 
-    # expect: <fragment that must appear in one of the rule's messages>   (disallowed; repeatable)
-    # config: {"at": "2027-03-01"}                                        (the rule's policy config)
-    # stack: {"sovereign-clusters:transfers": []}                         (stack config keys replaced)
+    # expect: Deployment fleet-ingest/gateway | <fragment> [| <fragment>]  (one finding; disallowed; repeatable)
+    # config: {"at": "2027-03-01"}                                         (the rule's policy config)
+    # stack: {"sovereign-clusters:transfers": []}                          (stack config keys replaced)
+
+Each ``expect`` line is exactly one finding of the sample's rule: on that resource (``Kind ns/name``, ``Kind name``
+for a cluster-scoped object, ``stack`` for a stack rule's finding about no one object) with a message containing
+every fragment. The rule's findings on the sample must be exactly those, no more (gatekeeper-library's suites state
+their expected violations the same way): a rule that reports one problem twice fails its own samples.
 
 ``policies/rules/sample-stack.yaml`` is the stack config every sample runs in; an optional
 ``<rule_pkg>/suite.yaml`` may set ``policyConfig`` and ``stackConfig`` for all samples of the rule.
@@ -27,13 +32,35 @@ SAMPLE_STACK_NAME = "cn-prod"
 
 
 @dataclass(frozen=True)
+class Expectation:
+    resource: str
+    """``Kind ns/name``, ``Kind name`` (cluster-scoped) or ``stack``."""
+    fragments: tuple[str, ...]
+    """Every one of them appears in the finding's message."""
+
+    def matches(self, resource: str, message: str) -> bool:
+        return resource == self.resource and all(f in message for f in self.fragments)
+
+    def __str__(self) -> str:
+        return " | ".join((self.resource, *self.fragments))
+
+
+def parse_expectation(text: str, path: Path) -> Expectation:
+    """``<resource> | <fragment> [| <fragment> ...]``."""
+    resource, *fragments = (part.strip() for part in text.split(" | "))
+    if not resource or not fragments or not all(fragments):
+        raise ValueError(f"{path}: `# expect: {text}` is not `<resource> | <message fragment> [| ...]`")
+    return Expectation(resource, tuple(fragments))
+
+
+@dataclass(frozen=True)
 class Sample:
     rule_pkg: str
     verdict: str
     """``allowed`` or ``disallowed``."""
     path: Path
     manifests: tuple[Mapping[str, Any], ...]
-    expect: tuple[str, ...] = ()
+    expect: tuple[Expectation, ...] = ()
     policy_config: Mapping[str, Any] = field(default_factory=dict)
     stack_config: Mapping[str, Any] = field(default_factory=dict)
 
@@ -82,8 +109,8 @@ def load_samples(rule_pkg: str) -> list[Sample]:
             stack = dict(base_stack)
             for raw in header.get("stack", []):
                 stack.update(json.loads(raw))
-            samples.append(Sample(rule_pkg, verdict, path, docs, tuple(header.get("expect", [])),
-                                  policy_config, stack))
+            expect = tuple(parse_expectation(e, path) for e in header.get("expect", []))
+            samples.append(Sample(rule_pkg, verdict, path, docs, expect, policy_config, stack))
     return samples
 
 
@@ -97,9 +124,17 @@ def rule_of(rule_pkg: str) -> Any:
     return importlib.import_module(f"policies.rules.{rule_pkg}.rule").RULE
 
 
-def evaluate_in_process(sample: Sample, *, stack: str = SAMPLE_STACK_NAME) -> list[str]:
-    """Messages the sample's rule reports for it, through the direct runner (the path ``sovereign check`` takes;
-    the suite runs the gRPC path too)."""
+def resource_name(manifest: Mapping[str, Any]) -> str:
+    """``Kind ns/name`` (``Kind name`` for an object without namespace): how expectations name a resource."""
+    meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    kind, name, ns = str(manifest.get("kind", "")), str(meta.get("name", "")), meta.get("namespace")
+    return f"{kind} {ns}/{name}" if isinstance(ns, str) and ns else f"{kind} {name}"
+
+
+def evaluate_in_process(sample: Sample, *, stack: str = SAMPLE_STACK_NAME) -> list[tuple[str, str]]:
+    """(resource, message) of every finding of the sample's rule, through the direct runner (the path
+    ``sovereign check`` takes; the suite runs the gRPC path too)."""
     from policies.framework.runner import DirectPack
     from policies.pack import PACK_NAME, load_rules
     from sovereign.analyzer.resource import resource_from_manifest
@@ -108,8 +143,9 @@ def evaluate_in_process(sample: Sample, *, stack: str = SAMPLE_STACK_NAME) -> li
     pack = DirectPack(PACK_NAME, load_rules(), stack=stack, config=pulumi_config_shape(sample.stack_config))
     pack.configure({rule.id: dict(sample.policy_config)} if sample.policy_config else {})
     resources = [resource_from_manifest(m, stack=stack) for m in sample.manifests]
+    names = {r.urn: resource_name(m) for r, m in zip(resources, sample.manifests, strict=True)}
     diagnostics = [d for r in resources for d in pack.analyze(r)] + pack.analyze_stack(resources)
-    return [d.detail for d in diagnostics if d.policy_name == rule.id]
+    return [(names.get(d.urn, "stack"), d.detail) for d in diagnostics if d.policy_name == rule.id]
 
 
 def pulumi_config_shape(values: Mapping[str, Any]) -> dict[str, str]:

@@ -10,13 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sovereign.kinds.tokens import type_token
+
 PROJECT = "sovereign-clusters"
-
-
-def type_token(api_version: str, kind: str) -> str:
-    """``apps/v1`` + ``Deployment`` -> ``kubernetes:apps/v1:Deployment``; core ``v1`` -> ``core/v1``."""
-    group_version = api_version if "/" in api_version else f"core/{api_version}"
-    return f"kubernetes:{group_version}:{kind}"
 
 
 def urn_for(stack: str, type_: str, name: str, *, project: str = PROJECT) -> str:

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from sovereign.core.exemptions import EXEMPTIONS_KEY, Exemption, Suppressed, parse_exemptions
-from sovereign.kinds.verdict import INERT, JUDGED, UNJUDGED, Verdict, split_type_token, verdict_of
+from sovereign.kinds.tokens import split_type_token
+from sovereign.kinds.verdict import INERT, JUDGED, UNJUDGED, Verdict, verdict_of
 
 UNJUDGED_RULE = "unjudged-object"
 EXEMPTION_COMPANIONS = ("resource-rule-exemptions", "rule-exemptions")

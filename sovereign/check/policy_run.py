@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess, resource_from_manifest
-from sovereign.analyzer.model import AnalyzerInfo
+from sovereign.analyzer.model import AnalyzerInfo, Diagnostic
+from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest
 from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.check.direct_pack import direct_entry
@@ -35,6 +35,7 @@ from sovereign.check.model import PolicyDescription, StackResult, Violation, res
 from sovereign.core.clock import AT_ENV, evaluation_time
 from sovereign.core.errors import InputError
 from sovereign.core.exemptions import parse_suppressed
+from sovereign.core.paths import CATALOG_ENV
 from sovereign.core.pulumi_config_env import env_string_bytes, over_limit_message
 from sovereign.core.yamlio import load_yaml_file
 from sovereign.process.gc_tuning import cycle_collection_paused
@@ -42,9 +43,6 @@ from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
 from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
-
-CATALOG_ENV = "SOVEREIGN_CATALOG"
-"""Read by the pack for ``--catalog`` (policies/framework/context.py)."""
 
 
 @dataclass
@@ -398,6 +396,8 @@ def prepared_pack(
                          now=evaluation_time(at))
             used = "in-process"
         else:
+            from sovereign.analyzer.client import PolicyPackProcess  # gRPC: imported only for this path
+
             pack = stack_of.enter_context(PolicyPackProcess.start(pack_dir, stack_config=config, stack=stack,
                                                                   project=project,
                                                                   env=pack_environment(at, catalog)))

@@ -163,7 +163,7 @@ def _unrendered_decision(urn: str, message: str, policy_config: Mapping[str, Any
     from sovereign.check.inventory import UNJUDGED_RULE
     from sovereign.core.clock import evaluation_time
     from sovereign.core.exemptions import expired_note, match, parse_exemptions, suppressed_message
-    from sovereign.kinds.verdict import split_type_token
+    from sovereign.kinds.tokens import split_type_token
     from sovereign.render.urns import urn_name, urn_type
 
     entry = policy_config.get(UNJUDGED_RULE)

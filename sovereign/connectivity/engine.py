@@ -9,7 +9,6 @@ from typing import Any
 from sovereign.catalog.model import Catalog, IPNetwork
 from sovereign.connectivity import adminpol, cilium, netpol
 from sovereign.connectivity.evaluate import Outcome, evaluate
-from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import iter_bits
 from sovereign.connectivity.inventory import (
     NETWORK_POLICY_ROLE,
@@ -30,7 +29,8 @@ from sovereign.connectivity.report import ConnectivityReport
 from sovereign.connectivity.rules import Policy
 from sovereign.connectivity.universe import Universe
 from sovereign.kinds.registry import default_registry
-from sovereign.kinds.verdict import api_group
+from sovereign.kinds.tokens import api_group
+from sovereign.process.gc_tuning import cycle_collection_paused
 from sovereign.stackconfig.model import PolicyApi
 
 API_OF_KIND = {
@@ -116,7 +116,7 @@ def analyze(
     ``sources`` (optional, parallel to ``objects``): (file, key-path prefix) of each object, so bad input is
     reported against the file it came from (``sovereign.connectivity.manifests.load`` returns both).
     """
-    with paused_gc():
+    with cycle_collection_paused():
         return _analyze(objects, cni, catalog, jurisdiction, cluster_cidrs, sources)
 
 

@@ -17,7 +17,7 @@ from sovereign.core.labels import JURISDICTION, METADATA_NAME
 from sovereign.kinds.pods import PodShape, registered_shapes
 from sovereign.kinds.registry import KindEntry, default_registry
 from sovereign.kinds.shapes import pods_by_shape
-from sovereign.kinds.verdict import api_group
+from sovereign.kinds.tokens import api_group
 
 DEFAULT_NAMESPACE = "default"
 """Where a namespaced object without metadata.namespace lands (the usual apply-time default)."""

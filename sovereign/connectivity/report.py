@@ -13,7 +13,6 @@ from typing import Any
 
 from sovereign.catalog.model import Catalog
 from sovereign.connectivity.evaluate import Chain, Entry, Outcome
-from sovereign.connectivity.gcpause import paused_gc
 from sovereign.connectivity.intervals import (
     Atoms,
     Range,
@@ -29,6 +28,7 @@ from sovereign.connectivity.rules import OpaquePeer, Policy, Where
 from sovereign.connectivity.universe import Universe
 from sovereign.core.errors import InputError
 from sovereign.core.labels import JURISDICTION
+from sovereign.process.gc_tuning import cycle_collection_paused
 
 QUERY_SOURCE = "<query>"
 
@@ -468,7 +468,7 @@ class ConnectivityReport:
     def cross_border(self) -> list[CrossBorderPath]:
         """Direct paths out of each workload's jurisdiction, and relay paths (A -> in-cluster B -> abroad)
         where A does not already reach the same destinations directly."""
-        with paused_gc():
+        with cycle_collection_paused():
             return self._cross_border()
 
     def _cross_border(self) -> list[CrossBorderPath]:

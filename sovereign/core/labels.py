@@ -1,6 +1,10 @@
-"""Label and annotation keys, defined once for the program, the policies and the tools."""
+"""Label and annotation keys, and the project's other names, defined once for the program, the policies and the
+tools."""
 
 from __future__ import annotations
+
+CONFIG_NAMESPACE = "sovereign-clusters"
+"""The Pulumi config namespace of every stack setting (``sovereign-clusters:<key>``)."""
 
 PREFIX = "sovereign-clusters.dev/"
 

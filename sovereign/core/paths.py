@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+CATALOG_ENV = "SOVEREIGN_CATALOG"
+"""A catalog directory other than the project's (``sovereign check --catalog``, passed on to a pack process)."""
+
 
 def project_root() -> Path:
     """The directory that holds ``Pulumi.yaml``."""

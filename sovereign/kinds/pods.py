@@ -19,6 +19,7 @@ from typing import Any
 
 from sovereign.kinds.paths import first, join, resolve
 from sovereign.kinds.registry import KindEntry, PodLocation
+from sovereign.kinds.tokens import api_version_number
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 EMPTY: Mapping[str, Any] = {}
@@ -138,7 +139,6 @@ def shapes_at(props: Mapping[str, Any], location: PodLocation) -> list[PodShape]
 def registered_shapes(entry: KindEntry, props: Mapping[str, Any]) -> list[PodShape]:
     """Every pod an object of a registered kind describes, in registry order (a location limited to some API
     versions applies only to objects of those versions: Tekton moved pod settings between v1beta1 and v1)."""
-    api_version = props.get("apiVersion")
-    version = api_version.rsplit("/", 1)[-1] if isinstance(api_version, str) else ""
+    version = api_version_number(props.get("apiVersion"))
     return [shape for location in entry.pods if not location.versions or version in location.versions
             for shape in shapes_at(props, location)]

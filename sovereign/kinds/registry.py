@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sovereign.kinds.paths import PathError, parse
+from sovereign.kinds.tokens import CORE_GROUPS
 
 REGISTRY_DIR = Path(__file__).resolve().parent / "registry"
 ROLES_FILE = "roles.yaml"
-CORE_GROUPS = ("", "core")
-"""The core group is ``""`` in manifests' apiVersion (``v1``) and ``core`` in Pulumi type tokens."""
 
 
 class RegistryError(ValueError):

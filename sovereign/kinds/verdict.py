@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sovereign.kinds.paths import resolve
-from sovereign.kinds.registry import CORE_GROUPS, KindEntry, Registry, default_registry
+from sovereign.kinds.registry import KindEntry, Registry, default_registry
 from sovereign.kinds.shapes import Skipped, loose_content, pods_by_shape
+from sovereign.kinds.tokens import api_version_of, split_type_token
 
 JUDGED = "judged"
 INERT = "inert"
@@ -35,26 +36,6 @@ class Verdict:
     """Inert: why it can neither move data nor place compute. Unjudged: why no rule can judge it."""
     rules: tuple[str, ...] = ()
     """Judged: the rules that judge it. Unjudged: the rules that still read what it carries by shape."""
-
-
-def split_type_token(token: str) -> tuple[str, str, str] | None:
-    """``kubernetes:apps/v1:Deployment`` -> ("apps", "v1", "Deployment"); the core group -> ""; else None."""
-    parts = token.split(":")
-    if len(parts) != 3 or parts[0] != "kubernetes" or "/" not in parts[1]:
-        return None
-    group, version = parts[1].rsplit("/", 1)
-    return ("" if group in CORE_GROUPS else group), version, parts[2]
-
-
-def api_group(api_version: object) -> str:
-    """``apps/v1`` -> ``apps``; ``v1`` (the core group) -> ""; anything but a string -> "" too."""
-    if not isinstance(api_version, str) or "/" not in api_version:
-        return ""
-    return api_version.rsplit("/", 1)[0]
-
-
-def api_version_of(group: str, version: str) -> str:
-    return f"{group}/{version}" if group else version
 
 
 COMPONENT = ("a component resource (it has no provider): it creates nothing itself, and its children are judged one "

@@ -6,6 +6,7 @@ its renderer, and writes through ``write_output``: a new format is one renderer 
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import tempfile
@@ -13,23 +14,29 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sovereign.output import check_formats, diff_formats, reach_formats
-
-REPORTS: Mapping[str, Mapping[str, Callable[[Any], str]]] = {
-    "check": check_formats.RENDERERS,
-    "diff": diff_formats.RENDERERS,
-    "reach-answers": reach_formats.ANSWER_RENDERERS,
-    "reach-summary": reach_formats.SUMMARY_RENDERERS,
+REPORTS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
+    "check": ("check_formats", "RENDERERS", ("text", "json", "sarif", "junit", "markdown")),
+    "diff": ("diff_formats", "RENDERERS", ("markdown", "json")),
+    "reach-answers": ("reach_formats", "ANSWER_RENDERERS", ("text", "json")),
+    "reach-summary": ("reach_formats", "SUMMARY_RENDERERS", ("text", "json")),
 }
-"""Report kind -> format -> renderer; the first format of each is the command's default."""
+"""Report kind -> (module under ``sovereign.output``, its table of renderers, the formats in it, the command's
+default first). The module is imported when a report is written, so a command's start-up does not pay for the
+others' formats; ``tests/architecture/test_output_registry.py`` checks each table against its formats."""
 
 
 def formats(report: str) -> tuple[str, ...]:
-    return tuple(REPORTS[report])
+    return REPORTS[report][2]
+
+
+def renderers(report: str) -> Mapping[str, Callable[[Any], str]]:
+    module, table, _formats = REPORTS[report]
+    found: Mapping[str, Callable[[Any], str]] = getattr(importlib.import_module(f"sovereign.output.{module}"), table)
+    return found
 
 
 def render(report: str, fmt: str, value: Any) -> str:
-    return REPORTS[report][fmt](value)
+    return renderers(report)[fmt](value)
 
 
 def write_output(text: str, output: Path | None) -> None:

@@ -28,10 +28,10 @@ def tune_for_batch() -> None:
 def cycle_collection_paused() -> Iterator[None]:
     """No automatic cycle collection inside the block; the collector's previous state after it.
 
-    For stretches that allocate a great many containers and free them only at the end, none part of a cycle
-    (a pack run's RPCs: proxies, decoded resources; reading a helper's answer). Each collection there scans the
-    young objects to find nothing (about 2 % of a check); the few cycles such a stretch leaves (2,000 objects after
-    a 1,250-object check) are collected after it, by the next collection or by ``pack_runs`` after each stack.
+    For stretches that allocate a great many containers and free them only at the end, none part of a cycle (a
+    pack run over a stack's resources; the connectivity engine's hot loops, which allocate short-lived tuples and
+    big ints). Each collection there scans the young objects to find nothing, at a cost that grows with the heap;
+    reference counting still frees everything, and the few cycles left are collected after the block.
     """
     enabled = gc.isenabled()
     gc.disable()

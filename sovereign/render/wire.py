@@ -10,9 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from google.protobuf import struct_pb2
-
-from sovereign.render.struct_decode import struct_to_dict
+from google.protobuf import json_format, struct_pb2
 
 # Protocol constants (sdk/go/common/resource/properties.go; pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -38,11 +36,8 @@ def _normalise(value: Any) -> Any:
 
 
 def struct_to_value(struct: struct_pb2.Struct) -> dict[str, Any]:
-    """Protobuf Struct -> dict, keeping signature objects (secrets, references) as they are encoded.
-
-    ``struct_to_dict`` is ``json_format.MessageToDict`` for a Struct without the generic printer (tested
-    equal on random values): the recorder decodes every registration on the SDK's critical path."""
-    return _unwrap_output_values(_normalise(struct_to_dict(struct)))
+    """Protobuf Struct -> dict, keeping signature objects (secrets, references) as they are encoded."""
+    return _unwrap_output_values(_normalise(json_format.MessageToDict(struct)))
 
 
 def value_to_struct(value: dict[str, Any]) -> struct_pb2.Struct:

@@ -1,5 +1,6 @@
 """Stack configuration: the schema-validated, catalog-checked view of ``stacks/Pulumi.<stack>.yaml``."""
 
+from sovereign.core.labels import CONFIG_NAMESPACE
 from sovereign.stackconfig.loader import (
     DEFAULT_RENDER_DIR,
     config_keys,
@@ -9,7 +10,7 @@ from sovereign.stackconfig.loader import (
     parse_stack_config,
     stack_schema,
 )
-from sovereign.stackconfig.model import CONFIG_NAMESPACE, StackConfig
+from sovereign.stackconfig.model import StackConfig
 
 __all__ = [
     "CONFIG_NAMESPACE",

@@ -13,8 +13,6 @@ from enum import StrEnum
 
 from sovereign.catalog.model import IPNetwork
 
-CONFIG_NAMESPACE = "sovereign-clusters"
-
 
 class PolicyApi(StrEnum):
     """Network policy APIs a CNI may enforce; the program and the connectivity proof follow this list."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sovereign.stackconfig.model import CONFIG_NAMESPACE
+from sovereign.core.labels import CONFIG_NAMESPACE
 
 PREFIX = f"{CONFIG_NAMESPACE}:"
 KUBECONFIG_KEY = "kubeconfig"

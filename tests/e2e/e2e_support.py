@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-from sovereign.analyzer import Diagnostic, PolicyPackProcess, resource_from_manifest
+from sovereign.analyzer.client import PolicyPackProcess
+from sovereign.analyzer.model import Diagnostic
+from sovereign.analyzer.resource import resource_from_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policies"

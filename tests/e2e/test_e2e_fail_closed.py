@@ -18,7 +18,7 @@ from e2e_support import (
     pod_spec,
 )
 
-from sovereign.analyzer import PolicyPackProcess
+from sovereign.analyzer.client import PolicyPackProcess
 
 FAIL_CLOSED = "[fail-closed]"
 

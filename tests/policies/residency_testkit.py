@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.framework.samples import SAMPLE_STACK_NAME
-from sovereign.analyzer import PolicyPackProcess
+from sovereign.analyzer.client import PolicyPackProcess
 from sovereign.check.policy_run import PackTarget, target_from_manifests
 from sovereign.core.clock import AT_ENV
 from sovereign.core.manifests import load_manifests

@@ -11,18 +11,11 @@ from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool
 from policies.framework.guard import COMPANIONS
 from policies.framework.samples import base_stack_config
 from policies.pack import load_rules
-from sovereign.analyzer import (
-    AnalyzerError,
-    AnalyzerInfo,
-    PolicyInfo,
-    PolicyPackProcess,
-    effective_policy_config,
-    resource_from_manifest,
-    stack_config_env,
-    type_token,
-    urn_for,
-)
-from sovereign.analyzer.client import pack_python
+from sovereign.analyzer.client import PolicyPackProcess, pack_python, stack_config_env
+from sovereign.analyzer.config import effective_policy_config
+from sovereign.analyzer.model import AnalyzerInfo, PolicyInfo
+from sovereign.analyzer.resource import resource_from_manifest, type_token, urn_for
+from sovereign.analyzer.session import AnalyzerError
 from sovereign.core.errors import InputError
 
 WORLD_POLICY = {

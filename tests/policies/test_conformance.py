@@ -18,7 +18,9 @@ from residency_testkit import EVALUATION_AT, PACK_DIR, PackPool, vector_targets
 
 from policies.framework.samples import SAMPLE_STACK_NAME, Sample, all_samples, pulumi_config_shape, rule_of
 from policies.pack import open_direct
-from sovereign.analyzer import AnalyzerError, Diagnostic, resource_from_manifest
+from sovereign.analyzer.model import Diagnostic
+from sovereign.analyzer.resource import resource_from_manifest
+from sovereign.analyzer.session import AnalyzerError
 from sovereign.check.policy_run import PackRun, prepared_pack, run_pack, target_from_render
 from sovereign.core.clock import parse_instant
 from sovereign.render.rendered import load_render

@@ -21,7 +21,8 @@ from policies.framework.guard import FAIL_CLOSED, to_policy
 from policies.framework.k8s import K8sObject
 from policies.framework.rule import ResourceRule
 from policies.framework.samples import base_stack_config
-from sovereign.analyzer import Diagnostic, resource_from_manifest
+from sovereign.analyzer.model import Diagnostic
+from sovereign.analyzer.resource import resource_from_manifest
 
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 UNKNOWN_ARRAY = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
@@ -192,7 +193,7 @@ PolicyPack("unguarded", [
 def test_the_sdk_alone_fails_open_on_unknowns(tmp_path: Any) -> None:
     """Evidence for the guard: an unguarded mandatory policy that reads an unknown yields only an advisory
     "can't run policy" note, so a preview would pass."""
-    from sovereign.analyzer import PolicyPackProcess
+    from sovereign.analyzer.client import PolicyPackProcess
     from sovereign.core.paths import project_root
 
     (tmp_path / "PulumiPolicy.yaml").write_text(

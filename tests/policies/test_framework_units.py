@@ -98,13 +98,6 @@ def test_plain_names_unknowns_skips_keys_and_restores_ints() -> None:
     assert text(443.0) == "443" and text(True) == "" and text(None) == ""
 
 
-def test_pack_config_namespace_matches_the_stack_model() -> None:
-    from policies.framework.context import CONFIG_NAMESPACE
-    from sovereign.stackconfig.model import CONFIG_NAMESPACE as MODEL_NAMESPACE
-
-    assert CONFIG_NAMESPACE == MODEL_NAMESPACE
-
-
 def test_building_the_pack_imports_no_loader() -> None:
     """Start-up stays fast: building the policies must not import the catalog/stack loaders or the engine."""
     import subprocess

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from residency_testkit import EVALUATION_AT, PACK_DIR
 
-from sovereign.analyzer import AnalyzerResource, Diagnostic, PolicyPackProcess
+from sovereign.analyzer.client import PolicyPackProcess
+from sovereign.analyzer.model import Diagnostic
+from sovereign.analyzer.resource import AnalyzerResource
 from sovereign.check.policy_run import target_from_render
 from sovereign.core.paths import project_root
 from sovereign.render.rendered import load_render

@@ -27,7 +27,9 @@ from policies.framework.guard import (
 )
 from policies.framework.runner import DirectPack
 from policies.framework.samples import base_stack_config, pulumi_config_shape
-from sovereign.analyzer import Diagnostic, PolicyPackProcess, resource_from_manifest
+from sovereign.analyzer.client import PolicyPackProcess
+from sovereign.analyzer.model import Diagnostic
+from sovereign.analyzer.resource import resource_from_manifest
 
 NAMESPACE: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": {
     "name": "fleet-ingest", "labels": {"sovereign-clusters.dev/jurisdiction": "cn"}}}

@@ -1,6 +1,6 @@
 """The recorder's Struct conversions (sovereign/render/wire.py) are protobuf's own, without its generic walkers:
 ``value_to_struct`` builds the message ``json_format.ParseDict`` builds, ``struct_to_value`` decodes what
-``MessageToDict`` decodes (tests/policies/test_struct_decode.py covers the decoder itself)."""
+``MessageToDict`` decodes."""
 
 from __future__ import annotations
 

@@ -214,10 +214,11 @@ def _calico_destination(ctx: RuleContext, obj: K8sObject, where: str, dest: Any)
         yield from _domain_findings(ctx, obj, f"{where}.destination.domains[{k}]", text(name))
     if nets or d.get("domains") is not None or any(d.get(key) is not None for key in CALICO_IN_CLUSTER):
         return  # positive matchers: those nets/domains, or endpoints and network sets (judged on their own)
-    if not_nets:
-        for cidr in WORLD_CIDRS:
-            yield from _cidr_findings(ctx, obj, f"{where}.destination.notNets", cidr, not_nets,
-                                      "implicit nets (notNets only)")
+    if not_nets:  # both address families open through one destination: one finding
+        found = [m for cidr in WORLD_CIDRS for m in _cidr_findings(ctx, obj, f"{where}.destination.notNets", cidr,
+                                                                     not_nets, "implicit nets (notNets only)")]
+        if found:
+            yield "; ".join(found)
         return
     negated = [k for k in ("notSelector", "notNamespaceSelector") if d.get(k) is not None]
     shape = f"only {' and '.join(negated)}" if negated else ("only ports" if d else "no destination")

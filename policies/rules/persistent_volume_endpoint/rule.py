@@ -89,14 +89,18 @@ def _judge_source(ctx: RuleContext, obj: K8sObject, prefix: str, source: Mapping
     if csi:
         more, regions, buckets = _csi_places(f"{prefix}.csi", as_map(csi.get("volumeAttributes")), options)
         endpoints.extend(more)
+    by_host: dict[str, list[tuple[str, str]]] = {}
     for where, endpoint in endpoints:
         if endpoint.startswith("/"):
             continue  # a path on the server (e.g. csi-driver-nfs `share`), not a location
         host = host_of(endpoint.split(":/", 1)[0] if "://" not in endpoint else endpoint)
+        by_host.setdefault(host, []).append((where, endpoint))
+    for host, named in by_host.items():  # one server named by several fields is one root cause: one finding
         inside, located = place_host(host, ctx.jurisdiction, ctx.catalog, ctx.stack.cluster.cidrs)
         if not inside:
-            yield (f"{obj.ref} stores data on {endpoint!r} ({where}), which lies in {located}, outside {jur}: every "
-                   f"write to the volume would cross the border")
+            shown = "; ".join(f"{endpoint!r} ({where})" for where, endpoint in named)
+            yield (f"{obj.ref} stores data on {shown}, which lies in {located}, outside {jur}: every write to the "
+                   f"volume would cross the border")
     for where, region in regions:
         placed = place_region(ctx, region)
         if placed.inside is not True:
