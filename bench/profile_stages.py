@@ -85,7 +85,7 @@ def profile_check(directory: Path, timings: Timings) -> Any:
     _wrap(PolicyPackProcess, "start", "pack spawn until its port is printed (gRPC transport)", timings)
     _wrap(DirectPack, "analyze", "resource rules, one resource at a time (direct)", timings)
     _wrap(DirectPack, "analyze_stack", "stack rules incl. the connectivity proof (direct)", timings)
-    _wrap(catalog_loader, "default_catalog", "(all callers) default_catalog: catalog load", timings)
+    _wrap(catalog_loader, "load_catalog", "(all callers) catalog load (build, when not kept)", timings)
     _wrap(check, "write_output", "report written", timings)
     # A real file: `--output` replaces its target atomically (temp file + rename), so never a device.
     with tempfile.TemporaryDirectory() as tmp:

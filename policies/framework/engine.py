@@ -3,17 +3,17 @@ stack config states them, and the objects as the plain manifests the engine read
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from policies.framework.context import RuleContext
 from policies.framework.k8s import K8sObject
-from policies.framework.values import plain
+from policies.framework.values import is_plain, plain
 
 if TYPE_CHECKING:
     from sovereign.connectivity import CniParams
 
-IRRELEVANT_KEYS = frozenset({"env", "envFrom", "command", "args", "data", "stringData", "livenessProbe",
+IRRELEVANT_KEYS = frozenset({"env", "envFrom", "command", "args", "image", "data", "stringData", "livenessProbe",
                              "readinessProbe", "startupProbe", "lifecycle"})
 """Never read by the network model: an unknown value there is not residency-critical for the engine's answers."""
 
@@ -31,6 +31,8 @@ def cni_params(ctx: RuleContext) -> CniParams:
                      sctp=True, host_network_selected=False)
 
 
-def plain_objects(objects: Iterable[K8sObject]) -> list[dict[str, Any]]:
-    """The objects as plain manifests (``UnknownValueError`` for an unknown value the engine would read)."""
-    return [plain(o.props, skip=IRRELEVANT_KEYS) for o in objects]
+def plain_objects(objects: Iterable[K8sObject]) -> list[Mapping[str, Any]]:
+    """The objects as plain manifests: props holding no unknown placeholder are plain already (``values.readable``
+    gives them as they are) and go as they are; the others are copied, each placeholder the engine would read
+    raising ``UnknownValueError`` (one in a key the engine never reads is left out)."""
+    return [o.props if is_plain(o.props) else plain(o.props, skip=IRRELEVANT_KEYS) for o in objects]

@@ -98,7 +98,8 @@ def take_suppressed(urn: str | None) -> list[str]:
 
 def _props(sdk_props: Mapping[str, Any]) -> Mapping[str, Any]:
     """The SDK's props as the rules read them everywhere (``values.readable``): the SDK proxy is read once
-    through its public interface, each unknown it raises kept as its placeholder."""
+    through its public interface, each unknown it raises kept as its placeholder, and each integral number an
+    integer again (the wire carries every number as a double; manifests and the direct path have integers)."""
     return readable(_raw(sdk_props))
 
 
@@ -121,6 +122,8 @@ def _raw(value: Any) -> Any:
             except SdkUnknownValueError as exc:
                 items.append(exc.unknown_type_sentinel)
         return items
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 

@@ -48,6 +48,9 @@ class DirectPack:
         self._now = now
         self._view: StackView | None = None
         self._effective: dict[str, dict[str, Any]] = {}
+        self._readable: dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+        """URN -> (props, what rules read of them): a resource is looked at once, though ``Analyze`` and
+        ``AnalyzeStack`` both carry it."""
         self.info = _analyzer_info(name, self._rules)
 
     # -- the session's interface (sovereign/check uses this or a gRPC session, alike) -------------------------
@@ -69,7 +72,7 @@ class DirectPack:
     def analyze(self, resource: AnalyzerResource) -> list[Diagnostic]:
         """Every resource rule over one resource, then the resource companions (``Analyze``)."""
         parsed = split_type_token(resource.type)
-        props = readable(resource.props)
+        props = self._read(resource)
         obj = (K8sObject(*parsed, props, resource.urn, resource.name) if parsed is not None else
                K8sObject("", "", "", props, resource.urn, resource.name, pulumi_type=resource.type,
                          has_provider=bool(resource.provider_urn)))
@@ -90,7 +93,7 @@ class DirectPack:
 
     def analyze_stack(self, resources: Iterable[AnalyzerResource]) -> list[Diagnostic]:
         """Every stack rule over the stack's Kubernetes objects, then the stack companions (``AnalyzeStack``)."""
-        objects = stack_objects((r.type, readable(r.props), r.urn, r.name) for r in resources)
+        objects = stack_objects((r.type, self._read(r), r.urn, r.name) for r in resources)
         out: list[Diagnostic] = []
         judgements: list[Judgement] = []
         for rule in self._rules:
@@ -103,6 +106,14 @@ class DirectPack:
         return out
 
     # -- internals -----------------------------------------------------------------------------------------
+    def _read(self, resource: AnalyzerResource) -> Mapping[str, Any]:
+        known = self._readable.get(resource.urn)
+        if known is not None and known[0] is resource.props:
+            return known[1]
+        view = resource.props if resource.plain else readable(resource.props)
+        self._readable[resource.urn] = (resource.props, view)
+        return view
+
     def _stack_view(self) -> StackView:
         if self._view is None:
             self._view = stack_view(self._values, self._stack, self._catalog)  # ContextError: each rule fails

@@ -15,19 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["UNKNOWN_SENTINELS", "UnknownValueError", "as_list", "as_map", "contains_unknown", "is_map", "is_seq",
-           "is_unknown", "plain", "text", "unknown_checking_view"]
+from sovereign.analyzer.model import UNKNOWN_PLACEHOLDERS
 
-UNKNOWN_SENTINELS: Mapping[str, str] = {
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7": "boolean",
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421": "number",
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9": "string",
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2": "Array",
-    "030794c1-ac77-496b-92df-f27374a8bd58": "asset",
-    "e48ece36-62e2-4504-bad9-02848725956a": "archive",
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff": "Object",
-}
-"""The engine's preview placeholders and the type each stands for (the Pulumi SDKs' ``UNKNOWN_*_VALUE``)."""
+__all__ = ["UNKNOWN_SENTINELS", "UnknownValueError", "as_list", "as_map", "contains_unknown", "is_map", "is_plain",
+           "is_seq", "is_unknown", "plain", "readable", "text", "unknown_checking_view"]
+
+UNKNOWN_SENTINELS = UNKNOWN_PLACEHOLDERS
 
 
 class UnknownValueError(Exception):
@@ -122,6 +115,11 @@ class _ListView(Sequence[Any]):
 def unknown_checking_view(props: Mapping[str, Any]) -> Mapping[str, Any]:
     """``props`` read so that every placeholder raises ``UnknownValueError`` with its path."""
     return _MapView(props, ())
+
+
+def is_plain(props: Mapping[str, Any]) -> bool:
+    """Whether ``props`` are plain data (``readable`` gave them as they are: they hold no placeholder)."""
+    return not isinstance(props, _MapView)
 
 
 def readable(props: Mapping[str, Any]) -> Mapping[str, Any]:

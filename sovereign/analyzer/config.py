@@ -88,8 +88,6 @@ def effective_policy_config(
 
     ``user_config`` is the raw JSON shape of a ``--policy-pack-config`` file.
     """
-    import jsonschema  # lazy: only the offline tools need it
-
     result: dict[str, PolicyConfig] = {}
     for policy in info.policies:
         defaults = {
@@ -104,14 +102,16 @@ def effective_policy_config(
 
     errors: list[InputError] = []
     for policy in info.policies:
-        if not policy.config_schema and not policy.required:
-            continue
+        props = result.get(policy.name, {}).get("properties") or {}
+        if not policy.required and (not policy.config_schema or not props):
+            continue  # nothing given and nothing required: valid against any object schema
         schema: dict[str, Any] = {"type": "object"}
         if policy.config_schema:
             schema["properties"] = dict(policy.config_schema)
         if policy.required:
             schema["required"] = list(policy.required)
-        props = result.get(policy.name, {}).get("properties") or {}
+        import jsonschema  # only when there is something to validate
+
         for err in sorted(jsonschema.Draft4Validator(schema).iter_errors(props), key=lambda e: list(e.path)):
             errors.append(
                 InputError(

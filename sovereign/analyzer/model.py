@@ -11,6 +11,17 @@ ENFORCEMENT_LEVELS = ("advisory", "mandatory", "disabled", "remediate")
 SEVERITIES = ("", "low", "medium", "high", "critical")
 """Index = the protobuf enum value (pulumirpc.PolicySeverity); "" is unspecified."""
 POLICY_TYPES = ("unknown", "resource", "stack")
+UNKNOWN_PLACEHOLDERS: Mapping[str, str] = {
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7": "boolean",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421": "number",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9": "string",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2": "Array",
+    "030794c1-ac77-496b-92df-f27374a8bd58": "asset",
+    "e48ece36-62e2-4504-bad9-02848725956a": "archive",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff": "Object",
+}
+"""The engine's placeholders for values unknown during preview, and the type each stands for (the Pulumi SDKs'
+``UNKNOWN_*_VALUE``; docs/pulumi-runtime.md §2)."""
 
 
 def level_name(value: int) -> str:

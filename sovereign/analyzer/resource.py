@@ -34,6 +34,8 @@ class AnalyzerResource:
     provider_urn: str = ""
     provider_type: str = ""
     provider_props: Mapping[str, Any] = field(default_factory=dict)
+    plain: bool = False
+    """The reader found no placeholder of an unknown value in ``props`` (False: not known, the pack looks)."""
 
 
 def _manifest_name(manifest: Mapping[str, Any]) -> str:
@@ -47,7 +49,7 @@ def _manifest_name(manifest: Mapping[str, Any]) -> str:
 
 
 def resource_from_manifest(
-    manifest: Mapping[str, Any], *, stack: str, name: str | None = None, project: str = PROJECT
+    manifest: Mapping[str, Any], *, stack: str, name: str | None = None, project: str = PROJECT, plain: bool = False
 ) -> AnalyzerResource:
     """A Kubernetes manifest dict as an analyzer resource; the name defaults to ``<namespace>/<name>``.
 
@@ -61,5 +63,5 @@ def resource_from_manifest(
     token = type_token(api_version, kind)
     res_name = name or _manifest_name(manifest)
     return AnalyzerResource(
-        type=token, name=res_name, urn=urn_for(stack, token, res_name, project=project), props=manifest
+        type=token, name=res_name, urn=urn_for(stack, token, res_name, project=project), props=manifest, plain=plain
     )

@@ -22,7 +22,7 @@ import ipaddress
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +33,13 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 from referencing.exceptions import Unresolvable
 
+from sovereign.catalog.files import (
+    CATALOG_FILE,
+    JURISDICTIONS_DIR,
+    PROVIDERS_FILE,
+    SCHEMA_FILE,
+    jurisdiction_files,
+)
 from sovereign.catalog.model import (
     AcceleratorPolicy,
     AcceleratorRule,
@@ -52,11 +59,6 @@ from sovereign.core.errors import InputError, InputErrors
 from sovereign.core.schema_meta import check_schema
 from sovereign.core.schema_refs import inlined_validator
 from sovereign.core.yamlio import AliasBudgetExceeded, parse_yaml_documents, read_text
-
-CATALOG_FILE = "catalog.yaml"
-PROVIDERS_FILE = "providers.yaml"
-JURISDICTIONS_DIR = "jurisdictions"
-SCHEMA_FILE = "catalog.schema.json"
 
 KeyPath = tuple[str | int, ...]
 
@@ -550,19 +552,11 @@ def _build_jurisdiction(jur: _JurisdictionDoc, networks: tuple[IPNetwork, ...], 
 # --- public API -----------------------------------------------------------------------------------
 
 
-def _jurisdiction_files(directory: Path) -> Iterator[Path]:
-    """Every ``*.yaml``/``*.yml`` entry of ``jurisdictions/``, whatever its type: reading one that is not a regular
-    file reports it (``yamlio.read_text``) instead of skipping it."""
-    folder = directory / JURISDICTIONS_DIR
-    if folder.is_dir():
-        yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
-
-
 _NOT_A_DIRECTORY = ((stat.S_ISREG, "a regular file"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
                     (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def _no_jurisdiction_files(folder: Path) -> str:
+def _nojurisdiction_files(folder: Path) -> str:
     """What stands where the jurisdiction files should be, for the error."""
     try:
         mode = os.stat(folder).st_mode
@@ -589,10 +583,10 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     catalog_doc = _validated(schema, "catalog_file", catalog_file, problems)
     providers_doc = _validated(schema, "providers_file", providers_file, problems)
     jurisdiction_docs: list[_JurisdictionDoc] = []
-    files = list(_jurisdiction_files(root))
+    files = list(jurisdiction_files(root))
     if not files:
         problems.add(root / JURISDICTIONS_DIR, (), "a directory with one <id>.yaml file per jurisdiction",
-                     found_text=_no_jurisdiction_files(root / JURISDICTIONS_DIR))
+                     found_text=_nojurisdiction_files(root / JURISDICTIONS_DIR))
     for file in files:
         doc = _validated(schema, "jurisdiction_file", file, problems)
         if doc is not None:
@@ -625,14 +619,3 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         jurisdictions=MappingProxyType(jurisdictions),
         source_dir=str(root),
     )
-
-
-def default_catalog() -> Catalog:
-    """The catalog of this checkout (``SOVEREIGN_ROOT`` decides which), loaded once per process and directory (it
-    does not change while a command runs)."""
-    return _catalog_at(paths.catalog_dir().resolve())
-
-
-@functools.cache
-def _catalog_at(directory: Path) -> Catalog:
-    return load_catalog(directory)

@@ -31,7 +31,7 @@ from sovereign.process.forked_child import ForkedChild
 MIN_HELPER_FILES = 64
 """Below this the child's answer (the documents, marshalled) and the split cost more than the parsing it saves."""
 
-OWN_SHARE = 0.2
+OWN_SHARE = 0.5
 """The share of the bytes this process parses itself, after its own preparation (the pack's imports and the
 catalog), so that both finish about together."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sovereign.analyzer.model import AnalyzerInfo, Diagnostic
+from sovereign.analyzer.model import UNKNOWN_PLACEHOLDERS, AnalyzerInfo, Diagnostic
 from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest
 from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
@@ -180,14 +181,13 @@ def target_from_manifests(
     found: set[str] = set()
     paths = RepositoryPaths()
     for file, line, obj in documents:
-        props = mask_secret_data(obj, found)
-        res = resource_from_manifest(props, stack=stack, project=project)
+        props, placeholders = _as_json(mask_secret_data(obj, found), file, line)
+        res = resource_from_manifest(props, stack=stack, project=project, plain=not placeholders)
         if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
             continue
         seen.add(res.urn)
         resources.append(res)
         locations[res.urn] = (paths(file), line)
-        _refuse_non_json(props, file, line)
     return PackTarget(
         stack=stack,
         project=project,
@@ -199,45 +199,64 @@ def target_from_manifests(
     )
 
 
-def _refuse_non_json(props: Mapping[str, Any], file: str, line: int) -> None:
-    """Bad input naming the object's file, line and the value's key path, for a value JSON cannot carry."""
-    found = _first_non_json(props, ())
-    if found is None:
-        return
-    path, what = found
-    raise InputError(file, (f"document at line {line}", *path),
-                     "a JSON value (Kubernetes reads manifests as JSON: quote dates and other YAML-only values)",
-                     found_text=what[:200]) from None
+def _as_json(props: Mapping[str, Any], file: str, line: int) -> tuple[Mapping[str, Any], bool]:
+    """The props as JSON carries them (what Kubernetes and the CLI see): keys that are not strings become their JSON
+    text (``true``, ``1``); the same object when nothing changes. And whether a value is one of the engine's
+    placeholders for an unknown value (the pack then reads the props through its checking view). A value JSON
+    cannot carry is bad input naming the object's file, line and the value's key path."""
+    seen: list[bool] = [False]
+    try:
+        return _json_form(props, (), seen), seen[0]
+    except _NotJson as exc:
+        raise InputError(file, (f"document at line {line}", *exc.path),
+                         "a JSON value (Kubernetes reads manifests as JSON: quote dates and other YAML-only values)",
+                         found_text=exc.what[:200]) from None
 
 
-def _first_non_json(value: Any, path: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str] | None:
-    """Where in ``value`` JSON fails, and what is there: the first non-string key, non-JSON value, infinite or NaN
+class _NotJson(Exception):  # noqa: N818 - carries where and what up to _as_json
+    def __init__(self, path: tuple[str | int, ...], what: str) -> None:
+        super().__init__(what)
+        self.path = path
+        self.what = what
+
+
+def _json_key(key: Any) -> str:
+    return key if isinstance(key, str) else json.dumps(key)
+
+
+def _json_form(value: Any, path: tuple[str | int, ...], placeholder: list[bool]) -> Any:
+    """``value`` with keys as JSON writes them; ``_NotJson`` at the first non-JSON key or value, infinite or NaN
     number (JSON has none; Python's json module would write ``NaN``), or integer too large for a double (Pulumi
     passes numbers as doubles)."""
     if isinstance(value, dict):
+        changed = False
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if not (key is None or isinstance(key, str | bool | int | float)):  # JSON turns those into strings
-                return (*path, str(key)), f"the key {key!r} ({type(key).__name__})"
-            found = _first_non_json(item, (*path, key if isinstance(key, str) else str(key)))
-            if found is not None:
-                return found
-        return None
+                raise _NotJson((*path, str(key)), f"the key {key!r} ({type(key).__name__})")
+            name = _json_key(key)
+            form = _json_form(item, (*path, name), placeholder)
+            changed = changed or form is not item or name is not key
+            out[name] = form
+        return out if changed else value
     if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _first_non_json(item, (*path, index))
-            if found is not None:
-                return found
-        return None
+        items = [_json_form(item, (*path, index), placeholder) for index, item in enumerate(value)]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     if isinstance(value, float) and value - value != 0.0:  # inf - inf and nan - nan are NaN
-        return path, f"the non-finite number {value!r} (JSON has no NaN or Infinity)"
+        raise _NotJson(path, f"the non-finite number {value!r} (JSON has no NaN or Infinity)")
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             float(value)
         except OverflowError:
-            return path, f"an integer of {len(str(abs(value)))} digits, too large for a JSON number (a double)"
-    if value is None or isinstance(value, str | bool | int | float):
-        return None
-    return path, f"{type(value).__name__} {value!r}"
+            raise _NotJson(path, f"an integer of {len(str(abs(value)))} digits, too large for a JSON number "
+                                 f"(a double)") from None
+    if isinstance(value, str):
+        if value in UNKNOWN_PLACEHOLDERS:
+            placeholder[0] = True
+        return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise _NotJson(path, f"{type(value).__name__} {value!r}")
 
 
 def repository_path(file: str, cwd: Path | None = None) -> str:

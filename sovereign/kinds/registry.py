@@ -437,12 +437,20 @@ def registry_files(directory: Path = REGISTRY_DIR) -> list[Path]:
 
 @functools.cache
 def default_registry() -> Registry:
-    """The shipped registry, loaded once per process (a few dozen milliseconds with libyaml)."""
+    """The shipped registry, once per process, kept between runs while its files and code are unchanged
+    (sovereign/core/build_cache.py: reading and checking it costs a few dozen milliseconds)."""
+    from sovereign.core.build_cache import built
+
+    files = registry_files()
+    return built("registry", files, lambda: _load_registry(files), code=("core", "kinds"))
+
+
+def _load_registry(files: Sequence[Path]) -> Registry:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     documents = []
-    for path in registry_files():
+    for path in files:
         with path.open(encoding="utf-8") as handle:
             documents.append((path.name, yaml.load(handle, Loader=loader)))  # noqa: S506 - a safe loader
     return build_registry(documents)

@@ -11,17 +11,18 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from sovereign.core import paths
 from sovereign.core.errors import InputError
-from sovereign.core.schema_meta import check_schema
-from sovereign.core.schema_refs import inlined_validator
 from sovereign.stackconfig.error_text import short_repr, type_name
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY, KeyPath, prefixed, unprefixed
+
+if TYPE_CHECKING:
+    # The validator (jsonschema, ~40 ms to import) is loaded when a stack is validated, not when only the
+    # stack model is needed (a check of plain manifests).
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 KUBECONFIG_EXPECTED = (
     "a secret set with `pulumi config set --secret sovereign-clusters:kubeconfig` (stored as "
@@ -44,12 +45,16 @@ def _schema_for(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     schema: dict[str, Any] = json.loads(text)
+    from sovereign.core.schema_meta import check_schema
+
     check_schema(schema, text)
     return schema
 
 
 @functools.cache
 def _validator_for(path: str) -> Draft202012Validator:
+    from sovereign.core.schema_refs import inlined_validator
+
     return inlined_validator(_schema_for(path))  # its $refs followed once (the same errors, faster)
 
 
