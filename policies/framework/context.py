@@ -191,7 +191,7 @@ def stack_values_override(values: Mapping[str, Any], *, stack: str = "dev") -> I
 def _config_values() -> dict[str, Any]:
     """Unprefixed key -> parsed value, for the keys the stack schema defines (None = not set): the override of
     the in-process tests, else the pack process's ``pulumi.Config``."""
-    from sovereign.stackconfig import config_keys
+    from sovereign.stackconfig.loader import config_keys
 
     keys = config_keys()
     if _override is not None:
@@ -213,7 +213,7 @@ def _config_values() -> dict[str, Any]:
 def config_values(raw: Mapping[str, str | None]) -> dict[str, Any]:
     """Stack config values as ``pulumi.Config.get_object`` reads them (JSON where the text is JSON, else the
     text), keyed without the namespace; ``kubeconfig`` is a credential: only whether it is set is kept."""
-    from sovereign.stackconfig import config_keys
+    from sovereign.stackconfig.loader import config_keys
 
     values: dict[str, Any] = {}
     for key in config_keys():
@@ -324,7 +324,7 @@ def stack_view(values: Mapping[str, Any], stack_name: str, catalog_path: Path | 
     set_keys = {k for k, v in values.items() if v is not None}
     if set_keys <= PARTIAL_KEYS:
         return StackView(stack_name, jur, catalog, _partial_cluster(values.get("cluster"), jur, catalog))
-    from sovereign.stackconfig import parse_stack_config
+    from sovereign.stackconfig.loader import parse_stack_config
 
     try:
         cfg = parse_stack_config(dict(values), stack=stack_name or "(pack)",

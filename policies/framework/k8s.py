@@ -59,7 +59,7 @@ class K8sObject:
     def type_token(self) -> str:
         return self.pulumi_type or f"kubernetes:{self.group or 'core'}/{self.version}:{self.kind}"
 
-    @property
+    @functools.cached_property
     def metadata(self) -> Mapping[str, Any]:
         return as_map(self.props.get("metadata"))
 
@@ -90,7 +90,7 @@ class K8sObject:
         return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
 
     # -- what the registry says ------------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def entry(self) -> KindEntry | None:
         return default_registry().entry(self.group, self.kind)
 
@@ -104,13 +104,20 @@ class K8sObject:
         """Makes pods: a kind whose registry entry runs pods, or an unknown kind carrying pod templates."""
         return any(shape.runs for shape in self.pod_shapes())
 
-    def pod_shapes(self) -> list[PodShape]:
+    def pod_shapes(self) -> tuple[PodShape, ...]:
         """Every pod the object describes: where its registered kind keeps them, else found by shape. Reading goes
-        through the SDK proxy, so an unknown value on a registered path fails the rule closed."""
+        through the checking view, so an unknown value on a registered path fails the rule closed (every rule that
+        asks: an error is not kept)."""
+        return self._pod_shapes
+
+    @functools.cached_property
+    def _pod_shapes(self) -> tuple[PodShape, ...]:
+        """Read once per object: the rules of one resource share it (the direct runner judges all of them over one
+        object)."""
         entry = self.entry
         if entry is not None:
-            return registered_shapes(entry, self.props)
-        return pods_by_shape(self.props, UNKNOWN_AT_PREVIEW)
+            return tuple(registered_shapes(entry, self.props))
+        return tuple(pods_by_shape(self.props, UNKNOWN_AT_PREVIEW))
 
     def loose(self) -> LooseContent | None:
         """Containers, host flags, placements... found by shape in an unknown kind without pod templates."""

@@ -17,6 +17,7 @@ reading an unknown fails the rule closed the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,14 @@ from sovereign.analyzer.resource import AnalyzerResource
 
 PACK_VERSION_REPORTED = "0.0.1"
 """What a Python pack reports as its version (the CLI shows PulumiPolicy.yaml's instead)."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    resource_rules: tuple[tuple[ResourceRule, Mapping[str, Any]], ...]
+    stack_rules: tuple[tuple[StackRule, Mapping[str, Any]], ...]
+    levels: Mapping[str, str]
+    """Every policy's effective enforcement level (``remediate`` counts as mandatory: the pack remediates nothing)."""
 
 
 class DirectPack:
@@ -52,6 +61,8 @@ class DirectPack:
         """URN -> (props, what rules read of them): a resource is looked at once, though ``Analyze`` and
         ``AnalyzeStack`` both carry it."""
         self.info = _analyzer_info(name, self._rules)
+        self._policies = {p.name: p for p in self.info.policies}
+        self._plan = self._planned()
 
     # -- the session's interface (sovereign/check uses this or a gRPC session, alike) -------------------------
     def configure_stack(self, *, stack: str, project: str) -> None:
@@ -64,6 +75,7 @@ class DirectPack:
                   source: str = "--policy-pack-config") -> dict[str, dict[str, Any]]:
         """The CLI's reconciliation of defaults and the user's config (bad input names ``source``)."""
         self._effective = effective_policy_config(self.info, policy_config, source=source)
+        self._plan = self._planned()
         return self._effective
 
     def stop(self) -> None:
@@ -78,14 +90,12 @@ class DirectPack:
                          has_provider=bool(resource.provider_urn)))
         out: list[Diagnostic] = []
         judgements: list[Judgement] = []
-        for rule in self._rules:
-            if not isinstance(rule, ResourceRule) or not self._enabled(rule.id):
-                continue
+        for rule, config in self._plan.resource_rules:
             if parsed is None and not rule.every_resource:
                 continue
             if parsed is not None and not rule.looks_at(parsed[0], parsed[2]):
                 continue
-            judgement = judge_resource(rule, self._stack_view, self._config(rule.id), obj, now=self._now)
+            judgement = judge_resource(rule, self._stack_view, config, obj, now=self._now)
             judgements.append(judgement)
             out.extend(self._diagnostic(rule.id, f.message, f.urn or resource.urn) for f in judgement.findings)
         out.extend(self._companions(False, judgements, resource.urn))
@@ -96,10 +106,8 @@ class DirectPack:
         objects = stack_objects((r.type, self._read(r), r.urn, r.name) for r in resources)
         out: list[Diagnostic] = []
         judgements: list[Judgement] = []
-        for rule in self._rules:
-            if not isinstance(rule, StackRule) or not self._enabled(rule.id):
-                continue
-            judgement = judge_stack(rule, self._stack_view, self._config(rule.id), objects, now=self._now)
+        for rule, config in self._plan.stack_rules:
+            judgement = judge_stack(rule, self._stack_view, config, objects, now=self._now)
             judgements.append(judgement)
             out.extend(self._diagnostic(rule.id, f.message, f.urn or "") for f in judgement.findings)
         out.extend(self._companions(True, judgements, ""))
@@ -119,34 +127,40 @@ class DirectPack:
             self._view = stack_view(self._values, self._stack, self._catalog)  # ContextError: each rule fails
         return self._view
 
-    def _level(self, name: str) -> str:
-        configured = (self._effective.get(name) or {}).get("enforcementLevel")
-        level = configured or self.info.policy(name).enforcement_level  # type: ignore[union-attr]
-        return "mandatory" if level == "remediate" else str(level)
+    def _planned(self) -> _Plan:
+        """What the configuration decides once, for every resource: the enabled rules with their properties, and
+        every policy's level."""
+        levels = {}
+        for name, info in self._policies.items():
+            level = (self._effective.get(name) or {}).get("enforcementLevel") or info.enforcement_level
+            levels[name] = "mandatory" if level == "remediate" else str(level)
 
-    def _enabled(self, name: str) -> bool:
-        return self._level(name) != "disabled"
+        def config(name: str) -> Mapping[str, Any]:
+            return (self._effective.get(name) or {}).get("properties") or {}
 
-    def _config(self, name: str) -> Mapping[str, Any]:
-        return (self._effective.get(name) or {}).get("properties") or {}
+        enabled = [r for r in self._rules if levels[r.id] != "disabled"]
+        return _Plan(
+            resource_rules=tuple((r, config(r.id)) for r in enabled if isinstance(r, ResourceRule)),
+            stack_rules=tuple((r, config(r.id)) for r in enabled if isinstance(r, StackRule)),
+            levels=levels,
+        )
 
     def _diagnostic(self, policy: str, message: str, urn: str) -> Diagnostic:
-        info = self.info.policy(policy)
-        assert info is not None, policy
+        info = self._policies[policy]
         return Diagnostic(
             policy_name=policy,
             policy_pack_name=self._name,
             policy_pack_version=PACK_VERSION_REPORTED,
             description=info.description,
             message=f"{info.description}\n{message}" if message else info.description,
-            enforcement_level=self._level(policy),
+            enforcement_level=self._plan.levels[policy],
             urn=urn,
             severity=info.severity,
         )
 
     def _companions(self, stack: bool, judgements: Sequence[Judgement], urn: str) -> Iterable[Diagnostic]:
         for companion in COMPANION_POLICIES:
-            if companion.stack != stack or not self._enabled(companion.name):
+            if companion.stack != stack or self._plan.levels[companion.name] == "disabled":
                 continue
             for message in _companion_messages(companion, judgements):
                 yield self._diagnostic(companion.name, message, urn)

@@ -57,7 +57,6 @@ from sovereign.catalog.model import (
 from sovereign.core import paths
 from sovereign.core.errors import InputError, InputErrors
 from sovereign.core.schema_meta import check_schema
-from sovereign.core.schema_refs import inlined_validator
 from sovereign.core.yamlio import AliasBudgetExceeded, parse_yaml_documents, read_text
 
 KeyPath = tuple[str | int, ...]
@@ -106,7 +105,7 @@ def _compile_schema(text: str) -> Validators:
     if missing:
         raise jsonschema.SchemaError(f"$defs lacks {', '.join(missing)}")
     return MappingProxyType({
-        kind: inlined_validator({**schema, "$ref": f"#/$defs/{kind}"}) for kind in FILE_KINDS
+        kind: jsonschema.Draft202012Validator({**schema, "$ref": f"#/$defs/{kind}"}) for kind in FILE_KINDS
     })
 
 

@@ -304,7 +304,7 @@ def _manifests_under_stack(args: argparse.Namespace, stack: str, load: ManifestL
     """
     from sovereign.check.policy_run import target_from_manifests
     from sovereign.core.paths import stack_file
-    from sovereign.stackconfig import load_stack
+    from sovereign.stackconfig.loader import load_stack
     from sovereign.stackconfig.stack_file import read_stack_config
 
     config = load_stack(stack)

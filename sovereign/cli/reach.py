@@ -182,7 +182,7 @@ def _context(args: argparse.Namespace) -> tuple[CniParams, Catalog | None, str |
     jurisdiction = None
     cidrs: list[IPNetwork] = []
     if args.stack:
-        from sovereign.stackconfig import load_stack
+        from sovereign.stackconfig.loader import load_stack
 
         stack = load_stack(args.stack, catalog=catalog)
         base = CniParams.from_cni_config(stack.cluster.cni)

@@ -28,7 +28,7 @@ def selected_stacks(args: argparse.Namespace) -> list[str]:
     if args.all and args.stacks:
         raise InputError("command line", ("STACK",), "either stack names or --all, not both", args.stacks)
     if args.all:
-        from sovereign.stackconfig import list_stacks  # only here: the package imports the whole loader
+        from sovereign.stackconfig.loader import list_stacks  # only here: the validator is needed only then
 
         stacks = list_stacks()
         if not stacks:

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sovereign.catalog import load_catalog
-    from sovereign.stackconfig import list_stacks, load_stack
+    from sovereign.stackconfig.loader import list_stacks, load_stack
 
     catalog = load_catalog(args.catalog) if args.catalog else load_catalog()
     print(

@@ -20,9 +20,10 @@ from sovereign.check.model import Violation
 from sovereign.connectivity import CniParams, CrossBorderPath, analyze
 from sovereign.connectivity.intervals import address_networks
 from sovereign.connectivity.report import ConnectivityReport
+from sovereign.core.labels import CONFIG_NAMESPACE
 from sovereign.render.rendered import RenderedStack
-from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, parse_stack_config
-from sovereign.stackconfig.model import Transfer
+from sovereign.stackconfig.loader import parse_stack_config
+from sovereign.stackconfig.model import StackConfig, Transfer
 
 UNATTRIBUTED = "unattributed"
 """Address space no catalog jurisdiction holds: foreign by definition."""

@@ -20,8 +20,6 @@ from kubernetes_validate import utils as kubernetes_validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from sovereign.core.schema_refs import inlined_validator
-
 CRD_SCHEMA_DIR = Path(__file__).resolve().parent / "crd_schemas"
 UNKNOWN_SCOPE = "Unknown"
 
@@ -125,7 +123,7 @@ def _schema_dir(major_minor: str) -> str:
 def _crd_validator(api_version: str, kind: str) -> jsonschema.Draft202012Validator:
     schema = crd_schema(api_version, kind)
     assert schema is not None
-    return inlined_validator(schema, crd_registry())
+    return jsonschema.Draft202012Validator(schema, registry=crd_registry())
 
 
 @functools.cache
@@ -141,10 +139,9 @@ def builtin_schema(major_minor: str, api_version: str, kind: str) -> tuple[dict[
 @functools.cache
 def _builtin_validator(major_minor: str, api_version: str, kind: str) -> jsonschema.Draft202012Validator:
     """The validator ``kubernetes_validate.validate(strict=True)`` builds, built once per kind (that function
-    re-reads the 1.5 MB definitions file for every object) and with its $refs inlined
-    (``sovereign/core/schema_refs.py``: the same errors, in 60 % of the time)."""
+    re-reads the 1.5 MB definitions file for every object)."""
     schema, registry = builtin_schema(major_minor, api_version, kind)
-    return inlined_validator(schema, registry)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 @functools.cache

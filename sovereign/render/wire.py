@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
-
 # Protocol constants (sdk/go/common/resource/properties.go; pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -35,14 +33,18 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def struct_to_value(struct: struct_pb2.Struct) -> dict[str, Any]:
+def struct_to_value(struct: Any) -> dict[str, Any]:
     """Protobuf Struct -> dict, keeping signature objects (secrets, references) as they are encoded."""
+    from google.protobuf import json_format  # the recorder's: a check of manifests needs only the secret markers
+
     return _unwrap_output_values(_normalise(json_format.MessageToDict(struct)))
 
 
-def value_to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
+def value_to_struct(value: dict[str, Any]) -> Any:
     """dict -> Struct; for JSON-like values ``Struct.update`` sets exactly what ``json_format.ParseDict`` does,
     without the generic parser (tests/program/test_wire.py compares both)."""
+    from google.protobuf import struct_pb2
+
     out = struct_pb2.Struct()
     out.update(value)
     return out

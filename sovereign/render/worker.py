@@ -91,7 +91,7 @@ def render_into(
     project = load_project()
     if isolate:
         use_project_sources(project.root)
-    stackconfig = importlib.import_module("sovereign.stackconfig")
+    stackconfig = importlib.import_module("sovereign.stackconfig.loader")
     stack_config = stackconfig.load_stack(stack)  # schema + catalog checks: file and key path on bad input
     file_config = read_stack_config(project.stack_file(stack))
     refuse_over_env_limit(file_config, stack)

@@ -1,25 +1,6 @@
-"""Stack configuration: the schema-validated, catalog-checked view of ``stacks/Pulumi.<stack>.yaml``."""
+"""Stack configuration: the schema-validated, catalog-checked view of ``stacks/Pulumi.<stack>.yaml``.
 
-from sovereign.core.labels import CONFIG_NAMESPACE
-from sovereign.stackconfig.loader import (
-    DEFAULT_RENDER_DIR,
-    config_keys,
-    list_stacks,
-    load_stack,
-    load_stack_file,
-    parse_stack_config,
-    stack_schema,
-)
-from sovereign.stackconfig.model import StackConfig
-
-__all__ = [
-    "CONFIG_NAMESPACE",
-    "DEFAULT_RENDER_DIR",
-    "StackConfig",
-    "config_keys",
-    "list_stacks",
-    "load_stack",
-    "load_stack_file",
-    "parse_stack_config",
-    "stack_schema",
-]
+``stack_file.py`` reads the file; ``loader.py`` validates it (``load_stack``, ``parse_stack_config``,
+``config_keys``, ``list_stacks``) into ``model.py``'s ``StackConfig``. Import from those modules: the package itself
+imports nothing, so code that needs only the model (the connectivity engine) does not load the validator.
+"""

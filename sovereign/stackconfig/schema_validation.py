@@ -53,9 +53,9 @@ def _schema_for(path: str) -> dict[str, Any]:
 
 @functools.cache
 def _validator_for(path: str) -> Draft202012Validator:
-    from sovereign.core.schema_refs import inlined_validator
+    from jsonschema import Draft202012Validator
 
-    return inlined_validator(_schema_for(path))  # its $refs followed once (the same errors, faster)
+    return Draft202012Validator(_schema_for(path))
 
 
 def stack_schema() -> dict[str, Any]:

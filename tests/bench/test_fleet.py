@@ -13,7 +13,7 @@ from sovereign.catalog import default_catalog
 from sovereign.core.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes
 from sovereign.render.runner import render_stacks
 from sovereign.render.schemas import validate_object
-from sovereign.stackconfig import load_stack_file
+from sovereign.stackconfig.loader import load_stack_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import fleet  # noqa: E402

@@ -13,7 +13,7 @@ import yaml
 from cli_support import AT, FIXTURE_STACK, GOLDEN, REPO, run_cli
 
 from sovereign.core.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes, over_limit_message
-from sovereign.stackconfig import list_stacks
+from sovereign.stackconfig.loader import list_stacks
 from sovereign.stackconfig.stack_file import read_stack_config
 
 GOLDEN_RENDER = GOLDEN / "render" / FIXTURE_STACK

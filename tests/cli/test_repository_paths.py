@@ -1,4 +1,4 @@
-"""``RepositoryPaths`` (report/policy_run.py) resolves each directory once; every path must come out as
+"""``RepositoryPaths`` (check/policy_run.py) resolves each directory once; every path must come out as
 ``repository_path`` gives it, links, dot components and paths outside the working directory included."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import yaml
 
 from sovereign.catalog import default_catalog
 from sovereign.cli.main import main
-from sovereign.stackconfig import list_stacks
+from sovereign.stackconfig.loader import list_stacks
 from tests.connectivity.builders import deployment, netpol, ns, pod
 
 OBJECTS = [

@@ -65,7 +65,7 @@ def test_nested_pod_templates_are_one_workload_each() -> None:
 
 
 def test_built_in_kinds_that_never_make_pods_are_not_searched_for_templates() -> None:
-    """As the pack sees them (sovereign/kube_kinds.py): the API server drops a template smuggled into a built-in
+    """As the pack sees them (the registry of kinds): the API server drops a template smuggled into a built-in
     kind that does not define one, so no pod runs; a custom kind with the same content still makes pods, and a
     core ReplicationController is a workload."""
     template = {"template": {"metadata": {"labels": {"app": "x"}}, "spec": POD_SPEC}}

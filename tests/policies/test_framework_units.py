@@ -86,7 +86,7 @@ def test_type_tokens_and_pod_specs() -> None:
         "spec.jobTemplate.spec.template.spec.hostNetwork", True)
     assert shape.path == "spec.jobTemplate.spec.template.spec"
     crd = K8sObject.from_resource("kubernetes:velero.io/v1:BackupStorageLocation", readable({}), "u", "x")
-    assert crd is not None and not crd.is_workload and crd.pod_shapes() == []
+    assert crd is not None and not crd.is_workload and crd.pod_shapes() == ()
 
 
 def test_plain_names_unknowns_skips_keys_and_restores_ints() -> None:
@@ -123,7 +123,7 @@ def test_a_pod_template_inside_a_podless_builtin_kind_is_not_a_workload(token: s
     """The API server drops fields a built-in type does not define, so no pod can come of it: the registry of kinds
     lists no pod location for these kinds."""
     obj = K8sObject.from_resource(token, readable(_SMUGGLED), "u", "x")
-    assert obj is not None and obj.entry is not None and obj.pod_shapes() == [] and not obj.is_workload
+    assert obj is not None and obj.entry is not None and obj.pod_shapes() == () and not obj.is_workload
 
 
 @pytest.mark.parametrize("token", [

@@ -46,7 +46,7 @@ def test_pod_templates_of_any_kind(token: str, spec: Any, path: str) -> None:
 @pytest.mark.parametrize("spec", [{}, {"template": {"name": "x"}}, {"template": {"spec": {"volumes": []}}}])
 def test_objects_without_pods_are_not_workloads(spec: Any) -> None:
     obj = _obj("kubernetes:ex.com/v1:Widget", spec)
-    assert not obj.is_workload and obj.pod_shapes() == []
+    assert not obj.is_workload and obj.pod_shapes() == ()
 
 
 def test_nested_pod_templates_are_all_found() -> None:

@@ -10,7 +10,7 @@ from program_overrides import with_cni_enforcing, with_transfer
 from infra.policy_syntax import CILIUM_NAMESPACE_LABEL
 from sovereign.catalog import default_catalog
 from sovereign.core import labels
-from sovereign.stackconfig import load_stack
+from sovereign.stackconfig.loader import load_stack
 
 ALL = ["0.0.0.0/0", "::/0"]
 ADMIN_KINDS = (

@@ -21,7 +21,7 @@ from program_support import DEFAULT_AT, Capture, run_capture
 
 from sovereign.catalog import default_catalog
 from sovereign.core import labels
-from sovereign.stackconfig import list_stacks, load_stack
+from sovereign.stackconfig.loader import list_stacks, load_stack
 
 STACKS = list_stacks()
 

@@ -19,7 +19,7 @@ from infra.policy_syntax import CILIUM_NAMESPACE_LABEL, anp_ports, cilium_ports,
 from sovereign.catalog import default_catalog
 from sovereign.core import labels
 from sovereign.core.errors import InputError
-from sovereign.stackconfig import load_stack
+from sovereign.stackconfig.loader import load_stack
 from sovereign.stackconfig.model import (
     EgressNeed,
     PolicyApi,

@@ -14,7 +14,7 @@ from typing import Any
 from program_overrides import NS, with_kubeconfig
 from program_support import DEFAULT_AT, HERE, SECRET_SIG, stack_config_values
 
-from sovereign.stackconfig import load_stack
+from sovereign.stackconfig.loader import load_stack
 
 
 def test_render_mode_without_kubeconfig(capture: Any) -> None:

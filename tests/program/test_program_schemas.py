@@ -9,7 +9,7 @@ import pytest
 from program_overrides import with_transfer
 
 from sovereign.render.schemas import validate_object
-from sovereign.stackconfig import list_stacks, load_stack
+from sovereign.stackconfig.loader import list_stacks, load_stack
 
 VARIANTS: list[tuple[str, dict[str, Any] | None]] = [(s, None) for s in list_stacks()] + [
     ("us-prod", with_transfer("us-prod", "labelling/label-studio", "eu", "10.20.7.0/24", "labelled-frames")),

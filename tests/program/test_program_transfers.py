@@ -10,7 +10,7 @@ from program_support import DEFAULT_AT
 
 from infra.plan import ESTATE_PRIORITY
 from sovereign.core import labels
-from sovereign.stackconfig import load_stack
+from sovereign.stackconfig.loader import load_stack
 
 STACK = "cn-prod"
 

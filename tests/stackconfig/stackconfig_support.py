@@ -11,7 +11,9 @@ import yaml
 from sovereign.catalog import Catalog, default_catalog
 from sovereign.core import paths
 from sovereign.core.errors import InputError, InputErrors, format_key_path
-from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, parse_stack_config
+from sovereign.core.labels import CONFIG_NAMESPACE
+from sovereign.stackconfig.loader import parse_stack_config
+from sovereign.stackconfig.model import StackConfig
 
 PREFIX = f"{CONFIG_NAMESPACE}:"
 EXAMPLE_STACKS = ("cn-prod", "eu-prod", "us-prod")

@@ -10,7 +10,7 @@ import pytest
 from stackconfig_support import EXAMPLE_STACKS, catalog, example_values, parse
 
 from sovereign.core import paths
-from sovereign.stackconfig import (
+from sovereign.stackconfig.loader import (
     DEFAULT_RENDER_DIR,
     config_keys,
     list_stacks,

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from stackconfig_support import EXAMPLE_STACKS, PREFIX, catalog, errors_of, example_values, parse, source_file
 
 from sovereign.core.errors import InputError
-from sovereign.stackconfig import StackConfig, config_keys, load_stack_file, parse_stack_config
+from sovereign.stackconfig.loader import config_keys, load_stack_file, parse_stack_config
+from sovereign.stackconfig.model import StackConfig
 
 EXAMPLES = int(os.environ.get("SOVEREIGN_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,7 +9,7 @@ import pytest
 from stackconfig_support import assert_error, catalog, errors_of, example_values, parse, source_file
 
 from sovereign.core.errors import InputError
-from sovereign.stackconfig import load_stack_file, parse_stack_config
+from sovereign.stackconfig.loader import load_stack_file, parse_stack_config
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stacks"
 CN = source_file("cn-prod")
@@ -288,7 +288,7 @@ def test_cronjob_name_leaves_room_for_job_names() -> None:
 
 def test_unknown_stack_name_lists_the_known_stacks() -> None:
     from sovereign.core import paths
-    from sovereign.stackconfig import list_stacks, load_stack
+    from sovereign.stackconfig.loader import list_stacks, load_stack
 
     with pytest.raises(InputError) as info:
         load_stack("mars-prod", catalog=catalog())
