@@ -15,8 +15,10 @@ import pulumi
 from pulumi.runtime.config import is_config_secret
 
 from sovereign.catalog.model import Catalog
+from sovereign.core.labels import CONFIG_NAMESPACE
 from sovereign.core.paths import project_root
-from sovereign.stackconfig import CONFIG_NAMESPACE, StackConfig, config_keys, load_stack, parse_stack_config
+from sovereign.stackconfig.loader import config_keys, load_stack, parse_stack_config
+from sovereign.stackconfig.model import StackConfig
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY
 
 
