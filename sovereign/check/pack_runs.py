@@ -30,8 +30,10 @@ def run_packs(
     on_done: Callable[[PackRun], None] = lambda run: None,
     policy_config: Mapping[str, Any] | None = None,
     policy_config_source: str = "--policy-pack-config",
+    helpers: bool = False,
 ) -> list[PackRun]:
-    """``policy_config``: the ``--policy-pack-config`` content, read from ``policy_config_source`` (errors name it)."""
+    """``policy_config``: the ``--policy-pack-config`` content, read from ``policy_config_source`` (errors name it).
+    ``helpers``: a core is idle; one target at a time then hands its stack rules to a forked helper (``run_pack``)."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
                       policy_config=dict(policy_config or {}),
                       policy_config_source=policy_config_source)
@@ -41,7 +43,7 @@ def run_packs(
         for index, target in enumerate(targets):
             if index:
                 gc.collect()  # the previous stack's garbage (see _run_and_collect)
-            runs.append(run_one(target))
+            runs.append(run_one(target, helper=helpers))
             on_done(runs[-1])
         return runs
     one = partial(_run_and_collect, run_one)

@@ -39,6 +39,7 @@ from sovereign.core.exemptions import parse_suppressed
 from sovereign.core.paths import CATALOG_ENV
 from sovereign.core.pulumi_config_env import env_string_bytes, over_limit_message
 from sovereign.core.yamlio import load_yaml_file
+from sovereign.process.forked_child import ForkedChild
 from sovereign.process.gc_tuning import cycle_collection_paused
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
@@ -428,20 +429,43 @@ def prepared_pack(
         yield pack, info, used
 
 
+STACK_HELPER_TIMEOUT_S = 600.0
+"""How long this process waits for the helper's ``AnalyzeStack`` answer once its own part is done; past it the
+helper is ended and this process asks the pack itself."""
+
+
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
     policy_config: Mapping[str, Any] | None = None, policy_config_source: str = "--policy-pack-config",
+    helper: bool = False,
 ) -> PackRun:
     """Every RPC of a preview over ``target``, in the CLI's order: per resource ``Analyze`` (after ``Remediate``
-    over gRPC), then one ``AnalyzeStack``."""
+    over gRPC), then one ``AnalyzeStack``.
+
+    ``helper`` (a core is idle): the rules run in this process, and the stack rules (the connectivity proof, about
+    half of the rules' time on a large stack) ask nothing of the resource rules, so a forked child
+    (sovereign/process/forked_child.py) answers ``AnalyzeStack`` while this process asks ``Analyze`` of every
+    resource. The diagnostics keep the CLI's order; a child that fails in any way gives no answer, and this process
+    then asks ``AnalyzeStack`` itself, so the result (or the error) is the one-process result."""
     with cycle_collection_paused(), prepared_pack(transport, pack_dir, config=target.config, stack=target.stack,
                                                   project=target.project, catalog=catalog, at=at,
                                                   policy_config=policy_config,
                                                   policy_config_source=policy_config_source) as (pack, info, used):
+        aside = (ForkedChild.start(lambda: pack.analyze_stack(target.resources))
+                 if helper and used == "in-process" else None)
         diagnostics: list[Diagnostic] = []
-        for res in target.resources:
-            diagnostics.extend(pack.analyze(res))
-        diagnostics.extend(pack.analyze_stack(target.resources))
+        try:
+            for res in target.resources:
+                diagnostics.extend(pack.analyze(res))
+        except BaseException:
+            if aside is not None:
+                aside.stop()
+            raise
+        answered, stack_diagnostics = aside.answer(STACK_HELPER_TIMEOUT_S) if aside else (False, None)
+        if not (answered and isinstance(stack_diagnostics, list)
+                and all(isinstance(d, Diagnostic) for d in stack_diagnostics)):
+            stack_diagnostics = pack.analyze_stack(target.resources)
+        diagnostics.extend(stack_diagnostics)
     by_urn = {r.urn: r for r in target.resources}
     violations = set()
     suppressed = []

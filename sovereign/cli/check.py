@@ -108,8 +108,9 @@ def add_no_helpers_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-helpers",
         action="store_true",
-        help="run the check in this one process: no forked helper parsing manifests on an idle core, no worker "
-        "processes for parallel pack runs (for debugging, and where fork is unsafe); the same report, slower",
+        help="run the check in this one process: no forked helper parsing manifests or judging the stack rules "
+        "on an idle core, no worker processes for parallel pack runs (for debugging, and where fork is unsafe); "
+        "the same report, slower",
     )
 
 
@@ -363,6 +364,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         policy_config=policy_config,
         policy_config_source=str(args.policy_pack_config or "--policy-pack-config"),
         jobs=1 if args.no_helpers else args.jobs,
+        helpers=not args.no_helpers and usable_cores() > 1,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
     )
     stacks = tuple(

@@ -21,7 +21,7 @@ from sovereign.diff.git_base import base_worktree
 from sovereign.output.registry import formats, render, write_output
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
-from sovereign.render.runner import DEFAULT_JOBS
+from sovereign.render.runner import DEFAULT_JOBS, usable_cores
 
 DEFAULT_EXPIRING_DAYS = 30
 
@@ -74,6 +74,7 @@ def _policy_runner(args: argparse.Namespace, at: str | None) -> PolicyRunner | N
                 at=at,
                 catalog=args.catalog,
                 transport=args.pack_transport,
+                helper=usable_cores() > 1,
             ).result.violations
         )
 

@@ -2,7 +2,8 @@
 
 Why a fork, not a new interpreter: the copy starts in a few milliseconds with everything this process has imported
 and prepared (modules, the catalog), where a new interpreter would spend 0.1-0.3 s of the very time it is meant to
-save importing them again. Used by ``sovereign check`` (check/manifest_parse_helper.py).
+save importing them again. Used by ``sovereign check`` (check/manifest_parse_helper.py: parsing manifests;
+check/policy_run.py: the stack rules).
 
 Only where forking is safe (:func:`can_fork`): Linux, and a process running no other thread, Python's or a
 library's (a lock another thread held at the fork would stay held in the child forever). The child runs ``work``,
