@@ -70,3 +70,35 @@ def open_direct(*, stack: str, config: Mapping[str, str], catalog: Path | None =
     from policies.framework.runner import DirectPack
 
     return DirectPack(PACK_NAME, load_rules(), stack=stack, config=config, catalog=catalog, now=now)
+
+
+def explain_rule(rule_id: str) -> dict[str, Any] | None:
+    """What ``sovereign rules --explain`` prints about one rule (None: no such rule): what it protects, why (the
+    rule module's docstring), the fix, severity, level, config properties, and its samples with the findings each
+    must draw (``policies/rules/<pkg>/samples``). Plain data, so the command needs no import of the pack's types."""
+    import inspect
+
+    from policies.framework.samples import load_samples
+
+    for pkg in rule_packages():
+        module = importlib.import_module(f"policies.rules.{pkg}.rule")
+        rule = getattr(module, "RULE", None)
+        if not isinstance(rule, Rule) or rule.id != rule_id:
+            continue
+        root = RULES_DIR.parent.parent
+        return {
+            "id": rule.id,
+            "protects": rule.protects,
+            "rationale": inspect.cleandoc(module.__doc__ or ""),
+            "remediation": rule.remediation,
+            "severity": rule.severity,
+            "enforcement": rule.enforcement,
+            "config": {k: dict(v) for k, v in sorted(rule.config_schema().items())},
+            "samples": [
+                {"verdict": s.verdict, "file": s.path.relative_to(root).as_posix(),
+                 "expect": [str(e) for e in s.expect], "text": s.path.read_text(encoding="utf-8")}
+                for s in load_samples(pkg)
+            ],
+        }
+    return None
+

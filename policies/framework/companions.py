@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RESOURCE_RULE_FAILURES = "resource-rule-failures"
-RULE_FAILURES = "rule-failures"
-RESOURCE_RULE_EXEMPTIONS = "resource-rule-exemptions"
-RULE_EXEMPTIONS = "rule-exemptions"
+from sovereign.analyzer.model import (
+    RESOURCE_RULE_EXEMPTIONS,
+    RESOURCE_RULE_FAILURES,
+    RULE_EXEMPTIONS,
+    RULE_FAILURES,
+)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,18 @@ UNKNOWN_PLACEHOLDERS: Mapping[str, str] = {
 ``UNKNOWN_*_VALUE``; docs/pulumi-runtime.md §2)."""
 
 
+RESOURCE_RULE_FAILURES = "resource-rule-failures"
+RULE_FAILURES = "rule-failures"
+RESOURCE_RULE_EXEMPTIONS = "resource-rule-exemptions"
+RULE_EXEMPTIONS = "rule-exemptions"
+FAILURE_COMPANIONS = (RESOURCE_RULE_FAILURES, RULE_FAILURES)
+EXEMPTION_COMPANIONS = (RESOURCE_RULE_EXEMPTIONS, RULE_EXEMPTIONS)
+COMPANIONS = (*FAILURE_COMPANIONS, *EXEMPTION_COMPANIONS)
+"""The residency pack's companion policies (policies/framework/companions.py says what they do): not rules of
+their own but the reporters of rule failures and of suppressed findings. Named here, below both the pack and the
+check, because the check reads their reports (suppressed findings) and rule selection must never switch them off."""
+
+
 def level_name(value: int) -> str:
     return ENFORCEMENT_LEVELS[value] if 0 <= value < len(ENFORCEMENT_LEVELS) else f"level-{value}"
 

@@ -17,11 +17,18 @@ from typing import Any
 
 ENTRY_MODULE = "pack"
 ENTRY_FUNCTION = "open_direct"
+EXPLAIN_FUNCTION = "explain_rule"
+"""``explain_rule(rule_id) -> dict | None``: what ``sovereign rules --explain`` prints beyond the analyzer info."""
 
 
 def direct_entry(pack_dir: Path) -> Callable[..., Any] | None:
     """The pack's ``open_direct``, or None when the pack has no direct entry point (or another package of the
     same name is already loaded from elsewhere: then only the gRPC path runs the pack that was asked for)."""
+    return pack_entry(pack_dir, ENTRY_FUNCTION)
+
+
+def pack_entry(pack_dir: Path, function: str) -> Callable[..., Any] | None:
+    """The function ``function`` of the pack's ``pack.py``, loaded by path, or None (see ``direct_entry``)."""
     pack_dir = pack_dir.resolve()
     if not ((pack_dir / "__init__.py").is_file() and (pack_dir / f"{ENTRY_MODULE}.py").is_file()):
         return None
@@ -33,5 +40,5 @@ def direct_entry(pack_dir: Path) -> Callable[..., Any] | None:
     module = importlib.import_module(f"{pack_dir.name}.{ENTRY_MODULE}")
     if Path(str(module.__file__)).resolve().parent != pack_dir:
         return None
-    entry = getattr(module, ENTRY_FUNCTION, None)
+    entry = getattr(module, function, None)
     return entry if callable(entry) else None

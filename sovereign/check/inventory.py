@@ -20,7 +20,6 @@ from sovereign.kinds.tokens import split_type_token
 from sovereign.kinds.verdict import INERT, JUDGED, UNJUDGED, Verdict, verdict_of
 
 UNJUDGED_RULE = "unjudged-object"
-EXEMPTION_COMPANIONS = ("resource-rule-exemptions", "rule-exemptions")
 
 
 @dataclass(frozen=True)

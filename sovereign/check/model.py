@@ -86,6 +86,8 @@ class CheckReport:
     policies: tuple[PolicyDescription, ...]
     at: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    soft_fail: bool = False
+    """``--soft-fail``: the verdict is reported as it is, the exit status is 0 (Checkov's ``--soft-fail``)."""
 
     @property
     def violations(self) -> list[Violation]:
@@ -96,8 +98,18 @@ class CheckReport:
         return sum(1 for v in self.violations if v.mandatory)
 
     @property
+    def failed(self) -> bool:
+        """The verdict: a mandatory violation was found (whatever ``--soft-fail`` makes of the exit status)."""
+        return self.mandatory_count > 0
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.mandatory_count else 0
+        return 1 if self.failed and not self.soft_fail else 0
+
+    @property
+    def disabled_policies(self) -> list[str]:
+        """Policies that did not run (``--rule``/``--skip-rule``, or ``disabled`` in the policy pack config)."""
+        return [p.name for p in self.policies if p.enforcement == "disabled"]
 
     def policy(self, name: str) -> PolicyDescription | None:
         return next((p for p in self.policies if p.name == name), None)
@@ -120,8 +132,12 @@ class CheckReport:
             "mandatory": self.mandatory_count,
             "byEnforcement": dict(sorted(by_level.items())),
             "byPolicy": dict(sorted(by_policy.items())),
-            "result": "fail" if self.exit_code else "pass",
+            "result": "fail" if self.failed else "pass",
         }
+        if self.soft_fail:
+            out["softFail"] = True
+        if self.disabled_policies:
+            out["disabledPolicies"] = self.disabled_policies
         if self.at:
             out["at"] = self.at
         return out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sovereign.check.policy_run import PackRun, PackTarget, run_pack
+from sovereign.check.rule_selection import EVERY_RULE, RuleSelection
 from sovereign.process.gc_tuning import tune_for_batch
 
 
@@ -30,13 +31,14 @@ def run_packs(
     on_done: Callable[[PackRun], None] = lambda run: None,
     policy_config: Mapping[str, Any] | None = None,
     policy_config_source: str = "--policy-pack-config",
+    selection: RuleSelection = EVERY_RULE,
     helpers: bool = False,
 ) -> list[PackRun]:
     """``policy_config``: the ``--policy-pack-config`` content, read from ``policy_config_source`` (errors name it).
     ``helpers``: a core is idle; one target at a time then hands its stack rules to a forked helper (``run_pack``)."""
     run_one = partial(run_pack, pack_dir=pack_dir, at=at, catalog=catalog, transport=transport,
                       policy_config=dict(policy_config or {}),
-                      policy_config_source=policy_config_source)
+                      policy_config_source=policy_config_source, selection=selection)
     workers = max(1, min(jobs, len(targets)))
     if transport == "in-process" and workers == 1:
         runs = []

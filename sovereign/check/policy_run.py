@@ -24,15 +24,16 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sovereign.analyzer.model import UNKNOWN_PLACEHOLDERS, AnalyzerInfo, Diagnostic
+from sovereign.analyzer.model import EXEMPTION_COMPANIONS, UNKNOWN_PLACEHOLDERS, AnalyzerInfo, Diagnostic
 from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest
 from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.check.direct_pack import direct_entry
-from sovereign.check.inventory import EXEMPTION_COMPANIONS, build_inventory
+from sovereign.check.inventory import build_inventory
 from sovereign.check.model import PolicyDescription, StackResult, Violation, resource_ref
+from sovereign.check.rule_selection import EVERY_RULE, RuleSelection
 from sovereign.core.clock import AT_ENV, evaluation_time
 from sovereign.core.errors import InputError
 from sovereign.core.exemptions import parse_suppressed
@@ -318,12 +319,13 @@ class RepositoryPaths:
         return prefix + name
 
 
-def _describe(info: AnalyzerInfo) -> list[PolicyDescription]:
+def _describe(info: AnalyzerInfo, effective: Mapping[str, Mapping[str, Any]]) -> list[PolicyDescription]:
+    """The pack's policies at the levels this run judged with (``disabled``: the rule did not run)."""
     return [
         PolicyDescription(
             name=p.name,
             description=p.description,
-            enforcement=p.enforcement_level,
+            enforcement=str((effective.get(p.name) or {}).get("enforcementLevel") or p.enforcement_level),
             severity=p.severity,
             remediation=p.remediation_steps,
             policy_type=p.policy_type,
@@ -339,10 +341,11 @@ def at_config(info: AnalyzerInfo, at: str | None) -> dict[str, dict[str, str]]:
     return {p.name: {"at": at} for p in info.policies if "at" in p.config_schema}
 
 
-def pack_config(info: AnalyzerInfo, user: Mapping[str, Any] | None, at: str | None) -> dict[str, Any]:
-    """The ``--policy-pack-config`` content (raw JSON shape) with ``at`` set, for ``--at``, in every policy whose
-    schema takes it: the explicit flag wins over a file's value."""
-    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in (user or {}).items()}
+def pack_config(info: AnalyzerInfo, user: Mapping[str, Any] | None, at: str | None,
+                selection: RuleSelection = EVERY_RULE) -> dict[str, Any]:
+    """The ``--policy-pack-config`` content (raw JSON shape) with the rules ``selection`` leaves out disabled, and
+    ``at`` set, for ``--at``, in every policy whose schema takes it: the explicit flags win over a file's values."""
+    merged = selection.apply(info, user or {})
     for name, extra in at_config(info, at).items():
         entry = merged.get(name)
         if isinstance(entry, str):
@@ -394,11 +397,21 @@ def pack_environment(at: str | None, catalog: Path | None) -> dict[str, str]:
     return env
 
 
+class PreparedPack(NamedTuple):
+    pack: Pack
+    info: AnalyzerInfo
+    transport: str
+    """The transport it runs on (``in-process`` asked for a pack without a direct entry point: ``grpc``)."""
+    effective: Mapping[str, Mapping[str, Any]]
+    """Every policy's effective config, as the CLI reconciles it (``enforcementLevel``, ``properties``)."""
+
+
 @contextlib.contextmanager
 def prepared_pack(
     transport: str, pack_dir: Path, *, config: Mapping[str, Any], stack: str, project: str, catalog: Path | None,
     at: str | None, policy_config: Mapping[str, Any] | None = None, policy_config_source: str = "--policy-pack-config",
-) -> Iterator[tuple[Pack, AnalyzerInfo, str]]:
+    selection: RuleSelection = EVERY_RULE,
+) -> Iterator[PreparedPack]:
     """The pack brought to its first resource as the CLI does it (``ConfigureStack``, ``GetAnalyzerInfo``,
     ``Configure`` with the ``--policy-pack-config`` content and ``at`` for the policies that take it), and the
     transport it runs on: ``in-process`` runs a pack's rules directly when the pack offers a direct entry point
@@ -424,9 +437,9 @@ def prepared_pack(
             used = "grpc"
         pack.configure_stack(stack=stack, project=project)
         info = pack.get_analyzer_info()
-        pack.configure(pack_config(info, policy_config, at),
-                       source=policy_config_source if policy_config else "--at")
-        yield pack, info, used
+        effective = pack.configure(pack_config(info, policy_config, at, selection),
+                                   source=policy_config_source if policy_config else "--at")
+        yield PreparedPack(pack, info, used, effective)
 
 
 STACK_HELPER_TIMEOUT_S = 600.0
@@ -437,7 +450,7 @@ helper is ended and this process asks the pack itself."""
 def run_pack(
     target: PackTarget, pack_dir: Path, *, at: str | None, catalog: Path | None, transport: str = "in-process",
     policy_config: Mapping[str, Any] | None = None, policy_config_source: str = "--policy-pack-config",
-    helper: bool = False,
+    selection: RuleSelection = EVERY_RULE, helper: bool = False,
 ) -> PackRun:
     """Every RPC of a preview over ``target``, in the CLI's order: per resource ``Analyze`` (after ``Remediate``
     over gRPC), then one ``AnalyzeStack``.
@@ -450,7 +463,8 @@ def run_pack(
     with cycle_collection_paused(), prepared_pack(transport, pack_dir, config=target.config, stack=target.stack,
                                                   project=target.project, catalog=catalog, at=at,
                                                   policy_config=policy_config,
-                                                  policy_config_source=policy_config_source) as (pack, info, used):
+                                                  policy_config_source=policy_config_source,
+                                                  selection=selection) as (pack, info, used, effective):
         aside = (ForkedChild.start(lambda: pack.analyze_stack(target.resources))
                  if helper and used == "in-process" else None)
         diagnostics: list[Diagnostic] = []
@@ -500,7 +514,7 @@ def run_pack(
             source=target.source,
             inventory=inventory,
         ),
-        policies=tuple(_describe(info)),
+        policies=tuple(_describe(info, effective)),
         pack_name=info.name,
         pack_version=pack_version(pack_dir, info.version),
     )

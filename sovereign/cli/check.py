@@ -16,6 +16,7 @@ from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.check.manifest_parse_helper import ManifestLoad
 from sovereign.check.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
 from sovereign.cli import exitcodes
+from sovereign.cli.pack_settings import add_pack_settings_flags, pack_settings
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, selected_stacks, validated_at
 from sovereign.core import labels
@@ -70,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--catalog", type=Path, help="catalog directory for the pack (SOVEREIGN_CATALOG)")
     parser.add_argument("--policy-pack", type=Path, help="policy pack directory (default: <root>/policies)")
     parser.add_argument("--at", help="evaluation time (ISO 8601) for transfers and exemptions: policy config `at`")
-    add_policy_pack_config_flag(parser)
+    add_pack_settings_flags(parser)
     parser.add_argument(
         "--provider",
         help="the cluster's cloud provider (a catalog provider id) for --manifests: decides region ids that name "
@@ -83,25 +84,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_no_helpers_flag(parser)
     add_progress_flag(parser)
     parser.set_defaults(func=run)
-
-
-def add_policy_pack_config_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--policy-pack-config",
-        type=Path,
-        help="policy settings in the JSON format of `pulumi preview --policy-pack-config`: per-policy enforcement "
-        "levels and properties, e.g. exemptions (carve-outs are exemptions of unjudged-object)",
-    )
-
-
-def load_pack_config(path: Path | None) -> dict[str, object]:
-    """The raw ``--policy-pack-config`` JSON (its shape is checked here; its values against the policies' schemas
-    when the pack is configured)."""
-    if path is None:
-        return {}
-    from sovereign.analyzer.config import read_policy_pack_config
-
-    return read_policy_pack_config(path)  # the CLI's shape checks: bad input names the file and key
 
 
 def add_no_helpers_flag(parser: argparse.ArgumentParser) -> None:
@@ -343,7 +325,8 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
     extra: dict[str, list[Violation]] = {}
     notes: list[str] = []
-    policy_config = load_pack_config(args.policy_pack_config)
+    settings = pack_settings(args)
+    policy_config = settings.config
     if args.manifests is not None:
         targets = _manifest_targets(args)
     else:
@@ -362,7 +345,8 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         catalog=args.catalog,
         transport=args.pack_transport,
         policy_config=policy_config,
-        policy_config_source=str(args.policy_pack_config or "--policy-pack-config"),
+        policy_config_source=settings.config_source,
+        selection=settings.selection,
         jobs=1 if args.no_helpers else args.jobs,
         helpers=not args.no_helpers and usable_cores() > 1,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
@@ -385,6 +369,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         policies=merge_policies([r.policies for r in runs]),
         at=at,
         notes=tuple(sorted(notes)),
+        soft_fail=settings.soft_fail,
     )
 
 

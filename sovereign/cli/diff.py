@@ -11,6 +11,7 @@ from sovereign.check.model import Violation
 from sovereign.check.policy_run import run_pack, target_from_render
 from sovereign.cli import exitcodes
 from sovereign.cli.check import add_pack_transport_flag
+from sovereign.cli.pack_settings import add_pack_settings_flags, pack_settings
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import run_render, validated_at
 from sovereign.core.clock import evaluation_time
@@ -54,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy-pack", type=Path, help="policy pack directory (default: <root>/policies)")
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="parallel renders")
     add_pack_transport_flag(parser)
+    add_pack_settings_flags(parser)
     add_progress_flag(parser)
     parser.set_defaults(func=run)
 
@@ -66,6 +68,8 @@ def _policy_runner(args: argparse.Namespace, at: str | None) -> PolicyRunner | N
     if not (pack_dir / "__main__.py").is_file():
         raise InputError(pack_dir, (), "a policy pack directory (with __main__.py)", found_text="none")
 
+    settings = pack_settings(args)
+
     def runner(rendered: RenderedStack) -> list[Violation]:
         return list(
             run_pack(
@@ -74,6 +78,9 @@ def _policy_runner(args: argparse.Namespace, at: str | None) -> PolicyRunner | N
                 at=at,
                 catalog=args.catalog,
                 transport=args.pack_transport,
+                policy_config=settings.config,
+                policy_config_source=settings.config_source,
+                selection=settings.selection,
                 helper=usable_cores() > 1,
             ).result.violations
         )
@@ -149,4 +156,4 @@ def run(args: argparse.Namespace) -> int:
     result = build(args, progress)
     text = render("diff", args.format, result)
     write_output(text, args.output)
-    return exitcodes.VIOLATIONS if result.exit_code else exitcodes.CLEAN
+    return exitcodes.VIOLATIONS if result.exit_code and not args.soft_fail else exitcodes.CLEAN

@@ -35,9 +35,20 @@ def to_text(report: CheckReport) -> str:
             out.extend(f"      {line}" for line in v.message.splitlines())
         out.extend(f"  {line}" for line in _inventory_lines(stack.inventory))
     out.extend(f"note: {n}" for n in report.notes)
-    n = report.mandatory_count
-    out.append(f"FAIL: {n} mandatory violation(s)" if n else "PASS: no mandatory violations")
+    if report.disabled_policies:
+        out.append(f"not run (disabled): {', '.join(report.disabled_policies)}")
+    out.append(verdict_line(report))
     return "\n".join(out) + "\n"
+
+
+def verdict_line(report: CheckReport) -> str:
+    """The one-line verdict (text reports end with it; ``make check`` prints it)."""
+    n = report.mandatory_count
+    advisory = len(report.violations) - n
+    tail = f", {advisory} advisory" if advisory else ""
+    if not n:
+        return f"PASS: no mandatory violations{tail}"
+    return f"FAIL: {n} mandatory violation(s){tail}" + (" (--soft-fail: exit 0)" if report.soft_fail else "")
 
 
 def _inventory_lines(inventory: Inventory | None) -> list[str]:
@@ -223,6 +234,8 @@ def md_cell(text: str) -> str:
 def to_markdown(report: CheckReport) -> str:
     n = report.mandatory_count
     head = f"## Residency check: {'❌ ' + str(n) + ' mandatory violation(s)' if n else '✅ passed'}"
+    if n and report.soft_fail:
+        head += " (soft-fail: not blocking)"
     lines = [head, ""]
     meta = (
         f"Policy pack `{report.pack_name}@{report.pack_version}` · {len(report.stacks)} stack(s) · "
@@ -269,6 +282,8 @@ def to_markdown(report: CheckReport) -> str:
             )
     if report.notes:
         lines += [""] + [f"> {md_cell(note)}" for note in report.notes]
+    if report.disabled_policies:
+        lines += ["", "Not run (disabled): " + ", ".join(f"`{p}`" for p in report.disabled_policies)]
     if report.policies:
         lines += [
             "",

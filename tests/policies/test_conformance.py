@@ -115,5 +115,5 @@ def test_a_pack_without_a_direct_entry_point_runs_over_grpc(tmp_path: Path) -> N
         "PolicyPack('tiny', [ResourceValidationPolicy(name='never', description='d', validate=lambda a, r: None)])\n")
     (pack / "PulumiPolicy.yaml").write_text(
         f"runtime:\n  name: python\n  options:\n    virtualenv: {sys.prefix}\n")
-    with prepared_pack("in-process", pack, config={}, stack="s", project="p", catalog=None, at=None) as (_, info, used):
-        assert used == "grpc" and info.name == "tiny"
+    with prepared_pack("in-process", pack, config={}, stack="s", project="p", catalog=None, at=None) as prepared:
+        assert prepared.transport == "grpc" and prepared.info.name == "tiny"

@@ -157,3 +157,10 @@ def test_loose_containers_in_a_custom_kind_are_found() -> None:
     found = obj.loose()
     assert found is not None and [path for path, _ in found.containers] == ["spec.steps[0]"]
     assert found.host_flags == [("spec", "hostNetwork")]
+
+
+def test_the_companions_are_named_once_for_the_pack_and_the_check() -> None:
+    from policies.framework.companions import COMPANIONS as PACK_COMPANIONS
+    from sovereign.analyzer.model import COMPANIONS as NAMED
+
+    assert PACK_COMPANIONS == NAMED
