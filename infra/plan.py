@@ -18,7 +18,7 @@ from types import MappingProxyType
 from infra.meta import MAX_LABEL_VALUE, data_classes_summary
 from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction, Provider
 from sovereign.core.errors import InputError
-from sovereign.stackconfig.model import PolicyApi, StackConfig, StorageTier, Transfer, Workload
+from sovereign.stackconfig.model import PolicyApi, StackConfig, StorageTier, Transfer, TransferState, Workload
 
 ESTATE_PRIORITY = 500
 """Admin-tier priority of the estate policy (ANP/CNP); transfer policies use lower numbers (earlier)."""
@@ -366,7 +366,7 @@ def build_plan(config: StackConfig, catalog: Catalog, at: datetime) -> EstatePla
         _check_transfer(config, catalog, jur, i, t)
     active = tuple(sorted((t for t in config.transfers if t.is_active(at)), key=lambda t: t.id))
     skipped = tuple(
-        SkippedTransfer(t, "not yet valid" if at < t.valid_from else "expired")
+        SkippedTransfer(t, "not yet valid" if t.state(at) is TransferState.PENDING else "expired")
         for t in sorted(config.transfers, key=lambda t: t.id)
         if not t.is_active(at)
     )

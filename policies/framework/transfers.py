@@ -98,8 +98,12 @@ def lawfulness_problems(ctx: RuleContext, t: Transfer) -> list[str]:
 
 
 def window_problem(t: Transfer, at: datetime) -> str | None:
-    if at < t.valid_from:
+    """Why the transfer is not valid at ``at`` (None: it is); the state is the stack model's one rule."""
+    from sovereign.stackconfig.model import TransferState
+
+    state = t.state(at)
+    if state is TransferState.PENDING:
         return f"it is not valid before {t.valid_from.isoformat()} (evaluation time {at.isoformat()})"
-    if at >= t.valid_until:
+    if state is TransferState.EXPIRED:
         return f"it expired on {t.valid_until.isoformat()} (evaluation time {at.isoformat()})"
     return None

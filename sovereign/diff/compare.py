@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sovereign.catalog.model import Catalog
 from sovereign.check.model import Violation
-from sovereign.diff.flowmap import flow_map
+from sovereign.diff.flowmap import FlowEdge, flow_edges, mermaid
 from sovereign.diff.posture import Posture, PostureDiff, compare, posture_of
 from sovereign.diff.resources import ResourceChange, diff_resources
 from sovereign.render.rendered import RenderedStack, find_renders, load_render
@@ -34,7 +34,10 @@ class DiffResult:
     expiring_days: int
     policy_checked: bool
     stacks: list[StackDiff] = field(default_factory=list)
+    flow_edges: list[FlowEdge] = field(default_factory=list)
+    """HEAD's flow map as data: transfers by their state at ``at``, unapproved cross-border flows."""
     flow_map: str = ""
+    """The same map in Mermaid."""
 
     @property
     def exit_code(self) -> int:
@@ -99,5 +102,6 @@ def diff_render_dirs(
         result.stacks.append(StackDiff(stack, status, posture, resources))
         if progress is not None:
             progress(f"{stack}: {status}")
-    result.flow_map = flow_map(head_postures)
+    result.flow_edges = flow_edges(head_postures, at)
+    result.flow_map = mermaid(head_postures, result.flow_edges)
     return result

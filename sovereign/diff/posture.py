@@ -4,7 +4,14 @@ Posture = what a reviewer must see before any property diff: where each workload
 which jurisdiction that lands), which paths leave the jurisdiction (approved by a transfer or not), where
 storage and backups live (zones, regions, buckets), which transfers exist and when they expire. Reachability
 comes from the connectivity engine (the one source of network-policy semantics); transfers from the stack
-config.
+config, and whether one is pending, active or expired at the evaluation time from the stack model's one rule
+(``Transfer.state``).
+
+A transfer's state is a fact about one side, not a change: an unchanged transfer that is expired (or expiring,
+or not yet valid) at ``--at`` is reported as such, never counted as a residency change. Both sides are judged at
+the same time, so a state differs between them only when the transfer's window changed; the diff then shows
+the window's fields and the state they lead to (``state: expired -> active`` for a renewal) as one changed
+transfer.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from sovereign.connectivity.report import ConnectivityReport
 from sovereign.core.labels import CONFIG_NAMESPACE
 from sovereign.render.rendered import RenderedStack
 from sovereign.stackconfig.loader import parse_stack_config
-from sovereign.stackconfig.model import StackConfig, Transfer
+from sovereign.stackconfig.model import StackConfig, Transfer, TransferState
 
 UNATTRIBUTED = "unattributed"
 """Address space no catalog jurisdiction holds: foreign by definition."""
@@ -68,6 +75,18 @@ class TransferFact:
 
 
 @dataclass(frozen=True, order=True)
+class TransferStanding:
+    """A declared transfer and its state at the evaluation time: a fact about one side, never a change alone."""
+
+    fact: TransferFact
+    state: TransferState
+    expiring: bool
+    """Active and ending within the diff's expiring window (``--expiring-days``)."""
+    days_left: int | None
+    """Whole days until ``validUntil`` while active; None when pending or expired."""
+
+
+@dataclass(frozen=True, order=True)
 class PlacementChange:
     kind: str
     name: str
@@ -84,8 +103,22 @@ class Posture:
     flows: frozenset[Flow]
     placements: dict[tuple[str, str], dict[str, str]]
     transfers: dict[str, TransferFact]
-    transfer_windows: dict[str, tuple[datetime, datetime]]
+    declared: dict[str, Transfer]
+    """The stack model's transfers by id: they answer what state each is in at a time."""
     notes: tuple[str, ...] = ()
+
+    def standings(self, at: datetime, expiring_window: timedelta) -> dict[str, TransferStanding]:
+        """Every declared transfer with its state at ``at``, by id."""
+        out = {}
+        for tid, t in sorted(self.declared.items()):
+            state = t.state(at)
+            out[tid] = TransferStanding(
+                fact=self.transfers[tid],
+                state=state,
+                expiring=t.ends_within(at, expiring_window),
+                days_left=(t.valid_until - at).days if state is TransferState.ACTIVE else None,
+            )
+        return out
 
 
 def camel(name: str) -> str:
@@ -247,7 +280,7 @@ def posture_of(rendered: RenderedStack, catalog: Catalog, at: datetime) -> Postu
         flows=frozenset(flows),
         placements=placement_facts(objects),
         transfers={t.id: _transfer_fact(t) for t in config.transfers},
-        transfer_windows={t.id: (t.valid_from, t.valid_until) for t in config.transfers},
+        declared={t.id: t for t in config.transfers},
         notes=tuple(report.notes),
     )
 
@@ -261,15 +294,17 @@ class PostureDiff:
     flows_added: list[Flow] = field(default_factory=list)
     flows_removed: list[Flow] = field(default_factory=list)
     placements: list[PlacementChange] = field(default_factory=list)
-    transfers_added: list[TransferFact] = field(default_factory=list)
-    transfers_removed: list[TransferFact] = field(default_factory=list)
+    transfers_added: list[TransferStanding] = field(default_factory=list)
+    """Transfers only HEAD declares, with their state at the evaluation time."""
+    transfers_removed: list[TransferStanding] = field(default_factory=list)
+    """Transfers only BASE declares, with the state they had at the evaluation time."""
     transfers_changed: list[tuple[str, str, str, str]] = field(default_factory=list)
-    """(transfer id, field, old, new)."""
-    transfers_expiring: list[tuple[TransferFact, int]] = field(default_factory=list)
-    """Active transfers of HEAD that end within the window: (transfer, whole days left)."""
-    transfers_expired: list[TransferFact] = field(default_factory=list)
+    """(transfer id, field, old, new); field ``state`` when a changed window moves it to another state."""
     policy_added: list[Violation] = field(default_factory=list)
     policy_resolved: list[Violation] = field(default_factory=list)
+    transfers: list[TransferStanding] = field(default_factory=list)
+    """Every transfer HEAD declares (BASE's for a removed stack) and its state: the standing picture, not a
+    change, so ``is_empty`` leaves it out."""
 
     def is_empty(self) -> bool:
         return not any(
@@ -282,8 +317,6 @@ class PostureDiff:
                 self.transfers_added,
                 self.transfers_removed,
                 self.transfers_changed,
-                self.transfers_expiring,
-                self.transfers_expired,
                 self.policy_added,
                 self.policy_resolved,
             )
@@ -292,6 +325,13 @@ class PostureDiff:
     @property
     def unapproved_flows_added(self) -> list[Flow]:
         return [f for f in self.flows_added if not f.approval]
+
+    def transfers_in(self, state: TransferState) -> list[TransferStanding]:
+        return [t for t in self.transfers if t.state is state]
+
+    @property
+    def transfers_expiring(self) -> list[TransferStanding]:
+        return [t for t in self.transfers if t.expiring]
 
 
 def _violation_key(v: Violation) -> tuple[str, str, str, str]:
@@ -327,26 +367,23 @@ def compare(
                 out.placements.append(
                     PlacementChange(key[0], key[1], name, old.get(name, ""), new.get(name, ""))
                 )
-    b_tr = base.transfers if base else {}
-    h_tr = head.transfers if head else {}
+    window = timedelta(days=expiring_days)
+    b_tr = base.standings(at, window) if base else {}
+    h_tr = head.standings(at, window) if head else {}
     out.transfers_added = [h_tr[k] for k in sorted(set(h_tr) - set(b_tr))]
     out.transfers_removed = [b_tr[k] for k in sorted(set(b_tr) - set(h_tr))]
     for k in sorted(set(b_tr) & set(h_tr)):
         old_t, new_t = b_tr[k], h_tr[k]
         for name in TransferFact.__dataclass_fields__:
-            a, b = getattr(old_t, name), getattr(new_t, name)
+            a, b = getattr(old_t.fact, name), getattr(new_t.fact, name)
             if a != b:
                 text_a = ", ".join(a) if isinstance(a, tuple) else str(a)
                 text_b = ", ".join(b) if isinstance(b, tuple) else str(b)
                 out.transfers_changed.append((k, camel(name), text_a, text_b))
-    if head:
-        window = timedelta(days=expiring_days)
-        for k in sorted(head.transfers):
-            start, end = head.transfer_windows[k]
-            if end <= at:
-                out.transfers_expired.append(head.transfers[k])
-            elif start <= at and end - at <= window:
-                out.transfers_expiring.append((head.transfers[k], (end - at).days))
+        # Same evaluation time on both sides: the state differs only when a window field above changed.
+        if old_t.state is not new_t.state:
+            out.transfers_changed.append((k, "state", old_t.state.value, new_t.state.value))
+    out.transfers = [t for _, t in sorted((h_tr if head else b_tr).items())]
     b_v = {_violation_key(v): v for v in base_violations}
     h_v = {_violation_key(v): v for v in head_violations}
     out.policy_added = [h_v[k] for k in sorted(set(h_v) - set(b_v))]

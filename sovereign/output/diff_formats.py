@@ -7,8 +7,10 @@ from dataclasses import asdict
 from typing import Any
 
 from sovereign.diff.compare import DiffResult, StackDiff
-from sovereign.diff.posture import PostureDiff, camel
+from sovereign.diff.flowmap import LEGEND
+from sovereign.diff.posture import PostureDiff, TransferStanding, camel
 from sovereign.output.check_formats import md_cell
+from sovereign.stackconfig.model import TransferState
 
 OP_SIGNS = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}
 MAX_VALUE = 120
@@ -32,8 +34,6 @@ def _counts(p: PostureDiff) -> list[str]:
         ("transfers added", len(p.transfers_added)),
         ("transfers removed", len(p.transfers_removed)),
         ("transfers changed", len({t[0] for t in p.transfers_changed})),
-        ("transfers expiring", len(p.transfers_expiring)),
-        ("transfers expired", len(p.transfers_expired)),
         ("new violations", len(p.policy_added)),
         ("resolved violations", len(p.policy_resolved)),
     ):
@@ -42,17 +42,38 @@ def _counts(p: PostureDiff) -> list[str]:
     return parts
 
 
+def _state_counts(p: PostureDiff) -> str:
+    """``1 active (1 expiring), 1 expired``: the standing picture of a stack's transfers, not its changes."""
+    parts = []
+    for state in (TransferState.ACTIVE, TransferState.PENDING, TransferState.EXPIRED):
+        n = len(p.transfers_in(state))
+        if n:
+            expiring = len(p.transfers_expiring) if state is TransferState.ACTIVE else 0
+            parts.append(f"{n} {state.value}" + (f" ({expiring} expiring)" if expiring else ""))
+    return ", ".join(parts) or "—"
+
+
+def _state_text(t: TransferStanding) -> str:
+    if t.state is TransferState.PENDING:
+        return "⏳ pending (not yet valid)"
+    if t.state is TransferState.EXPIRED:
+        return "❌ expired"
+    if t.expiring:
+        return f"⚠️ active, expiring ({t.days_left} days left)"
+    return "✅ active"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
     return out + [""]
 
 
-def _posture_md(s: StackDiff) -> list[str]:
+def _posture_md(s: StackDiff, at: str) -> list[str]:
     p = s.posture
     lines = [f"### Posture: `{s.stack}` ({p.jurisdiction}) — {s.status}", ""]
     if p.is_empty():
-        return lines + ["No residency change.", ""]
+        return lines + ["No residency change.", ""] + _standing_md(s, at)
     if p.egress_opened or p.egress_closed:
         lines += ["**Egress destinations**", ""]
         rows = [
@@ -85,34 +106,26 @@ def _posture_md(s: StackDiff) -> list[str]:
         lines += ["**Storage and backups moved**", ""]
         rows = [[f"{c.kind} {c.name}", c.field, c.old or "—", c.new or "—"] for c in p.placements]
         lines += _table(["Object", "Field", "Before", "After"], rows)
-    if (
-        p.transfers_added
-        or p.transfers_removed
-        or p.transfers_changed
-        or p.transfers_expiring
-        or p.transfers_expired
-    ):
-        lines += ["**Transfers**", ""]
+    if p.transfers_added or p.transfers_removed or p.transfers_changed:
+        lines += ["**Transfers changed**", ""]
         rows = []
-        for t in p.transfers_added:
+        for st in p.transfers_added:
+            t = st.fact
             rows.append(
                 [
                     "added",
                     t.id,
                     f"{t.approval_reference} ({t.regulator}) → {t.destination_jurisdiction}, "
-                    f"{', '.join(t.data_classes)}, until {t.valid_until}",
+                    f"{', '.join(t.data_classes)}, {t.valid_from} → {t.valid_until}; {_state_text(st)}",
                 ]
             )
-        for t in p.transfers_removed:
-            rows.append(["removed", t.id, f"{t.approval_reference} → {t.destination_jurisdiction}"])
+        for st in p.transfers_removed:
+            t = st.fact
+            rows.append(
+                ["removed", t.id, f"{t.approval_reference} → {t.destination_jurisdiction}; was {_state_text(st)}"]
+            )
         for tid, field, old, new in p.transfers_changed:
             rows.append(["changed", tid, f"{field}: {old} → {new}"])
-        for t, days in p.transfers_expiring:
-            rows.append(
-                ["⚠️ expiring", t.id, f"{t.approval_reference} ends {t.valid_until} ({days} days left)"]
-            )
-        for t in p.transfers_expired:
-            rows.append(["❌ expired", t.id, f"{t.approval_reference} ended {t.valid_until}"])
         lines += _table(["", "Transfer", "Detail"], rows)
     if p.policy_added or p.policy_resolved:
         lines += ["**Policy results**", ""]
@@ -127,7 +140,28 @@ def _posture_md(s: StackDiff) -> list[str]:
         ]
         rows += [["✅ resolved", v.policy, v.resource.label(), v.message] for v in p.policy_resolved]
         lines += _table(["", "Policy", "Resource", "Finding"], rows)
-    return lines
+    return lines + _standing_md(s, at)
+
+
+def _standing_md(s: StackDiff, at: str) -> list[str]:
+    """Every transfer of the stack and its state at the evaluation time: what may leave, not what changed."""
+    p = s.posture
+    if not p.transfers:
+        return []
+    side = "BASE" if s.status == "removed" else "HEAD"
+    lines = [f"**Transfers of {side} at `{at}`** (their state, not a change)", ""]
+    rows = [
+        [
+            _state_text(st),
+            st.fact.id,
+            f"{st.fact.approval_reference} ({st.fact.regulator})",
+            st.fact.destination_jurisdiction,
+            ", ".join(st.fact.data_classes),
+            f"{st.fact.valid_from} → {st.fact.valid_until}",
+        ]
+        for st in p.transfers
+    ]
+    return lines + _table(["State", "Transfer", "Approval", "To", "Data classes", "Valid"], rows)
 
 
 def _resources_md(s: StackDiff) -> list[str]:
@@ -171,14 +205,24 @@ def to_markdown(result: DiffResult) -> str:
             "",
         ]
     rows = [
-        [f"`{s.stack}`", s.status, "; ".join(_counts(s.posture)) or "—", str(len(s.resources))]
+        [
+            f"`{s.stack}`",
+            s.status,
+            "; ".join(_counts(s.posture)) or "—",
+            _state_counts(s.posture),
+            str(len(s.resources)),
+        ]
         for s in result.stacks
     ]
-    lines += ["| Stack | Status | Residency changes | Resource changes |", "|---|---|---|---:|"]
+    lines += [
+        "| Stack | Status | Residency changes | Transfers (state) | Resource changes |",
+        "|---|---|---|---|---:|",
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows] + [""]
-    lines += ["### Flow map (HEAD)", "", "```mermaid", result.flow_map.rstrip("\n"), "```", ""]
+    lines += ["### Flow map (HEAD)", "", "```mermaid", result.flow_map.rstrip("\n"), "```", "", LEGEND, ""]
+    at = result.at.isoformat()
     for s in result.stacks:
-        lines += _posture_md(s)
+        lines += _posture_md(s, at)
     lines += ["### Resource changes", ""]
     for s in result.stacks:
         lines += _resources_md(s)
@@ -188,6 +232,11 @@ def to_markdown(result: DiffResult) -> str:
 def _record(obj: Any) -> dict[str, Any]:
     """A posture record (dataclass) with camelCase keys; values (e.g. Kubernetes label maps) untouched."""
     return {camel(k): v for k, v in asdict(obj).items()}
+
+
+def _standing(t: TransferStanding) -> dict[str, Any]:
+    """A transfer's record with its state at the evaluation time: ``state``, ``expiring``, ``daysLeft``."""
+    return {**_record(t.fact), "state": t.state.value, "expiring": t.expiring, "daysLeft": t.days_left}
 
 
 def _jsonable(obj: Any) -> Any:
@@ -207,19 +256,18 @@ def to_json(result: DiffResult) -> str:
                 "stack": s.stack,
                 "status": s.status,
                 "jurisdiction": p.jurisdiction,
+                "transfers": [_standing(t) for t in p.transfers],
                 "posture": {
                     "egressOpened": [_record(e) for e in p.egress_opened],
                     "egressClosed": [_record(e) for e in p.egress_closed],
                     "crossBorderFlowsAdded": [_record(f) for f in p.flows_added],
                     "crossBorderFlowsRemoved": [_record(f) for f in p.flows_removed],
                     "storageAndBackupsMoved": [_record(c) for c in p.placements],
-                    "transfersAdded": [_record(t) for t in p.transfers_added],
-                    "transfersRemoved": [_record(t) for t in p.transfers_removed],
+                    "transfersAdded": [_standing(t) for t in p.transfers_added],
+                    "transfersRemoved": [_standing(t) for t in p.transfers_removed],
                     "transfersChanged": [
                         {"id": t[0], "field": t[1], "old": t[2], "new": t[3]} for t in p.transfers_changed
                     ],
-                    "transfersExpiring": [{**_record(t), "daysLeft": d} for t, d in p.transfers_expiring],
-                    "transfersExpired": [_record(t) for t in p.transfers_expired],
                     "policyAdded": [v.to_json() for v in p.policy_added],
                     "policyResolved": [v.to_json() for v in p.policy_resolved],
                 },
@@ -246,6 +294,7 @@ def to_json(result: DiffResult) -> str:
         "policyChecked": result.policy_checked,
         "stacks": stacks,
         "flowMap": result.flow_map,
+        "flowEdges": [_record(e) for e in result.flow_edges],
         "result": "attention" if result.exit_code else "ok",
     }
     return json.dumps(_jsonable(doc), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

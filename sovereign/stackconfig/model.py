@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sovereign.catalog.model import IPNetwork
@@ -191,6 +191,16 @@ class TransferDestination:
     ports: tuple[PortSpec, ...]
 
 
+class TransferState(StrEnum):
+    """Where an evaluation time falls in a transfer's window ``[validFrom, validUntil)``."""
+
+    PENDING = "pending"
+    """Not yet valid: the evaluation time is before ``validFrom``."""
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    """The evaluation time is at or after ``validUntil`` (the window's end is exclusive)."""
+
+
 @dataclass(frozen=True)
 class Transfer:
     """An approved cross-border flow: that workload, those data classes, those destinations, that window."""
@@ -205,8 +215,20 @@ class Transfer:
     valid_from: datetime
     valid_until: datetime
 
+    def state(self, at: datetime) -> TransferState:
+        """The one rule of a transfer's validity at a time, asked by the program, the pack and the diff alike."""
+        if at < self.valid_from:
+            return TransferState.PENDING
+        if at >= self.valid_until:
+            return TransferState.EXPIRED
+        return TransferState.ACTIVE
+
     def is_active(self, at: datetime) -> bool:
-        return self.valid_from <= at < self.valid_until
+        return self.state(at) is TransferState.ACTIVE
+
+    def ends_within(self, at: datetime, window: timedelta) -> bool:
+        """Active at ``at`` and ending no later than ``window`` after it: the expiry warning's one rule."""
+        return self.is_active(at) and self.valid_until - at <= window
 
 
 @dataclass(frozen=True)

@@ -75,10 +75,14 @@ def test_diff_json_posture(before_after: tuple[Path, Path], session_project: Pat
     assert posture["storageAndBackupsMoved"] == [{
         "kind": "BackupStorageLocation", "name": "velero/primary", "field": "config region",
         "old": "cn-north-1", "new": "cn-northwest-1"}]
-    (expiring,) = posture["transfersExpiring"]
-    assert expiring["id"] == "weights-to-eu" and expiring["daysLeft"] == 15
+    (standing,) = stack["transfers"]  # HEAD's transfers and their state at --at (not changes)
+    assert (standing["id"], standing["state"], standing["expiring"], standing["daysLeft"]) == (
+        "weights-to-eu", "active", True, 15)
+    # The window moved but the transfer stays active at --at: its fields changed, its state did not.
     assert [(c["field"], c["new"]) for c in posture["transfersChanged"]] == [
         ("validUntil", "2026-12-10T00:00:00+00:00")]
+    assert [(e["state"], e["source"], e["destination"], e["transfer"]) for e in doc["flowEdges"]] == [
+        ("active", "cn", "eu", "weights-to-eu"), ("unapproved", "cn", "us", "")]
     ops = {(r["op"], r["name"]) for r in stack["resources"]}
     assert ops == {("create", "settings"), ("delete", "registry-token"), ("update", "egress-registry"),
                    ("update", "backup-primary")}
@@ -99,7 +103,8 @@ def test_diff_markdown_posture_first_with_a_flow_map(before_after: tuple[Path, P
     assert 'j_cn -->|"CAC-SA-2026-0042 · model-weights · until 2026-12-10"| j_eu' in mermaid
     assert 'j_cn -.->|"NO APPROVAL: model-registry/registry TCP/443"| j_us' in mermaid
     assert "linkStyle 1 stroke:#d73a49" in mermaid
-    assert "| ⚠️ expiring | weights-to-eu |" in out
+    assert "| ⚠️ active, expiring (15 days left) | weights-to-eu |" in out
+    assert "| `fixture-cn` | changed |" in out and "| 1 active (1 expiring) |" in out
     assert "~     spec.egress[0].to[0].ipBlock.cidr: \"10.10.20.0/24\" => \"10.30.0.0/16\"" in out
 
 
@@ -159,6 +164,115 @@ def test_identical_renders_show_no_change(rendered: Path, session_project: Path)
     assert result.returncode == 0
     assert "No residency change." in result.stdout
     assert f"<code>{FIXTURE_STACK}</code>: no changes" in result.stdout
+
+
+def _mermaid(markdown: str) -> str:
+    start = markdown.index("```mermaid\n") + len("```mermaid\n")
+    return markdown[start: markdown.index("```", start)]
+
+
+def _set_window(valid_from: str | None = None, valid_until: str | None = None) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        transfers = json.loads(doc["config"]["sovereign-clusters:transfers"])
+        if valid_from:
+            transfers[0]["validFrom"] = valid_from
+        if valid_until:
+            transfers[0]["validUntil"] = valid_until
+        doc["config"]["sovereign-clusters:transfers"] = json.dumps(transfers, sort_keys=True, separators=(",", ":"))
+    return edit
+
+
+# The fixture's transfer weights-to-eu is valid from 2026-03-01 until 2027-02-28 (exclusive).
+TRANSFER_STATES = [
+    ("2026-01-01", "pending", '-.-o|"PENDING CAC-SA-2026-0042 · model-weights · from 2026-03-01"| j_eu',
+     "stroke:#0969da", "| ⏳ pending (not yet valid) | weights-to-eu |"),
+    ("2026-11-25", "active", '-->|"CAC-SA-2026-0042 · model-weights · until 2027-02-28"| j_eu',
+     "stroke:#2da44e", "| ✅ active | weights-to-eu |"),
+    ("2027-02-28", "expired", '-.-x|"EXPIRED CAC-SA-2026-0042 · model-weights · ended 2027-02-28"| j_eu',
+     "stroke:#8c959f", "| ❌ expired | weights-to-eu |"),
+]
+
+
+@pytest.mark.parametrize(("at", "state", "edge", "style", "row"), TRANSFER_STATES)
+def test_an_unchanged_transfer_is_drawn_by_its_state_and_is_no_change(
+        at: str, state: str, edge: str, style: str, row: str, rendered: Path, session_project: Path) -> None:
+    """Same render on both sides: whatever the transfer's state at --at, nothing changed (exit 0, unchanged);
+    the flow map draws the transfer by its state, in Markdown and in JSON."""
+    md = run_cli("diff", rendered, rendered, "--no-policy", "--at", at, root=session_project)
+    assert md.returncode == 0, md.stderr
+    assert f"| `{FIXTURE_STACK}` | unchanged | — | 1 {state} | 0 |" in md.stdout
+    assert "No residency change." in md.stdout and row in md.stdout
+    mermaid = _mermaid(md.stdout)
+    assert f"j_cn {edge}" in mermaid
+    assert f"linkStyle 0 {style}" in mermaid
+    doc = json.loads(run_cli("diff", rendered, rendered, "--no-policy", "--at", at, "--format", "json",
+                             root=session_project).stdout)
+    (stack,) = doc["stacks"]
+    assert stack["status"] == "unchanged"
+    assert not any(stack["posture"].values())  # no change of any kind, the transfer's state included
+    assert [t["state"] for t in stack["transfers"]] == [state]
+    assert doc["flowEdges"][0]["state"] == state and doc["flowEdges"][0]["transfer"] == "weights-to-eu"
+    assert f"j_cn {edge}" in doc["flowMap"]
+
+
+def test_every_state_is_drawn_apart() -> None:
+    from sovereign.diff.flowmap import EDGE_DRAWING, LEGEND
+    from sovereign.stackconfig.model import TransferState
+
+    assert set(EDGE_DRAWING) == {s.value for s in TransferState} | {"unapproved"}
+    links = [link for link, _ in EDGE_DRAWING.values()]
+    colours = [style.split(",")[0] for _, style in EDGE_DRAWING.values()]
+    assert len(set(links)) == len(links) and len(set(colours)) == len(colours)
+    for word in ("active", "pending", "expired", "without an active transfer"):
+        assert word in LEGEND
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_a_renewed_window_is_one_changed_transfer_with_its_new_state(
+        fmt: str, rendered: Path, session_project: Path, tmp_path: Path) -> None:
+    """BASE's approval ended before --at, HEAD renews it: the window field and the state it leads to are one
+    changed transfer (not an expiry of HEAD, not a change counted twice)."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(rendered, base)
+    shutil.copytree(rendered, head)
+    _edit(base / FIXTURE_STACK / "preview.json", _set_window(valid_until="2026-11-01T00:00:00Z"))
+    result = run_cli("diff", base, head, "--no-policy", "--at", AT, "--format", fmt, root=session_project)
+    assert result.returncode == 0, result.stderr
+    if fmt == "json":
+        (stack,) = json.loads(result.stdout)["stacks"]
+        assert stack["status"] == "changed"
+        assert [(c["field"], c["old"], c["new"]) for c in stack["posture"]["transfersChanged"]] == [
+            ("validUntil", "2026-11-01T00:00:00+00:00", "2027-02-28T00:00:00+00:00"),
+            ("state", "expired", "active")]
+        assert [t["state"] for t in stack["transfers"]] == ["active"]
+        # the path the renewal approves again: no longer without approval, now under the approval
+        assert [f["approval"] for f in stack["posture"]["crossBorderFlowsAdded"]] == ["CAC-SA-2026-0042"]
+        assert [f["approval"] for f in stack["posture"]["crossBorderFlowsRemoved"]] == [""]
+    else:
+        assert "1 transfers changed" in result.stdout
+        assert "| changed | weights-to-eu | state: expired → active |" in result.stdout
+        assert "expired" not in _mermaid(result.stdout).lower()
+
+
+def test_an_added_pending_transfer_is_added_once_with_its_state(rendered: Path, session_project: Path,
+                                                                tmp_path: Path) -> None:
+    """A transfer only HEAD declares, valid only after --at: added (with state pending), drawn pending."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    shutil.copytree(rendered, base)
+    shutil.copytree(rendered, head)
+
+    def drop_transfers(doc: dict[str, Any]) -> None:
+        doc["config"]["sovereign-clusters:transfers"] = "[]"
+
+    _edit(base / FIXTURE_STACK / "preview.json", drop_transfers)
+    _edit(head / FIXTURE_STACK / "preview.json", _set_window(valid_from="2026-12-01T00:00:00Z"))
+    result = run_cli("diff", base, head, "--no-policy", "--at", AT, "--format", "json", root=session_project)
+    doc = json.loads(result.stdout)
+    (stack,) = doc["stacks"]
+    assert [(t["id"], t["state"], t["daysLeft"]) for t in stack["posture"]["transfersAdded"]] == [
+        ("weights-to-eu", "pending", None)]
+    assert stack["posture"]["transfersChanged"] == []
+    assert [e["state"] for e in doc["flowEdges"] if e["transfer"]] == ["pending"]
 
 
 def test_diff_against_a_git_base(project: Path) -> None:

@@ -25,15 +25,18 @@ def _window(ctx: RuleContext) -> timedelta:
 
 
 def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
+    from sovereign.stackconfig.model import TransferState
+
     at = ctx.at
     window = _window(ctx)
     for t in sorted(ctx.stack.transfers, key=lambda t: t.id):
         what = f"transfer {t.id} ({t.approval_reference}, {', '.join(t.data_classes)} to {t.destination.jurisdiction})"
-        if at >= t.valid_until:
+        state = t.state(at)
+        if state is TransferState.EXPIRED:
             yield Finding(f"{what} expired on {t.valid_until.isoformat()}; its path is closed. Fix: renew the "
                           f"approval with {t.regulator} and update validUntil, or remove the transfer from the "
                           f"stack config.")
-        elif at >= t.valid_from and t.valid_until - at <= window:
+        elif t.ends_within(at, window):
             left = t.valid_until - at
             yield Finding(f"{what} expires on {t.valid_until.isoformat()}, in {left.days} day(s) "
                           f"(warning window {window.days} days); after that its path closes. Fix: renew the "
