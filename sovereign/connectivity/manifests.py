@@ -1,7 +1,10 @@
 """Read a file or directory of YAML (multi-document) / JSON manifests for the connectivity proof.
 
-Each object keeps where it came from (file and ``document N``), so a bad field is reported against the file
-the user wrote, not against an index in a merged list.
+The same reader as ``sovereign check --manifests`` (``sovereign.core.manifests``: the files kubectl would apply,
+Lists expanded as kubectl expands them, every object with an ``apiVersion`` and a ``kind``), so ``reach`` and
+``check`` never disagree about what the input holds. Each object keeps where it came from (file and the line of
+its document), so a bad field is reported against the file the user wrote, not against an index in a merged
+list. Input that holds no object at all is bad input: an answer over nothing would read as a clean one.
 """
 
 from __future__ import annotations
@@ -10,47 +13,28 @@ from pathlib import Path
 from typing import Any
 
 from sovereign.core.errors import InputError
-from sovereign.core.yamlio import parse_yaml_documents, read_text
+from sovereign.core.manifests import MANIFEST_SUFFIXES, load_manifests
 
-SUFFIXES = (".yaml", ".yml", ".json")
+SUFFIXES = MANIFEST_SUFFIXES
 
 Source = tuple[str, tuple[str | int, ...]]
-"""(file, key-path prefix) of one object."""
+"""(file, key-path prefix) of one object: ``("m.yaml", ("document at line 12",))``."""
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
-        if not files:
-            raise InputError(path, (), "a directory holding .yaml/.yml/.json manifests", found_text="none")
-        return files
-    raise InputError(path, (), "a manifest file or directory", found_text="no such file or directory")
+def document_key(line: int) -> str:
+    """How an object's place in its file starts an error's key path (``check`` names objects the same way)."""
+    return f"document at line {line}"
 
 
 def load(path: Path) -> tuple[list[dict[str, Any]], list[Source]]:
-    """Every object under ``path`` (``kind: List`` expanded) and, in parallel, where each came from."""
+    """Every object under ``path`` (Lists expanded) and, in parallel, where each came from; no object at all is
+    bad input naming ``path``."""
     objects: list[dict[str, Any]] = []
     sources: list[Source] = []
-    for file in _files(path):
-        docs = parse_yaml_documents(read_text(file), file)  # JSON is YAML for this purpose
-        for n, doc in enumerate(docs, start=1):
-            if doc is None:
-                continue
-            where = f"document {n}"
-            if not isinstance(doc, dict):
-                raise InputError(file, (where,), "a Kubernetes object (a mapping)", doc)
-            items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
-            if items is None:
-                objects.append(doc)
-                sources.append((str(file), (where,)))
-                continue
-            if not isinstance(items, list):
-                raise InputError(file, (where, "items"), "a list of objects", items)
-            for i, item in enumerate(items):
-                if not isinstance(item, dict):
-                    raise InputError(file, (where, "items", i), "a Kubernetes object (a mapping)", item)
-                objects.append(item)
-                sources.append((str(file), (where, "items", i)))
+    for file, line, obj in load_manifests(path):
+        objects.append(dict(obj))
+        sources.append((file, (document_key(line),)))
+    if not objects:
+        raise InputError(path, (), "at least one Kubernetes object (files holding only comments or empty "
+                         "documents give the connectivity proof nothing to answer over)", found_text="none")
     return objects, sources

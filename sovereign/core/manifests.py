@@ -10,6 +10,8 @@ never the List that carried them.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,15 +69,33 @@ def expand_lists(
 
 
 def manifest_files(path: Path) -> list[Path]:
-    """The manifest files under ``path`` (itself, if a file), in the order their objects are checked."""
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in MANIFEST_SUFFIXES)
-        if not found:
-            raise InputError(path, (), "a directory with .yaml/.yml/.json manifests", found_text="none")
-        return found
-    raise InputError(path, (), "a manifest file or directory", found_text="no such file or directory")
+    """The manifest files under ``path`` (itself, if a file), in the order their objects are checked.
+
+    A directory that cannot be listed is bad input naming it, never skipped: its manifests would vanish from the
+    answer (``Path.rglob`` skips such directories silently). Symbolic links to directories are not followed."""
+    try:
+        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        raise InputError(path, (), "a manifest file or directory", found_text="no such file or directory") from None
+    except OSError as exc:
+        raise InputError(path, (), "a readable manifest file or directory",
+                         found_text=exc.strerror or str(exc)) from None
+    if not is_dir:
+        return [path]  # the reader refuses what is not a regular file (a FIFO, a device), naming it
+
+    def unreadable(exc: OSError) -> None:
+        raise InputError(exc.filename or path, (), "a directory that can be listed",
+                         found_text=exc.strerror or str(exc))
+
+    found = sorted(
+        Path(top) / name
+        for top, _dirs, names in os.walk(path, onerror=unreadable)
+        for name in names
+        if Path(name).suffix in MANIFEST_SUFFIXES and os.path.isfile(os.path.join(top, name))
+    )
+    if not found:
+        raise InputError(path, (), "a directory with .yaml/.yml/.json manifests", found_text="none")
+    return found
 
 
 def load_manifests(path: Path) -> list[Document]:

@@ -144,7 +144,7 @@ def test_bad_manifest_is_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.C
     bad.write_text(yaml.safe_dump(netpol("a", "p", {"podSelector": {}, "policyTypes": ["Up"]})))
     code, _, err = _run(capsys, "--manifests", str(bad), "--from", "a/x", "--to", "1.1.1.1")
     assert code == 2
-    assert "bad.yaml" in err and "document 1.spec.policyTypes[0]" in err
+    assert "bad.yaml" in err and "document at line 1.spec.policyTypes[0]" in err
 
 
 def test_bad_queries_file_is_exit_2(manifests: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
