@@ -25,6 +25,43 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep that, it matches our bad-input code."""
 
 
+DISTRIBUTION = "sovereign-clusters"
+"""The name the package is installed under (pyproject.toml), whose metadata gives ``--version``."""
+
+
+def version_text() -> str:
+    """``sovereign --version``: the installed package's version, and the policy pack a command run here would use
+    (its ``PulumiPolicy.yaml`` version, as ``pulumi`` shows it, and its directory)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from sovereign.check.policy_run import pack_version
+    from sovereign.core.paths import data_root
+
+    try:
+        package = version(DISTRIBUTION)
+    except PackageNotFoundError:
+        package = "unknown (not installed)"
+    pack_dir = data_root() / "policies"
+    try:
+        pack = pack_version(pack_dir, "unknown")
+    except InputError as exc:
+        pack = f"unreadable ({exc.message})"
+    return f"sovereign {package}\npolicy pack {pack} ({pack_dir})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: computed only when asked (it reads the pack's file), printed to stdout, exit 0."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version of sovereign and of the policy pack it uses, and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(version_text())
+        parser.exit(exitcodes.CLEAN)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """Every subcommand, or just ``only`` (importing a subcommand loads its libraries: a run of one command
     should not pay for the others)."""
@@ -32,6 +69,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="sovereign",
         description="Render, check and diff sovereign-clusters stacks offline; prove no path crosses a border.",
     )
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in SUBCOMMAND_MODULES if only not in SUBCOMMAND_MODULES else (only,):

@@ -19,7 +19,7 @@ from typing import Any
 from sovereign.analyzer.model import COMPANIONS, AnalyzerInfo, PolicyInfo
 from sovereign.cli import exitcodes
 from sovereign.core.errors import InputError
-from sovereign.core.paths import project_root
+from sovereign.core.paths import data_root
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -106,7 +106,7 @@ def _text_explained(e: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    pack_dir = Path(args.policy_pack) if args.policy_pack else project_root() / "policies"
+    pack_dir = Path(args.policy_pack) if args.policy_pack else data_root() / "policies"
     info = _analyzer_info(pack_dir)
     if args.explain:
         explained = _explained(pack_dir, info, args.explain)

@@ -19,7 +19,7 @@ ACTIVE, EXPIRED = "2026-12-01", "2027-03-01"
 
 
 def _produce(workdir: Path, seed: str) -> dict[str, bytes]:
-    env = {"PYTHONHASHSEED": seed}
+    env = {"PYTHONHASHSEED": seed, "SOVEREIGN_ROOT": str(ROOT)}  # the work directory is outside the project
 
     def run(*args: str) -> None:
         result = run_cli(list(args), env=env, cwd=workdir)
