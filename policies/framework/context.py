@@ -4,7 +4,9 @@ Sources, in the pack process as the CLI starts it (docs/pulumi-runtime.md §2):
 * the stack's config, from ``pulumi.Config("sovereign-clusters")`` (the language host passes it in
   ``PULUMI_CONFIG``). A full stack config is validated with the stack loader; ``sovereign check --manifests``
   passes only ``jurisdiction`` (and optionally ``cluster``), which is tolerated. No jurisdiction: fail closed;
-* the catalog: ``$SOVEREIGN_CATALOG`` (the CLI's ``--catalog``) or the project's default catalog;
+* the catalog: ``$SOVEREIGN_CATALOG`` (the CLI's ``--catalog``) or the project's public layer, merged with the
+  organisation file ``$SOVEREIGN_ORGANISATION`` (the CLI's ``--organisation``), else the project's
+  ``organisation.yaml``, else the example (sovereign.core.paths.organisation_file);
 * the evaluation time: the policy's ``at`` config property, else ``sovereign.core.clock.evaluation_time()``.
 
 Everything is loaded lazily on first use and cached per process, so pack start-up stays fast.
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sovereign.core.errors import InputError
 from sovereign.core.labels import CONFIG_NAMESPACE
-from sovereign.core.paths import CATALOG_ENV
+from sovereign.core.paths import CATALOG_ENV, ORGANISATION_ENV
 
 if TYPE_CHECKING:
     # Type names only: importing these packages pulls in their loaders (jsonschema, YAML), which the pack
@@ -289,7 +291,7 @@ def load_stack_view() -> StackView:
     # config is kilobytes); an override dict is identified by identity (entering or leaving one clears the cache).
     key = (id(_override) if _override is not None else None,
            (_override_stack or "") if _override is not None else _raw_env("PULUMI_STACK"),
-           _raw_env("PULUMI_CONFIG"), _raw_env(CATALOG_ENV))
+           _raw_env("PULUMI_CONFIG"), _raw_env(CATALOG_ENV), _raw_env(ORGANISATION_ENV))
     if _last and _last[0] == key:
         return _last[1]
     cached = _cache.get(key)

@@ -1,4 +1,5 @@
-"""The jurisdiction catalog: typed model plus the loader that validates ``policies/catalog/`` into it.
+"""The jurisdiction catalog: typed model plus the loader that validates its two layers into it: the public layer
+(``policies/catalog/``) and the organisation file (docs/catalog.md), merged into one ``Catalog``.
 
 ``load_catalog`` and ``default_catalog`` keep a validated catalog between runs (sovereign/core/build_cache.py):
 the loader, and the JSON Schema validator it needs, run only when the catalog's files or the code changed.
@@ -20,15 +21,18 @@ from sovereign.catalog.model import (
     IPNetwork,
     Jurisdiction,
     LegalBasis,
+    Organisation,
     Provenance,
     Provider,
     Region,
 )
 
 
-def load_catalog(directory: Path | None = None) -> Catalog:
-    """The validated catalog in ``directory`` (default: the project's ``policies/catalog``); ``InputErrors`` naming
-    every problem (sovereign/catalog/loader.py)."""
+def load_catalog(directory: Path | None = None, organisation: Path | None = None) -> Catalog:
+    """The validated catalog: the public layer in ``directory`` (default: the project's ``policies/catalog``) and
+    the organisation file ``organisation`` (default: ``sovereign.core.paths.organisation_file()``: the
+    ``--organisation`` flag or ``$SOVEREIGN_ORGANISATION``, the project's ``organisation.yaml``, else the example);
+    ``InputErrors`` naming every problem (sovereign/catalog/loader.py)."""
     from sovereign.catalog.files import catalog_files
     from sovereign.core import paths
     from sovereign.core.build_cache import built
@@ -36,22 +40,27 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     def build() -> Catalog:
         from sovereign.catalog import loader  # the validator's imports only when the catalog is built
 
-        return loader.load_catalog(root)
+        return loader.load_catalog(root, org_file)
 
     root = Path(directory) if directory is not None else paths.catalog_dir()
-    return built("catalog", catalog_files(root), build, code=("core", "catalog"))
+    org_file = Path(organisation) if organisation is not None else paths.organisation_file()
+    # Both layers' files are the key; the project root too, because the model shows the organisation file's path
+    # relative to it.
+    inputs = [*catalog_files(root), org_file, paths.project_root() / "Pulumi.yaml"]
+    return built("catalog", inputs, build, code=("core", "catalog"))
 
 
 def default_catalog() -> Catalog:
-    """The catalog of this checkout (``SOVEREIGN_ROOT`` decides which), once per process and directory."""
+    """The catalog of this checkout (``SOVEREIGN_ROOT`` decides which) and the organisation file in force, once per
+    process, directory and organisation file."""
     from sovereign.core import paths
 
-    return _catalog_at(paths.catalog_dir().resolve())
+    return _catalog_at(paths.catalog_dir().resolve(), paths.organisation_file().absolute())
 
 
 @functools.cache
-def _catalog_at(directory: Path) -> Catalog:
-    return load_catalog(directory)
+def _catalog_at(directory: Path, organisation: Path) -> Catalog:
+    return load_catalog(directory, organisation)
 
 
 __all__ = [
@@ -65,6 +74,7 @@ __all__ = [
     "IPNetwork",
     "Jurisdiction",
     "LegalBasis",
+    "Organisation",
     "Provenance",
     "Provider",
     "Region",

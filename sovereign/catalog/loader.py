@@ -1,6 +1,7 @@
-"""Load, validate and freeze the jurisdiction catalog (``policies/catalog/``).
+"""Load, validate and freeze the jurisdiction catalog: the public layer (``policies/catalog/``) merged with the
+organisation layer (one organisation file, docs/catalog.md).
 
-Three layers, each reporting every problem it finds (not just the first) as an ``InputError`` naming the file,
+Three stages, each reporting every problem it finds (not just the first) as an ``InputError`` naming the file,
 the key path, what was expected and what was found:
 
 1. strict YAML (``sovereign.core.yamlio``: duplicate keys, size, depth, aliases), read from regular files only: a FIFO,
@@ -10,9 +11,12 @@ the key path, what was expected and what was found:
    ``source`` on every rule);
 3. cross-file facts a schema cannot express: known providers and regions, each region inside exactly one
    jurisdiction whose countries include the region's country (this keeps Hong Kong out of mainland China),
-   parseable dates and CIDRs, networks and domains that never overlap, known destinations, unique products.
+   parseable dates and CIDRs, networks and domains that never overlap (across both layers), known destinations,
+   unique products; the organisation file names only jurisdictions and legal data categories of the public layer,
+   and narrows a category's export rule, never widens it.
 
-Only a catalog that passes all three becomes the immutable ``Catalog`` model.
+Only a catalog that passes all three becomes the immutable ``Catalog`` model: one merged model, so the program,
+the pack and the connectivity engine need not know there were two layers.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from sovereign.catalog.model import (
     IPNetwork,
     Jurisdiction,
     LegalBasis,
+    Organisation,
     Provenance,
     Provider,
     Region,
@@ -90,7 +95,7 @@ class _Problems:
 # --- schema layer ---------------------------------------------------------------------------------
 
 
-FILE_KINDS = ("catalog_file", "providers_file", "jurisdiction_file")
+FILE_KINDS = ("catalog_file", "providers_file", "jurisdiction_file", "organisation_file")
 """The ``$defs`` of ``catalog.schema.json`` that each describe one kind of catalog file."""
 
 Validators = Mapping[str, jsonschema.Draft202012Validator]
@@ -432,45 +437,64 @@ def _check_regions(docs: Sequence[_JurisdictionDoc], providers: Mapping[str, Pro
                 owner.setdefault((provider_id, region_id), jur)
 
 
-def _check_networks(docs: Sequence[_JurisdictionDoc],
-                    problems: _Problems) -> dict[str, tuple[IPNetwork, ...]]:
-    parsed: dict[str, tuple[IPNetwork, ...]] = {}
-    seen: list[tuple[IPNetwork, _JurisdictionDoc, int]] = []
-    for jur in docs:
-        nets: list[IPNetwork] = []
-        for index, text in enumerate(jur.doc["networks"]):
-            net = _network(text, jur.file, ("networks", index), problems)
+@dataclass(frozen=True)
+class _Facts:
+    """One jurisdiction's list of networks, domains or registries in one layer's file, at ``path`` there."""
+
+    jurisdiction: str
+    file: Path
+    path: KeyPath
+    items: Sequence[str]
+
+
+def _where(facts: _Facts, index: int, mine: _Facts) -> str:
+    """How an error names another fact: its jurisdiction, key path and (when not this file) file."""
+    owner = "this jurisdiction's" if facts.jurisdiction == mine.jurisdiction else f"{facts.jurisdiction!r}"
+    place = "" if facts.file == mine.file else f" in {facts.file}"
+    return f"{owner} {'.'.join(map(str, facts.path))}[{index}]{place}"
+
+
+def _check_networks(claims: Sequence[_Facts], problems: _Problems) -> dict[str, tuple[IPNetwork, ...]]:
+    parsed: dict[str, list[IPNetwork]] = {}
+    seen: list[tuple[IPNetwork, _Facts, int]] = []
+    for facts in claims:
+        nets = parsed.setdefault(facts.jurisdiction, [])
+        for index, text in enumerate(facts.items):
+            net = _network(text, facts.file, (*facts.path, index), problems)
             if net is None:
                 continue
-            for other, other_jur, other_index in seen:
+            for other, other_facts, other_index in seen:
                 if other.version == net.version and other.overlaps(net):
-                    where = (f"{other_jur.id!r} networks[{other_index}]" if other_jur.id != jur.id
-                             else f"this jurisdiction's networks[{other_index}]")
-                    problems.add(jur.file, ("networks", index),
+                    problems.add(facts.file, (*facts.path, index),
                                  "networks that never overlap (each address belongs to one jurisdiction)",
-                                 found_text=f"{jur.id!r} {net} overlaps {other} of {where}")
-            seen.append((net, jur, index))
+                                 found_text=f"{facts.jurisdiction!r} {net} overlaps {other} of "
+                                 f"{_where(other_facts, other_index, facts)}")
+            seen.append((net, facts, index))
             nets.append(net)
-        parsed[jur.id] = tuple(sorted(nets, key=lambda n: (n.version, int(n.network_address), n.prefixlen)))
-    return parsed
+    return {jid: tuple(sorted(nets, key=lambda n: (n.version, int(n.network_address), n.prefixlen)))
+            for jid, nets in parsed.items()}
 
 
-def _check_domains(docs: Sequence[_JurisdictionDoc], problems: _Problems) -> None:
-    seen: list[tuple[str, _JurisdictionDoc]] = []
-    for jur in docs:
-        for index, pattern in enumerate(jur.doc["domains"]):
-            for other, other_jur in seen:
-                if other_jur.id != jur.id and _domains_overlap(pattern, other):
-                    problems.add(jur.file, ("domains", index), "domains that belong to one jurisdiction only",
-                                 found_text=f"{jur.id!r} {pattern!r} overlaps {other!r} of {other_jur.id!r}")
-            seen.append((pattern, jur))
+def _check_domains(claims: Sequence[_Facts], problems: _Problems) -> None:
+    """Domains of different jurisdictions never overlap, in or across layers; within one jurisdiction the
+    organisation may repeat a public domain (a public update that adds it then changes nothing)."""
+    seen: list[tuple[str, _Facts, int]] = []
+    for facts in claims:
+        for index, pattern in enumerate(facts.items):
+            for other, other_facts, other_index in seen:
+                if other_facts.jurisdiction != facts.jurisdiction and _domains_overlap(pattern, other):
+                    problems.add(facts.file, (*facts.path, index), "domains that belong to one jurisdiction only",
+                                 found_text=f"{facts.jurisdiction!r} {pattern!r} overlaps {other!r} of "
+                                 f"{_where(other_facts, other_index, facts)}")
+            seen.append((pattern, facts, index))
 
 
-def _build_data_classes(jur: _JurisdictionDoc, known: set[str], problems: _Problems) -> dict[str, DataClass]:
+def _build_data_categories(jur: _JurisdictionDoc, known: set[str], problems: _Problems) -> dict[str, DataClass]:
+    """The public layer's legal data categories of one jurisdiction, with their export rules."""
     out: dict[str, DataClass] = {}
-    for class_id in sorted(jur.doc["data_classes"]):
-        spec = jur.doc["data_classes"][class_id]
-        path: KeyPath = ("data_classes", class_id)
+    for class_id in sorted(jur.doc["data_categories"]):
+        spec = jur.doc["data_categories"][class_id]
+        path: KeyPath = ("data_categories", class_id)
         export = ExportMode(spec["export"])
         destinations = tuple(spec["destinations"])
         for index, destination in enumerate(destinations):
@@ -525,9 +549,62 @@ def _build_accelerators(jur: _JurisdictionDoc, problems: _Problems) -> Accelerat
     )
 
 
-def _build_jurisdiction(jur: _JurisdictionDoc, networks: tuple[IPNetwork, ...], known: set[str],
-                        problems: _Problems) -> Jurisdiction:
+_STRICTNESS = {ExportMode.FREE: 0, ExportMode.APPROVED_TRANSFER: 1, ExportMode.NEVER: 2}
+
+
+def _build_org_data_classes(org_file: Path, jurisdiction_id: str, spec: Mapping[str, Any],
+                            categories: Mapping[str, DataClass], known: set[str],
+                            problems: _Problems) -> dict[str, DataClass]:
+    """The organisation's data classes of one jurisdiction, each with its legal category's rule, narrowed (fewer
+    destinations, a stricter export mode) where the organisation says so; widening is an error."""
+    out: dict[str, DataClass] = {}
+    for class_id in sorted(spec):
+        entry = spec[class_id]
+        path: KeyPath = ("jurisdictions", jurisdiction_id, "data_classes", class_id)
+        category = categories.get(entry["category"])
+        if category is None:
+            problems.add(org_file, (*path, "category"), f"a data category of {jurisdiction_id} in the public "
+                         f"layer ({', '.join(sorted(categories)) or 'none'})",
+                         found_text=f"unknown category {entry['category']!r}")
+            continue
+        export = ExportMode(entry.get("export", category.export.value))
+        if _STRICTNESS[export] < _STRICTNESS[category.export]:
+            problems.add(org_file, (*path, "export"), f"{category.export.value!r} or stricter (the category "
+                         f"{category.id!r} allows no more; an organisation narrows a legal rule, never widens it)",
+                         export.value)
+        destinations = tuple(entry.get("destinations", category.destinations))
+        for index, destination in enumerate(entry.get("destinations", ())):
+            where: KeyPath = (*path, "destinations", index)
+            if destination not in known:
+                problems.add(org_file, where, f"a known jurisdiction id ({', '.join(sorted(known))})",
+                             found_text=f"unknown jurisdiction {destination!r}")
+            elif destination == jurisdiction_id:
+                problems.add(org_file, where, "another jurisdiction (staying inside is not an export)", destination)
+            elif category.destinations and destination not in category.destinations:
+                problems.add(org_file, where, f"a destination the category {category.id!r} allows "
+                             f"({', '.join(category.destinations)})", destination)
+        if export is ExportMode.NEVER and entry.get("destinations"):  # a category's own are reported at the category
+            problems.add(org_file, (*path, "destinations"), "no destinations for export 'never'", list(destinations))
+        if export is ExportMode.NEVER:
+            destinations = ()
+        out[class_id] = DataClass(
+            id=class_id,
+            description=entry["description"],
+            regulated=category.regulated,
+            export=export,
+            destinations=destinations,
+            regulator=category.regulator,
+            provenance=category.provenance,
+            category=category.id,
+        )
+    return out
+
+
+def _build_jurisdiction(jur: _JurisdictionDoc, org: _OrganisationDoc, networks: tuple[IPNetwork, ...],
+                        known: set[str], problems: _Problems) -> Jurisdiction:
     doc = jur.doc
+    mine = org.facts(jur.id)
+    categories = _build_data_categories(jur, known, problems)
     legal = tuple(
         LegalBasis(law=entry["law"], provenance=_provenance(entry, jur.file, ("legal_basis", i), problems))
         for i, entry in enumerate(doc["legal_basis"])
@@ -540,12 +617,60 @@ def _build_jurisdiction(jur: _JurisdictionDoc, networks: tuple[IPNetwork, ...], 
         legal_basis=legal,
         regions=MappingProxyType(regions),
         networks=networks,
-        domains=tuple(sorted(doc["domains"])),
-        data_classes=MappingProxyType(_build_data_classes(jur, known, problems)),
+        domains=tuple(sorted({*doc.get("domains", ()), *mine.get("domains", ())})),
+        data_classes=MappingProxyType(_build_org_data_classes(
+            org.file, jur.id, mine.get("data_classes", {}), categories, known, problems)),
         accelerators=_build_accelerators(jur, problems),
-        registries=tuple(sorted(doc["registries"])),
+        registries=tuple(sorted(mine.get("registries", ()))),
         provenance=_provenance(doc, jur.file, (), problems),
+        data_categories=MappingProxyType(categories),
     )
+
+
+# --- the organisation layer -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _OrganisationDoc:
+    file: Path
+    doc: Mapping[str, Any]
+
+    def facts(self, jurisdiction_id: str) -> Mapping[str, Any]:
+        found = self.doc["jurisdictions"].get(jurisdiction_id)
+        return found if isinstance(found, Mapping) else {}
+
+    def identity(self) -> Organisation:
+        example = self.doc.get("example")
+        return Organisation(name=self.doc["name"], version=self.doc["version"], path=_shown_path(self.file),
+                            example=example is not None,
+                            example_stacks=tuple(example["stacks"]) if example is not None else ())
+
+
+def _shown_path(file: Path) -> str:
+    """The file as reports show it: relative to the project root when inside it (the same text on every machine),
+    else absolute."""
+    absolute = Path(os.path.abspath(file))
+    try:
+        return absolute.relative_to(paths.project_root()).as_posix()
+    except (ValueError, RuntimeError):
+        return str(absolute)
+
+
+def _check_org_jurisdictions(org: _OrganisationDoc, known: set[str], problems: _Problems) -> None:
+    """The organisation names jurisdictions by the public layer's ids; an unknown one is a mistake, never ignored."""
+    for jurisdiction_id in sorted(org.doc["jurisdictions"]):
+        if jurisdiction_id not in known:
+            problems.add(org.file, ("jurisdictions", jurisdiction_id),
+                         f"a jurisdiction id of the public layer ({', '.join(sorted(known))})",
+                         found_text=f"unknown jurisdiction {jurisdiction_id!r}")
+
+
+def _claims(kind: str, docs: Sequence[_JurisdictionDoc], org: _OrganisationDoc) -> list[_Facts]:
+    """Every jurisdiction's ``kind`` (networks, domains) from both layers: the public layer's first."""
+    public = [_Facts(j.id, j.file, (kind,), j.doc.get(kind, ())) for j in docs]
+    own = [_Facts(jid, org.file, ("jurisdictions", jid, kind), org.facts(jid).get(kind, ()))
+           for jid in sorted(org.doc["jurisdictions"]) if jid in {j.id for j in docs}]
+    return [*public, *own]
 
 
 # --- public API -----------------------------------------------------------------------------------
@@ -567,8 +692,9 @@ def _nojurisdiction_files(folder: Path) -> str:
     return f"a symlink to {what}" if folder.is_symlink() else what
 
 
-def load_catalog(directory: Path | None = None) -> Catalog:
-    """Read, validate and freeze the catalog in ``directory`` (default: ``sovereign.core.paths.catalog_dir()``).
+def load_catalog(directory: Path | None = None, organisation: Path | None = None) -> Catalog:
+    """Read, validate and freeze the public layer in ``directory`` (default: ``sovereign.core.paths.catalog_dir()``)
+    merged with the organisation file ``organisation`` (default: ``sovereign.core.paths.organisation_file()``).
 
     Raises ``InputErrors`` (a subclass of ``InputError``) listing every problem found, each naming the file,
     the key path, what was expected and what was found.
@@ -590,8 +716,11 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         doc = _validated(schema, "jurisdiction_file", file, problems)
         if doc is not None:
             jurisdiction_docs.append(_JurisdictionDoc(file, doc))
+    org_file = Path(organisation) if organisation is not None else paths.organisation_file()
+    org_doc = _validated(schema, "organisation_file", org_file, problems)
     problems.raise_if_any()
-    assert catalog_doc is not None and providers_doc is not None  # no problems means every file validated
+    assert catalog_doc is not None and providers_doc is not None and org_doc is not None  # every file validated
+    org = _OrganisationDoc(org_file, org_doc)
 
     jurisdiction_docs.sort(key=lambda j: (j.id, j.file.name))
     catalog_as_of = _date(catalog_doc["as_of"], catalog_file, ("as_of",), problems)
@@ -604,12 +733,13 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     jurisdiction_docs = list(firsts.values())
     providers = _build_providers(providers_doc, providers_file, problems)
     _check_regions(jurisdiction_docs, providers, problems)
-    networks = _check_networks(jurisdiction_docs, problems)
-    _check_domains(jurisdiction_docs, problems)
     known = {j.id for j in jurisdiction_docs}
+    _check_org_jurisdictions(org, known, problems)
+    networks = _check_networks(_claims("networks", jurisdiction_docs, org), problems)
+    _check_domains(_claims("domains", jurisdiction_docs, org), problems)
     jurisdictions: dict[str, Jurisdiction] = {}
     for jur in jurisdiction_docs:
-        jurisdictions[jur.id] = _build_jurisdiction(jur, networks.get(jur.id, ()), known, problems)
+        jurisdictions[jur.id] = _build_jurisdiction(jur, org, networks.get(jur.id, ()), known, problems)
     problems.raise_if_any()
     return Catalog(
         version=catalog_doc["version"],
@@ -617,4 +747,5 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         providers=MappingProxyType(providers),
         jurisdictions=MappingProxyType(jurisdictions),
         source_dir=str(root),
+        organisation=org.identity(),
     )

@@ -3,6 +3,11 @@
 The catalog is the single source of truth for where a jurisdiction's regions, zones, networks, domains,
 data-class export rules, accelerator rules and image registries are. The Pulumi program reads it to decide
 what to build, and the policy pack reads it to decide what to accept.
+
+It is built from two layers (docs/catalog.md): the public layer the project maintains (countries, providers,
+regions and zones, legal data categories, accelerator rules) and the organisation's own layer (networks, domains,
+registries, its data classes mapped onto the legal categories). The loader merges them into this one model, so
+its readers need not know there are two; ``Catalog.organisation`` says which organisation file it holds.
 """
 
 from __future__ import annotations
@@ -104,6 +109,9 @@ class DataClass:
     """Jurisdiction ids it may go to (APPROVED_TRANSFER/FREE); empty means any destination."""
     regulator: str | None
     provenance: Provenance
+    """Of the legal rule: the public layer's category (an organisation's class inherits it)."""
+    category: str = ""
+    """The public layer's legal data category this class falls under (a category itself: empty)."""
 
     def may_leave_to(self, destination: str, *, approved: bool) -> bool:
         """Whether data of this class may be sent to ``destination`` (with or without an approval)."""
@@ -189,6 +197,9 @@ class Jurisdiction:
     registries: tuple[str, ...]
     """Allowed image registry hosts (``*.`` prefix globs allowed)."""
     provenance: Provenance
+    data_categories: Mapping[str, DataClass] = field(default_factory=lambda: MappingProxyType({}))
+    """The public layer's legal data categories and their export rules; ``data_classes`` are the organisation's
+    classes, each with the rule of its category (narrowed as the organisation chose)."""
 
     def regions_for(self, provider: str) -> tuple[str, ...]:
         return self.regions.get(provider, ())
@@ -212,12 +223,44 @@ class Jurisdiction:
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """The organisation layer's identity: whose networks, domains, registries and data classes the catalog holds."""
+
+    name: str
+    version: str
+    path: str
+    """The organisation file it was read from."""
+    example: bool = False
+    """An example organisation (``example:`` in the file): its facts are made up and fit only ``example_stacks``."""
+    example_stacks: tuple[str, ...] = ()
+
+
+NO_ORGANISATION = Organisation(name="", version="", path="")
+"""A catalog built without an organisation layer (hand-built test catalogs)."""
+
+
+@dataclass(frozen=True)
 class Catalog:
     version: str
+    """The public layer's version (``catalog.yaml``)."""
     as_of: date
+    """The public layer's date."""
     providers: Mapping[str, Provider]
     jurisdictions: Mapping[str, Jurisdiction]
     source_dir: str = ""
+    """The public layer's directory."""
+    organisation: Organisation = NO_ORGANISATION
+    """The organisation layer's identity."""
+
+    def layers(self) -> str:
+        """Both layers' identity in one line, as reports print it: ``public 2026.12.06 (as of 2026-12-06);
+        organisation <name> <version> (<path>[, example])``."""
+        org = self.organisation
+        text = f"public {self.version} (as of {self.as_of.isoformat()})"
+        if not org.path:
+            return text + "; no organisation layer"
+        return (text + f"; organisation {org.name} {org.version} ({org.path}" + (", example" if org.example else "")
+                + ")")
 
     def jurisdiction(self, jurisdiction_id: str) -> Jurisdiction | None:
         return self.jurisdictions.get(jurisdiction_id)

@@ -17,6 +17,15 @@ from sovereign.core.errors import InputError
 CATALOG_ENV = "SOVEREIGN_CATALOG"
 """A catalog directory other than the project's (``sovereign check --catalog``, passed on to a pack process)."""
 
+ORGANISATION_ENV = "SOVEREIGN_ORGANISATION"
+"""The organisation file (the catalog's organisation layer, docs/catalog.md): set by the commands'
+``--organisation``, inherited by a pack process, also one the Pulumi CLI starts (it passes its environment on)."""
+ORGANISATION_FILE = "organisation.yaml"
+"""The organisation file's name at the project root, beside ``Pulumi.yaml`` (what ``sovereign init`` writes)."""
+EXAMPLE_ORGANISATION = Path("examples") / "automaker" / ORGANISATION_FILE
+"""The example organisation of this repository's stacks, relative to the project root: used when no other is
+found, with a warning on other inputs."""
+
 
 ROOT_ENV = "SOVEREIGN_ROOT"
 """The project root, over the one found from the working directory."""
@@ -92,3 +101,15 @@ def stack_schema_path() -> Path:
 def stack_file(stack: str) -> Path:
     """``stacks/Pulumi.<stack>.yaml``; the CLI maps "/" in a stack name to "-"."""
     return stacks_dir() / f"Pulumi.{stack.replace('/', '-')}.yaml"
+
+
+def organisation_file() -> Path:
+    """The organisation file in force: ``$SOVEREIGN_ORGANISATION`` (a relative path is taken from the project root,
+    because the Pulumi CLI starts the pack in the pack directory, not where the user typed the command), else
+    ``organisation.yaml`` at the project root, else the example organisation."""
+    root = project_root()
+    chosen = os.environ.get(ORGANISATION_ENV)
+    if chosen:
+        return root / chosen
+    own = root / ORGANISATION_FILE
+    return own if own.exists() or own.is_symlink() else root / EXAMPLE_ORGANISATION

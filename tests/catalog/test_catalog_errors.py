@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog_copies import REAL_CATALOG, copy_catalog, edit, load_fails, load_ok, sub_errors
+from catalog_copies import ORG, REAL_CATALOG, copy_catalog, edit, load_fails, load_ok, sub_errors
 
 from sovereign.core.errors import InputErrors
 
@@ -35,24 +35,24 @@ def test_copy_of_real_catalog_loads(cat: Path) -> None:
 def test_all_schema_errors_are_collected_with_file_key_path_expected_found(cat: Path) -> None:
     def damage(doc: dict[str, Any]) -> None:
         doc["countries"] = "CN"
-        doc["networks"][0] = 10
         doc["surprise"] = True
         del doc["accelerators"]["rules"][0]["source"]
-        doc["data_classes"]["model-weights"]["export"] = "sometimes"
+        doc["data_categories"]["personal-information"]["export"] = "sometimes"
 
     edit(cat, "jurisdictions/cn.yaml", damage)
     edit(cat, "jurisdictions/hk.yaml", lambda doc: doc.update(name=""))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["cn"]["networks"].__setitem__(0, 10))
     error = load_fails(cat)
     assert isinstance(error, InputErrors)
     messages = [e.message.replace(str(cat) + "/", "") for e in error.errors]
     assert "jurisdictions/cn.yaml: countries: expected a list; found 'CN' (str)" in messages
-    assert any(m.startswith("jurisdictions/cn.yaml: networks[0]: expected an IPv4 or IPv6 network") and
+    assert any(m.startswith("organisation.yaml: jurisdictions.cn.networks[0]: expected an IPv4 or IPv6 network") and
                m.endswith("found 10 (int)") for m in messages)
     assert any(m.startswith("jurisdictions/cn.yaml: (top level): expected only the keys accelerators, ") and
                "unexpected key(s) 'surprise'" in m for m in messages)
     missing_source = "jurisdictions/cn.yaml: accelerators.rules[0].source: expected required key 'source'"
     assert any(m.startswith(missing_source) for m in messages)
-    assert ("jurisdictions/cn.yaml: data_classes.model-weights.export: expected one of 'never', "
+    assert ("jurisdictions/cn.yaml: data_categories.personal-information.export: expected one of 'never', "
             "'approved-transfer', 'free'; found 'sometimes' (str)") in messages
     assert any(m.startswith("jurisdictions/hk.yaml: name: expected a string of at least 1 characters")
                for m in messages)
@@ -65,7 +65,7 @@ def test_all_schema_errors_are_collected_with_file_key_path_expected_found(cat: 
     [
         (lambda doc: doc["accelerators"]["rules"][2], "accelerators.rules[2]"),
         (lambda doc: doc["accelerators"]["default"], "accelerators.default"),
-        (lambda doc: doc["data_classes"]["raw-camera-video"], "data_classes.raw-camera-video"),
+        (lambda doc: doc["data_categories"]["personal-information"], "data_categories.personal-information"),
         (lambda doc: doc["legal_basis"][0], "legal_basis[0]"),
         (lambda doc: doc, ""),
     ],
@@ -222,88 +222,88 @@ def test_zone_in_two_regions_and_zone_named_after_another_region(cat: Path) -> N
 
 
 def test_networks_overlapping_across_jurisdictions_name_both(cat: Path) -> None:
-    edit(cat, "jurisdictions/us.yaml", lambda doc: doc["networks"].append("10.10.128.0/17"))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["us"]["networks"].append("10.10.128.0/17"))
     assert only_message(cat) == (
-        "jurisdictions/us.yaml: networks[2]: expected networks that never overlap (each address "
+        "organisation.yaml: jurisdictions.us.networks[2]: expected networks that never overlap (each address "
         "belongs to one jurisdiction); found 'us' 10.10.128.0/17 overlaps 10.10.0.0/16 of 'cn' "
-        "networks[0]"
+        "jurisdictions.cn.networks[0]"
     )
 
 
 def test_ipv6_networks_overlapping_across_jurisdictions(cat: Path) -> None:
-    edit(cat, "jurisdictions/eu.yaml", lambda doc: doc["networks"].append("fd00::/16"))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["eu"]["networks"].append("fd00::/16"))
     error = load_fails(cat)
     messages = [e.message for e in sub_errors(error)]
     assert len(messages) == 4  # fd00::/16 covers the cn, eu, hk and us IPv6 ranges
-    assert any("'eu' fd00::/16 overlaps fd00:10::/32 of 'cn' networks[2]" in m for m in messages)
-    assert any("'hk' fd00:15::/32 overlaps fd00::/16 of 'eu' networks[3]" in m for m in messages)
+    assert any("'eu' fd00::/16 overlaps fd00:10::/32 of 'cn' jurisdictions.cn.networks[2]" in m for m in messages)
+    assert any("'hk' fd00:15::/32 overlaps fd00::/16 of 'eu' jurisdictions.eu.networks[3]" in m for m in messages)
 
 
 def test_networks_overlapping_inside_one_jurisdiction(cat: Path) -> None:
-    edit(cat, "jurisdictions/cn.yaml", lambda doc: doc["networks"].append("10.11.4.0/24"))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["cn"]["networks"].append("10.11.4.0/24"))
     assert only_message(cat) == (
-        "jurisdictions/cn.yaml: networks[3]: expected networks that never overlap (each address "
+        "organisation.yaml: jurisdictions.cn.networks[3]: expected networks that never overlap (each address "
         "belongs to one jurisdiction); found 'cn' 10.11.4.0/24 overlaps 10.11.0.0/16 of this "
-        "jurisdiction's networks[1]"
+        "jurisdiction's jurisdictions.cn.networks[1]"
     )
 
 
 def test_invalid_cidr(cat: Path) -> None:
-    edit(cat, "jurisdictions/hk.yaml", lambda doc: doc["networks"].append("10.256.0.0/16"))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["hk"]["networks"].append("10.256.0.0/16"))
     assert only_message(cat) == (
-        "jurisdictions/hk.yaml: networks[2]: expected a valid IPv4 or IPv6 CIDR network; found "
+        "organisation.yaml: jurisdictions.hk.networks[2]: expected a valid IPv4 or IPv6 CIDR network; found "
         "'10.256.0.0/16'"
     )
 
 
 def test_cidr_with_host_bits_set(cat: Path) -> None:
-    edit(cat, "jurisdictions/hk.yaml", lambda doc: doc["networks"].__setitem__(1, "fd00:15::1/32"))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["hk"]["networks"].__setitem__(1, "fd00:15::1/32"))
     assert only_message(cat) == (
-        "jurisdictions/hk.yaml: networks[1]: expected a network address without host bits set (did "
+        "organisation.yaml: jurisdictions.hk.networks[1]: expected a network address without host bits set (did "
         "you mean fd00:15::/32?); found 'fd00:15::1/32'"
     )
 
 
 def test_cidr_shape_is_checked_by_the_schema(cat: Path) -> None:
-    edit(cat, "jurisdictions/hk.yaml", lambda doc: doc["networks"].append("10.16.0.0"))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["hk"]["networks"].append("10.16.0.0"))
     message = only_message(cat)
-    assert message.startswith("jurisdictions/hk.yaml: networks[2]: expected an IPv4 or IPv6 network in CIDR "
+    assert message.startswith("organisation.yaml: jurisdictions.hk.networks[2]: expected an IPv4 or IPv6 network in CIDR "
                               "notation (address/prefix) (pattern")
 
 
 def test_domains_overlapping_across_jurisdictions(cat: Path) -> None:
-    edit(cat, "jurisdictions/hk.yaml", lambda doc: doc["domains"].append("*.s3.cn-north-1.amazonaws.com.cn"))
-    assert only_message(cat) == ("jurisdictions/hk.yaml: domains[1]: expected domains that belong to one "
-                                 "jurisdiction only; found 'hk' '*.s3.cn-north-1.amazonaws.com.cn' overlaps "
-                                 "'*.amazonaws.com.cn' of 'cn'")
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["hk"]["domains"].append("*.s3.cn-north-1.amazonaws.com.cn"))
+    assert only_message(cat) == ("organisation.yaml: jurisdictions.hk.domains[1]: expected domains that belong to "
+                                 "one jurisdiction only; found 'hk' '*.s3.cn-north-1.amazonaws.com.cn' overlaps "
+                                 "'*.amazonaws.com.cn' of 'cn' domains[0] in jurisdictions/cn.yaml")
 
 
 # --- data classes and accelerators ---
 
 
 def test_destination_naming_an_unknown_jurisdiction(cat: Path) -> None:
-    edit(cat, "jurisdictions/cn.yaml",
-         lambda doc: doc["data_classes"]["model-weights"].update(destinations=["eu", "uk"]))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["cn"]["data_classes"]["model-weights"].update(
+        destinations=["eu", "uk"]))
     assert only_message(cat) == (
-        "jurisdictions/cn.yaml: data_classes.model-weights.destinations[1]: expected a known "
+        "organisation.yaml: jurisdictions.cn.data_classes.model-weights.destinations[1]: expected a known "
         "jurisdiction id (cn, eu, hk, us); found unknown jurisdiction 'uk'"
     )
 
 
 def test_destination_naming_the_jurisdiction_itself(cat: Path) -> None:
-    edit(cat, "jurisdictions/eu.yaml",
-         lambda doc: doc["data_classes"]["raw-camera-video"].update(destinations=["eu"]))
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["eu"]["data_classes"]["raw-camera-video"].update(
+        destinations=["eu"]))
     assert only_message(cat) == (
-        "jurisdictions/eu.yaml: data_classes.raw-camera-video.destinations[0]: expected another "
+        "organisation.yaml: jurisdictions.eu.data_classes.raw-camera-video.destinations[0]: expected another "
         "jurisdiction (staying inside is not an export); found 'eu'"
     )
 
 
 def test_never_with_destinations(cat: Path) -> None:
     edit(cat, "jurisdictions/cn.yaml",
-         lambda doc: doc["data_classes"]["vehicle-trajectory"].update(destinations=["eu"]))
+         lambda doc: doc["data_categories"]["important-data-localised"].update(destinations=["eu"]))
     assert only_message(cat) == (
-        "jurisdictions/cn.yaml: data_classes.vehicle-trajectory.destinations: expected no "
+        "jurisdictions/cn.yaml: data_categories.important-data-localised.destinations: expected no "
         "destinations for export 'never'; found ['eu']"
     )
 
