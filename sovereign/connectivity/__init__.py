@@ -13,7 +13,12 @@ API::
                      sources=None)       # optional (file, key prefix) per object, for error messages
     report.workloads                     # tuple of "ns/name" (workloads and bare pods), sorted
     report.reach("ns/app")               # list[Reach(destination, protocol, ports, rules)]
-    report.query("ns/app", "ns/db", 5432, "TCP")      # Answer(allowed, rules, reason); dst may be a Service
+    report.query("ns/app", "ns/db", 5432, "TCP")      # Answer(allowed, rules, reason, mixed, resolved, backends)
+                                         #   ns/name is the Service of that name if there is one (resolved
+                                         #   through selector and targetPort), else the workload or pod;
+                                         #   service:ns/name, workload:ns/name say which
+    report.destinations("ns/app")        # list[Destination(category, destination, jurisdiction, protocol, ports,
+                                         #   rules)], by DESTINATION_CLASSES
     report.query("ns/app", "203.0.113.7", 443, "TCP") # external address; port None = any port
     report.cross_border()                # list[CrossBorderPath(source, source_jurisdiction, hops,
                                          #   destination_range, destination_jurisdiction, protocol, ports, rules)]
@@ -32,9 +37,12 @@ present, else the ``jurisdiction`` argument (the cluster's). Bad manifests raise
 
 from sovereign.connectivity.engine import analyze
 from sovereign.connectivity.model import (
+    DESTINATION_CLASSES,
     Answer,
+    BackendAnswer,
     CniParams,
     CrossBorderPath,
+    Destination,
     IgnoredPolicy,
     Reach,
     RuleRef,
@@ -42,10 +50,13 @@ from sovereign.connectivity.model import (
 from sovereign.connectivity.report import ConnectivityReport
 
 __all__ = [
+    "DESTINATION_CLASSES",
     "Answer",
+    "BackendAnswer",
     "CniParams",
     "ConnectivityReport",
     "CrossBorderPath",
+    "Destination",
     "IgnoredPolicy",
     "Reach",
     "RuleRef",

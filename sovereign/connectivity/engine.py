@@ -17,6 +17,7 @@ from sovereign.connectivity.inventory import (
     PodTemplate,
     Service,
     endpoint_slice,
+    endpoints_object,
     name_of,
     namespace_object,
     namespace_of,
@@ -145,6 +146,8 @@ def _analyze(
             services[(svc.namespace, svc.name)] = svc
         elif kind == "EndpointSlice":
             slices.append(endpoint_slice(m))
+        elif kind == "Endpoints":
+            slices.append(endpoints_object(m))
     for ns_name, svc_name, addrs, ports in slices:
         backing = services.get((ns_name, svc_name))
         if backing is not None:

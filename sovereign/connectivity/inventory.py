@@ -25,6 +25,9 @@ DEFAULT_NAMESPACE = "default"
 NETWORK_POLICY_ROLE = "network-policy"
 """The registry role of the policy kinds this engine models (sovereign/kinds/registry)."""
 
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+"""``spec.type`` values of a core/v1 Service (Kubernetes API reference)."""
+
 NamedPorts = tuple[tuple[str, str, int], ...]
 """(name, protocol, containerPort), sorted."""
 
@@ -79,6 +82,12 @@ class Service:
     name: str
     selector: dict[str, str] | None
     ports: tuple[ServicePort, ...]
+    type: str = "ClusterIP"
+    """``spec.type``: ClusterIP (default), NodePort, LoadBalancer or ExternalName."""
+    headless: bool = False
+    """``spec.clusterIP: None``: no virtual IP, no port translation; DNS names the backends' own addresses."""
+    external_name: str = ""
+    """``spec.externalName`` of an ExternalName Service: a DNS alias (CNAME), no backends of its own."""
     endpoint_ips: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]] = field(default_factory=list)
     endpoint_ports: list[tuple[str, int, str]] = field(default_factory=list)
     """(name, port, protocol) of EndpointSlices."""
@@ -259,7 +268,38 @@ def service_object(m: Manifest) -> Service:
                 target,
             )
         )
-    return Service(ns, name, selector if selector else None, tuple(ports))
+    stype = spec.get("type", "ClusterIP")
+    if stype not in SERVICE_TYPES:
+        raise InputError(m.source, m.path("spec", "type"), "one of " + ", ".join(SERVICE_TYPES), stype)
+    external = spec.get("externalName", "")
+    if stype == "ExternalName" and (not isinstance(external, str) or not external):
+        raise InputError(m.source, m.path("spec", "externalName"), "a DNS name (type ExternalName)", external)
+    headless = spec.get("clusterIP") == "None"
+    return Service(ns, name, selector if selector else None, tuple(ports), str(stype), headless,
+                   external if stype == "ExternalName" else "")
+
+
+def endpoints_object(m: Manifest) -> tuple[str, str, list[Any], list[tuple[str, int, str]]]:
+    """(namespace, service name, addresses, ports) of a core/v1 Endpoints: the hand-written addresses of a
+    selectorless Service (the control plane mirrors them into EndpointSlices); not-ready addresses count, they
+    receive traffic once ready."""
+    ns, svc = namespace_of(m), name_of(m)
+    addrs: list[Any] = []
+    ports: list[tuple[str, int, str]] = []
+    for i, subset in enumerate(_list(m, m.obj.get("subsets"), "subsets")):
+        subset = _mapping(m, subset, "subsets", i)
+        for field_name in ("addresses", "notReadyAddresses"):
+            for j, a in enumerate(_list(m, subset.get(field_name), "subsets", i, field_name)):
+                a = _mapping(m, a, "subsets", i, field_name, j)
+                addrs.append(parse_ip(m, a.get("ip"), "subsets", i, field_name, j, "ip"))
+        for j, p in enumerate(_list(m, subset.get("ports"), "subsets", i, "ports")):
+            p = _mapping(m, p, "subsets", i, "ports", j)
+            num = p.get("port")
+            if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= 65535:
+                raise InputError(m.source, m.path("subsets", i, "ports", j, "port"), "a port 1..65535", num)
+            ports.append((str(p.get("name", "")), num, _protocol(m, p.get("protocol"), "subsets", i, "ports", j,
+                                                                 "protocol")))
+    return ns, svc, addrs, ports
 
 
 def endpoint_slice(m: Manifest) -> tuple[str, str, list[Any], list[tuple[str, int, str]]]:

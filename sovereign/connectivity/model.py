@@ -88,12 +88,58 @@ class Reach:
     rules: tuple[RuleRef, ...]
 
 
+WORKLOADS = "in-cluster workloads"
+CLUSTER_ADDRESSES = "cluster address space"
+"""Addresses inside the cluster's pod and service CIDRs that no workload of the input is known to hold."""
+HOME_NETWORKS = "networks of its jurisdiction"
+OTHER_JURISDICTIONS = "other jurisdictions"
+UNATTRIBUTED = "unattributed address space"
+"""Addresses no catalog network holds: nobody's, so foreign to everyone."""
+DNS_NAMES = "DNS names"
+OPAQUE = "nodes, entities and unresolved peers"
+DESTINATION_CLASSES = (WORKLOADS, CLUSTER_ADDRESSES, HOME_NETWORKS, OTHER_JURISDICTIONS, UNATTRIBUTED, DNS_NAMES,
+                       OPAQUE)
+"""The classes ``ConnectivityReport.destinations`` sorts what a workload can reach into, in the order listed."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """One destination a workload may open, with its class (``DESTINATION_CLASSES``) and jurisdiction."""
+
+    category: str
+    destination: str
+    """As ``Reach.destination``."""
+    jurisdiction: str | None
+    """None: unattributed, or an opaque destination nobody can place."""
+    protocol: str
+    ports: PortRanges
+    rules: tuple[RuleRef, ...]
+
+
+@dataclass(frozen=True)
+class BackendAnswer:
+    """The answer for one backend a Service name stands for."""
+
+    backend: str
+    """``Deployment shop/web`` (the workloads of one pod class) or ``address 10.0.0.7``."""
+    port: int | None
+    allowed: bool
+    rules: tuple[RuleRef, ...]
+
+
 @dataclass(frozen=True)
 class Answer:
     allowed: bool
     rules: tuple[RuleRef, ...]
     """Allowed: the chain that allows (egress side, then ingress side). Denied: the rules that deny."""
     reason: str
+    mixed: bool = False
+    """The name stands for several places (a Service's backends, an ExternalName's addresses) and some are allowed,
+    others not: neither allowed nor denied (``allowed`` is False)."""
+    resolved: tuple[str, ...] = ()
+    """How the destination name was resolved (a Service's port, targetPort and backends), one line each."""
+    backends: tuple[BackendAnswer, ...] = ()
+    """A Service: the answer per backend."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sovereign.catalog.model import Catalog
@@ -23,7 +24,25 @@ from sovereign.connectivity.intervals import (
     iter_bits,
     mask_of,
 )
-from sovereign.connectivity.model import Answer, CrossBorderPath, IgnoredPolicy, Reach, RuleRef
+from sovereign.connectivity.inventory import Service
+from sovereign.connectivity.model import (
+    CLUSTER_ADDRESSES,
+    DESTINATION_CLASSES,
+    DNS_NAMES,
+    HOME_NETWORKS,
+    OPAQUE,
+    OTHER_JURISDICTIONS,
+    UNATTRIBUTED,
+    WORKLOADS,
+    Answer,
+    BackendAnswer,
+    CrossBorderPath,
+    Destination,
+    IgnoredPolicy,
+    Reach,
+    RuleRef,
+)
+from sovereign.connectivity.resolution import ServiceResolution, fqdn_matches, resolve
 from sovereign.connectivity.rules import OpaquePeer, Policy, Where
 from sovereign.connectivity.universe import Universe
 from sovereign.core.errors import InputError
@@ -31,6 +50,12 @@ from sovereign.core.labels import JURISDICTION
 from sovereign.process.gc_tuning import cycle_collection_paused
 
 QUERY_SOURCE = "<query>"
+SERVICE_PREFIX = "service:"
+"""``service:ns/name``: the Service of that name, when a workload shares it."""
+WORKLOAD_PREFIX = "workload:"
+"""``workload:ns/name``: the workload or pod of that name, when a Service shares it."""
+HOST_NETWORK = "hostNetwork"
+"""The kind of the rule-chain link that explains a hostNetwork pod."""
 
 
 Exit = tuple[str, str | None, str, tuple[Range, ...], Chain, int, int]
@@ -194,72 +219,194 @@ class ConnectivityReport:
                         out.extend(self._reaches(label, allowed))
         return sorted(out, key=lambda r: (r.destination, r.protocol, r.ports, r.rules))
 
+    def destinations(self, src_ref: str) -> list[Destination]:
+        """Everything ``src_ref`` may open, by destination class (``DESTINATION_CLASSES``, in that order): each
+        workload, the cluster's own address space, address ranges of its jurisdiction, of other jurisdictions and
+        of nobody (split at catalog network edges), DNS names, and opaque destinations; each with its
+        jurisdiction and the allowing rule chain (a hostNetwork source or destination explained in it)."""
+        s = self._class(src_ref)
+        u = self._u
+        home = self._class_jurisdiction(s)
+        src_links = self._host_network_links(s, "source " + src_ref)
+        out: list[Destination] = []
+
+        def add(category: str, dest: str, jur: str | None, entries: Iterable[Entry], links: Chain = ()) -> None:
+            for pm, chain in entries:
+                for proto, ranges in u.port_ranges(pm):
+                    out.append(Destination(category, dest, jur, proto, ranges, (*src_links, *links, *chain)))
+
+        for mask, allowed, _ in self._egress(s).groups:
+            if not allowed:
+                continue
+            for d in iter_bits(mask & u.classes_mask):
+                i_allowed, _ = self._ingress(d).at(s)
+                pairs = _pair(allowed, i_allowed)
+                for ref in u.classes[d].refs:
+                    add(WORKLOADS, ref, self._class_jurisdiction(d), pairs,
+                        self._host_network_links(d, "destination " + ref))
+            for version, atoms in ((4, u.v4), (6, u.v6)):
+                for lo, hi in atoms.ranges(mask & atoms.all_mask & ~u.world_mask):
+                    add(CLUSTER_ADDRESSES, format_address_range(version, lo, hi), self._jurisdiction, allowed)
+            for version, (lo, hi), jur in self._atom_runs(mask):
+                category = UNATTRIBUTED if jur is None else HOME_NETWORKS if jur == home else OTHER_JURISDICTIONS
+                add(category, format_address_range(version, lo, hi), jur, allowed)
+            for pattern, bit in u.fqdn_bit.items():
+                if mask >> bit & 1:
+                    add(DNS_NAMES, "fqdn:" + pattern, self._fqdn_jurisdiction(pattern), allowed)
+            if mask & u.opaque_mask:
+                for peer in u.opaque:
+                    bit = u.opaque_bit[peer.label]
+                    if mask >> bit & 1:
+                        add(OPAQUE, peer.label, self._opaque_jurisdiction(bit, peer), allowed)
+        order = {c: i for i, c in enumerate(DESTINATION_CLASSES)}
+        return sorted(out, key=lambda d: (order[d.category], d.destination, d.protocol, d.ports, d.rules))
+
     # ------------------------------------------------------------------ query
 
     def query(self, src_ref: str, dst: str, port: int | None, protocol: str = "TCP") -> Answer:
-        """May ``src_ref`` open a connection to ``dst`` (NS/NAME of a workload, pod or Service, an IP, or a
-        destination label as ``reach`` shows it: ``fqdn:<pattern>``, ``nodes:<selector>``, ``entity:<name>``,
-        ``unresolved:<rule> <field>``) on ``port`` (None: any port) / ``protocol``?"""
+        """May ``src_ref`` open a connection to ``dst`` on ``port`` (None: any port) / ``protocol``?
+
+        ``dst``: ``ns/name`` (a Service when the input has one of that name: what the name means in cluster DNS;
+        else a workload or pod), ``service:ns/name`` or ``workload:ns/name`` to say which, an IP, or a destination
+        label as ``reach`` shows it (``fqdn:<pattern>``, ``nodes:<selector>``, ``entity:<name>``,
+        ``unresolved:<rule> <field>``). A Service is answered per backend (``resolution``): allowed when every
+        backend is, denied when none is, ``mixed`` otherwise."""
         proto = protocol.upper()
         if proto not in ("TCP", "UDP", "SCTP"):
             raise InputError(QUERY_SOURCE, ["protocol"], "TCP, UDP or SCTP", protocol)
         if port is not None and not 1 <= port <= 65535:
             raise InputError(QUERY_SOURCE, ["port"], "a port 1..65535", port)
         s = self._class(src_ref)
-        targets = self._targets(dst, port, proto)
-        denied_chains: list[Chain] = []
-        for bit, qport in targets:
-            qmask = self._u.port_query_mask(proto, qport)
-            if bit < self._u.n:
-                allowed, denied = self._pair_entries(s, bit)
-            else:
-                a, dn = self._egress(s).at(bit)
-                allowed, denied = list(a), list(dn)
-            for pm, chain in allowed:
-                if pm & qmask:
-                    return Answer(True, chain, "allowed by " + "; ".join(str(r) for r in chain))
-            denied_chains.extend(chain for pm, chain in denied if pm & qmask)
-        if not targets:
-            return Answer(False, (), f"{dst} has no backends on {proto}/{port}")
-        rules = tuple(dict.fromkeys(r for ch in denied_chains for r in ch))
+        links = self._host_network_links(s, "source " + src_ref)
+        svc = self._service_named(dst)
+        if svc is not None:
+            return self._service_answer(s, links, resolve(self._u, svc, port, proto), port, proto)
+        bit = self._target_bit(dst)
+        answer = self._bit_answer(s, bit, port, proto)
+        if bit < self._u.n:
+            links = (*links, *self._host_network_links(bit, "destination " + dst.removeprefix(WORKLOAD_PREFIX)))
+        return replace(answer, rules=(*links, *answer.rules)) if links else answer
+
+    def _bit_answer(self, s: int, bit: int, port: int | None, proto: str) -> Answer:
+        """The answer for one destination bit of the universe (a pod class, an address atom, an FQDN or opaque
+        destination)."""
+        qmask = self._u.port_query_mask(proto, port)
+        if bit < self._u.n:
+            allowed, denied = self._pair_entries(s, bit)
+        else:
+            a, dn = self._egress(s).at(bit)
+            allowed, denied = list(a), list(dn)
+        for pm, chain in allowed:
+            if pm & qmask:
+                return Answer(True, chain, "allowed by " + "; ".join(str(r) for r in chain))
+        rules = tuple(dict.fromkeys(r for pm, ch in denied if pm & qmask for r in ch))
         reason = "denied by " + "; ".join(str(r) for r in rules) if rules else "no rule allows it"
         return Answer(False, rules, reason)
 
-    def _targets(self, dst: str, port: int | None, proto: str) -> list[tuple[int, int | None]]:
-        """Universe bits (and the port on that bit) a destination stands for; Services map to backends."""
+    def _service_named(self, dst: str) -> Service | None:
+        """The Service ``dst`` names: ``service:ns/name``, or ``ns/name`` when a Service has that name."""
+        explicit = dst.startswith(SERVICE_PREFIX)
+        ns, _, name = dst.removeprefix(SERVICE_PREFIX).partition("/")
+        svc = self._u.services.get((ns, name))
+        if svc is None and explicit:
+            raise InputError(QUERY_SOURCE, ["to"], "service:NS/NAME of a Service in the manifests", dst)
+        return svc
+
+    def _target_bit(self, dst: str) -> int:
+        """The universe bit of a destination that is not a Service: a workload or pod, an IP, a label."""
         u = self._u
+        ref = dst.removeprefix(WORKLOAD_PREFIX)
+        if ref in self._ref_class:
+            return self._ref_class[ref]
+        if dst.startswith(WORKLOAD_PREFIX):
+            raise InputError(QUERY_SOURCE, ["to"], "workload:NS/NAME of a workload or pod in the manifests", dst)
         try:
             ip = ipaddress.ip_address(dst)
         except ValueError:
             ip = None
         if ip is not None:
-            return [(u.address_bit(ip).bit_length() - 1, port)]
-        if dst in self._ref_class:
-            return [(self._ref_class[dst], port)]
+            return u.address_bit(ip).bit_length() - 1
         label_bit = u.destination_bit(dst)
         if label_bit is not None:
-            return [(label_bit, port)]
-        ns, _, name = dst.partition("/")
-        svc = u.services.get((ns, name))
-        if svc is None:
-            raise InputError(QUERY_SOURCE, ["to"], "NS/NAME of a workload, pod or Service, or an IP address", dst)
-        out: list[tuple[int, int | None]] = []
-        sport = next((p for p in svc.ports if p.protocol == proto and (port is None or p.port == port)), None)
-        if port is not None and sport is None:
-            return []  # not a port of this Service: nothing listens there
-        backends = u.service_mask(ns, name)
-        for b in iter_bits(backends):
-            target: int | None = port
-            if sport is not None and port is not None:
-                if isinstance(sport.target, int):
-                    target = sport.target
-                elif b < u.n:
-                    named = [num for n, pr, num in u.classes[b].named_ports if n == sport.target and pr == proto]
-                    if not named:
-                        continue
-                    target = named[0]
-            out.append((b, target))
-        return out
+            return label_bit
+        raise InputError(QUERY_SOURCE, ["to"], "NS/NAME of a workload, pod or Service, or an IP address", dst)
+
+    def _service_answer(self, s: int, links: Chain, res: ServiceResolution, port: int | None,
+                        proto: str) -> Answer:
+        """Allowed when every backend is reachable on its port, denied when none is, mixed otherwise."""
+        if res.closed:
+            return Answer(False, links, res.closed, resolved=res.steps)
+        if res.external_name:
+            return self._external_name_answer(s, links, res, port, proto)
+        per: list[BackendAnswer] = []
+        for b in res.backends:
+            ans = self._bit_answer(s, b.bit, b.port, proto)
+            host = self._host_network_links(b.bit, "backend " + b.label) if b.bit < self._u.n else ()
+            per.append(BackendAnswer(b.label, b.port, ans.allowed, (*host, *ans.rules)))
+        ok = [b for b in per if b.allowed]
+        if len(ok) == len(per):
+            chain = (*links, *ok[0].rules)
+            return Answer(True, chain, "allowed by " + "; ".join(str(r) for r in chain), False, res.steps,
+                          tuple(per))
+        denied = tuple(dict.fromkeys(r for b in per if not b.allowed for r in b.rules))
+        if not ok:
+            reason = "denied by " + "; ".join(str(r) for r in denied) if denied else "no rule allows it"
+            return Answer(False, (*links, *denied), reason, False, res.steps, tuple(per))
+        reason = (f"mixed: {len(ok)} of {len(per)} backends allowed ("
+                  + ", ".join(f"{b.backend}:{b.port if b.port is not None else 'any'}" for b in ok)
+                  + "); a connection may land on one that is denied")
+        return Answer(False, (*links, *denied), reason, True, res.steps, tuple(per))
+
+    def _external_name_answer(self, s: int, links: Chain, res: ServiceResolution, port: int | None,
+                              proto: str) -> Answer:
+        """An ExternalName Service: the addresses its DNS name resolves to cannot be known offline, so the answer
+        is allowed only when every address outside the cluster is (or a DNS-aware rule names the name), denied
+        only when none is and no DNS rule names it, mixed otherwise."""
+        u = self._u
+        qmask = u.port_query_mask(proto, port)
+        name = res.external_name.lower().rstrip(".")
+        for pattern, bit in sorted(u.fqdn_bit.items()):
+            if fqdn_matches(pattern, name):
+                ans = self._bit_answer(s, bit, port, proto)
+                if ans.allowed:
+                    return replace(ans, rules=(*links, *ans.rules), resolved=res.steps)
+        allowed_chain: Chain | None = None
+        some_denied = False
+        denied_rules: list[RuleRef] = []
+        for mask, allowed, denied in self._egress(s).groups:
+            if not mask & u.world_mask:
+                continue
+            hit = next((chain for pm, chain in allowed if pm & qmask), None)
+            if hit is not None:
+                allowed_chain = allowed_chain or hit
+            else:
+                some_denied = True
+                denied_rules.extend(r for pm, ch in denied if pm & qmask for r in ch)
+        rules = tuple(dict.fromkeys(denied_rules))
+        if allowed_chain is not None and not some_denied:
+            chain = (*links, *allowed_chain)
+            return Answer(True, chain, f"allowed to every address {name} may resolve to, by "
+                          + "; ".join(str(r) for r in allowed_chain), resolved=res.steps)
+        if allowed_chain is None:
+            return Answer(False, (*links, *rules), f"denied to every address {name} may resolve to"
+                          + (": " + "; ".join(str(r) for r in rules) if rules else ""), resolved=res.steps)
+        return Answer(False, (*links, *rules), f"mixed: some addresses outside the cluster are allowed, others "
+                      f"denied; it depends on what {name} resolves to", True, res.steps)
+
+    def _host_network_links(self, c: int, who: str) -> Chain:
+        """Why policies do or do not see a hostNetwork pod, as a link of the rule chain (per the CNI parameter
+        ``host_network_selected``); nothing for other pods."""
+        if not self._u.classes[c].host_network:
+            return ()
+        if self._u.cni.host_network_selected:
+            why = ("runs with hostNetwork; the CNI lets NetworkPolicy pod and namespace selectors select it "
+                   "(--host-network-selected), AdminNetworkPolicy, ClusterNetworkPolicy and Cilium selectors "
+                   "never do; node peers match it by the node's address")
+        else:
+            why = ("runs with hostNetwork: no policy's pod or namespace selector selects it, as subject or peer (the "
+                   "CNI treats it as node traffic: --no-host-network-selected); only node peers (nodes:, Cilium "
+                   "host, remote-node, cluster) match it, by the node's address")
+        return (RuleRef(HOST_NETWORK, "", "", f"{who} {why}"),)
 
     # ------------------------------------------------------------------ cross-border
 

@@ -177,7 +177,7 @@ def test_service_query_resolves_target_port_on_backends() -> None:
     assert allowed(r, "a/web", "a/db", 15432)
     assert not allowed(r, "a/web", "a/db", 5432)  # workload a/db itself on 5432 is denied
     ans = r.query("a/web", "a/db-svc", 80, "TCP")
-    assert not ans.allowed and "no backends" in ans.reason  # 80 is not a port of the Service
+    assert not ans.allowed and "exposes no TCP port 80" in ans.reason  # 80 is not a port of the Service
 
 
 def test_selectorless_service_uses_endpointslice_addresses() -> None:

@@ -294,19 +294,19 @@ SVC_OBJS = [
 def test_k8s_service_selector_without_namespace_matches_every_namespace_in_an_allow() -> None:
     sel = {"toServices": [{"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "data"}}}}]}
     r = analyze([*BASE, *SVC_OBJS, egress(sel)])
-    assert allowed(r, "a/web", "b/db")  # b/db's backends: Service in another namespace
+    assert allowed(r, "a/web", "workload:b/db")  # b/db's backends: Service in another namespace
     assert "unresolved:CiliumNetworkPolicy a/p egress[0] toServices[0] k8sService=a/cache" in dests(r)
     scoped = {"toServices": [{"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "data"}}, "namespace": "a"}}]}
     r2 = analyze([*BASE, *SVC_OBJS, egress(scoped)])
-    assert not allowed(r2, "a/web", "b/db")
+    assert not allowed(r2, "a/web", "workload:b/db")
 
 
 def test_k8s_service_selector_in_a_deny_without_namespace_covers_the_policy_namespace_only() -> None:
     deny = [{"toServices": [{"k8sServiceSelector": {"selector": {"matchLabels": {"tier": "data"}}}}]}]
     local = [pod("a", "kv", {"app": "kv"}), service("a", "kv", {"tier": "data"}, {"app": "kv"})]
     r = analyze([*BASE, *SVC_OBJS, *local, egress({"toEntities": ["cluster"]}, deny=deny)])
-    assert not allowed(r, "a/web", "a/kv")  # the policy's namespace: certainly covered
-    assert allowed(r, "a/web", "b/db")  # other namespaces: not certain, so not denied
+    assert not allowed(r, "a/web", "workload:a/kv")  # the policy's namespace: certainly covered
+    assert allowed(r, "a/web", "workload:b/db")  # other namespaces: not certain, so not denied
 
 
 def test_k8s_service_selector_matching_nothing_is_unresolved() -> None:

@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from sovereign.catalog.model import IPNetwork
     from sovereign.stackconfig.model import Transfer
 
-ENGINE_ROLES = frozenset({"runs-pods", "namespace", "network-policy", "service", "endpoints"})
-"""Roles of the kinds the connectivity engine reads (the registry of kinds says which kinds have them)."""
+
 def _range_networks(dest: str) -> list[IPNetwork] | None:
     if "-" in dest and "/" not in dest and not dest.startswith("fqdn:"):
         lo, _, hi = dest.partition("-")
@@ -121,10 +120,11 @@ def _why_not(ctx: RuleContext, t: Transfer, sender: str, path: Any, chain_claims
 
 def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
     from sovereign.connectivity import analyze
+    from sovereign.connectivity.coverage import engine_reads
 
     # Kinds the engine models, and any unknown kind with a pod template: its pods send traffic like a
-    # Deployment's (RT-8).
-    relevant = [o for o in objects if _engine_reads(o)]
+    # Deployment's (RT-8). The engine's decision, which reach shares.
+    relevant = [o for o in objects if engine_reads(o.entry, o.is_workload)]
     manifests = plain_objects(relevant)
     try:
         report = analyze(manifests, cni=cni_params(ctx), catalog=ctx.catalog, jurisdiction=ctx.jurisdiction.id,
@@ -180,13 +180,6 @@ def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
                       f"not a transfer policy of an approved transfer. Fix: remove the allowing rule (isolate the "
                       f"namespace with a default deny), or declare the transfer in the stack config and let the "
                       f"program render its policies.", urn)
-
-
-def _engine_reads(obj: K8sObject) -> bool:
-    entry = obj.entry
-    if entry is None:
-        return obj.is_workload
-    return bool(ENGINE_ROLES.intersection(entry.roles))
 
 
 def _what(ctx: RuleContext, first: Any, paths: Sequence[Any]) -> str:
