@@ -16,7 +16,7 @@ PROJECT_IMPORTS = ("infra", "sovereign", "pulumi_kubernetes", "yaml", "jsonschem
 try:
     from infra.cluster import SovereignCluster
     from infra.plan import build_plan
-    from infra.provider import kubernetes_provider
+    from infra.provider import kubernetes_provider, render_mode_refusal
     from infra.stack_input import load_validated_stack
     from sovereign.catalog import default_catalog
     from sovereign.core.clock import evaluation_time
@@ -38,8 +38,17 @@ def main() -> None:
         plan = build_plan(config, catalog, evaluation_time())
     except InputError as err:
         raise pulumi.RunError(err.message) from None
+    refusal = render_mode_refusal() if kubeconfig is None else None
+    if refusal is not None:
+        raise pulumi.RunError(refusal)
 
-    provider = kubernetes_provider(config.stack, kubeconfig, config.render_dir)
+    provider = kubernetes_provider(
+        config.stack,
+        kubeconfig,
+        config.render_dir,
+        jurisdiction=config.jurisdiction,
+        cluster_name=config.cluster.name,
+    )
     cluster = SovereignCluster(config.stack, plan, pulumi.ResourceOptions(providers=[provider]))
     for key, value in cluster.outputs.items():
         pulumi.export(key, value)

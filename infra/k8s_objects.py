@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 
+from infra.lifecycle import lifecycle_options
 from sovereign.kinds.tokens import type_token
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -35,8 +36,11 @@ def declare(manifest: Mapping[str, Any], opts: pulumi.ResourceOptions) -> pulumi
     every legacy apiVersion of the kind (``apps/v1beta1``, ``extensions/v1beta1``, ...). Those aliases only help
     stacks that once created the object under a legacy type; this program never did, and resolving them costs
     the SDK more than the registration itself (docs/benchmarks.md). The generic form keeps inputs byte-identical
-    and lets the explicit provider (which carries the plugin version) decide everything else.
+    and lets the explicit provider (which carries the plugin version) decide everything else. The kinds that
+    hold data are protected and retained on delete (infra/lifecycle.py).
     """
     api_version, kind = manifest["apiVersion"], manifest["kind"]
     props = {key: manifest[key] for key in sorted(manifest)}
-    return pulumi.CustomResource(type_token(api_version, kind), logical_name(manifest), props, opts)
+    return pulumi.CustomResource(
+        type_token(api_version, kind), logical_name(manifest), props, lifecycle_options(manifest, opts)
+    )

@@ -27,6 +27,7 @@ from typing import Any
 import pulumi.runtime
 from pulumi.runtime.settings import Settings, configure
 
+from sovereign.core.ambient_cluster import NO_AMBIENT_CLUSTER
 from sovereign.render.project import Project
 from sovereign.render.recorder import LogEntry, RecordingEngine, RecordingMonitor, Registration, RenderMocks
 from sovereign.render.stack_trace import install as install_same_stack_trace
@@ -87,6 +88,9 @@ def run_program(
     configure(settings)
     install_same_stack_trace()
     sys.argv = [project.entry]
+    # As docs/program.md tells users to run a render: the provider finds no ambient cluster, and its recorded
+    # inputs do not depend on the caller's KUBECONFIG (sovereign/core/ambient_cluster.py).
+    os.environ.update(NO_AMBIENT_CLUSTER)
     os.chdir(project.pwd)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -29,6 +29,11 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockSettings
 from pulumi.runtime.stack import run_in_stack
 
+try:
+    from sovereign.core.ambient_cluster import NO_AMBIENT_CLUSTER
+except ModuleNotFoundError:  # the "venv without the project" test: the program itself stops at its imports
+    NO_AMBIENT_CLUSTER = {}
+
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "sovereign-clusters"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -62,6 +67,8 @@ class RecordingMonitor(MockMonitor):
                 "providers": dict(request.providers),
                 "custom": request.custom,
                 "dependencies": sorted(request.dependencies),
+                "protect": request.protect,
+                "retainOnDelete": request.retainOnDelete,
                 # Raw wire form: secrets keep their signature wrapper, so tests can check secretness.
                 "inputs": json_format.MessageToDict(request.object),
             }
@@ -113,7 +120,14 @@ def _run_entry_point() -> None:
     runpy.run_path(".", run_name="__main__")
 
 
+KEEP_AMBIENT_ENV = "CAPTURE_KEEP_AMBIENT_KUBECONFIG"
+"""Set to 1 to run the program with this process's KUBECONFIG (the render-mode guard's test); otherwise the
+program runs with NO_AMBIENT_CLUSTER, as docs/program.md tells users to run a render."""
+
+
 def capture(stack: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    if os.environ.get(KEEP_AMBIENT_ENV) != "1":
+        os.environ.update(NO_AMBIENT_CLUSTER)
     config, secret_keys = config_from_stack_file(stack, overrides)
     set_all_config(config, secret_keys)
     logger = logging.getLogger("sovereign-capture")

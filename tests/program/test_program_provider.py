@@ -22,7 +22,15 @@ def test_render_mode_without_kubeconfig(capture: Any) -> None:
     (provider,) = built.providers
     config = load_stack("cn-prod")
     assert provider["name"] == "k8s-cn-prod"
-    assert provider["inputs"] == {"renderYamlToDirectory": config.render_dir}
+    assert provider["inputs"] == {
+        "renderYamlToDirectory": config.render_dir,
+        # Every `pulumi up` rewrites every manifest, so the directory comes back after `make clean`.
+        "alwaysRender": "true",
+        # Replacement follows the target, not the kubeconfig's text.
+        "clusterIdentifier": f"render:{config.render_dir}",
+        # The SDK fills the kubeconfig from $KUBECONFIG; the harness runs as users must (NO_AMBIENT_CLUSTER).
+        "kubeconfig": os.devnull,
+    }
     assert built.outputs["kubernetesTarget"] == {"mode": "render", "renderYamlToDirectory": config.render_dir}
 
 
@@ -32,7 +40,8 @@ def test_kubeconfig_is_passed_as_secret(capture: Any) -> None:
     (provider,) = built.providers
     kubeconfig = provider["inputs"]["kubeconfig"]
     assert isinstance(kubeconfig, dict) and SECRET_SIG in kubeconfig, "kubeconfig must be a secret on the wire"
-    assert "renderYamlToDirectory" not in provider["inputs"]
+    assert "renderYamlToDirectory" not in provider["inputs"] and "alwaysRender" not in provider["inputs"]
+    assert provider["inputs"]["clusterIdentifier"] == "cn/cn-prod", "a kubeconfig rotation must not replace"
     assert built.outputs["kubernetesTarget"]["mode"] == "cluster"
     assert all(r["provider"].startswith(provider["urn"]) for r in built.k8s)
 
@@ -75,7 +84,8 @@ def test_missing_install_says_run_make_venv(tmp_path: Path) -> None:
 def test_render_dir_from_config(capture: Any) -> None:
     built = capture("us-prod", overrides={NS + "renderDir": "elsewhere/us"})
     (provider,) = built.providers
-    assert provider["inputs"] == {"renderYamlToDirectory": "elsewhere/us"}
+    assert provider["inputs"]["renderYamlToDirectory"] == "elsewhere/us"
+    assert provider["inputs"]["clusterIdentifier"] == "render:elsewhere/us", "another directory replaces"
 
 
 def test_mock_run_without_injected_config_reads_the_stack_file(capture: Any) -> None:
@@ -87,3 +97,68 @@ def test_mock_run_without_injected_config_reads_the_stack_file(capture: Any) -> 
     assert sorted((r["type"], r["name"]) for r in without.registrations) == sorted(
         (r["type"], r["name"]) for r in with_config.registrations
     )
+
+
+def _capture_with_env(tmp_path: Path, env_extra: dict[str, str]) -> dict[str, Any]:
+    """program_capture.py as a script, keeping the given KUBECONFIG (the guard's input) instead of the harness's."""
+    out = tmp_path / "capture.json"
+    env = {**os.environ, "SOVEREIGN_AT": DEFAULT_AT, "CAPTURE_KEEP_AMBIENT_KUBECONFIG": "1", **env_extra}
+    cmd = [sys.executable, str(HERE / "program_capture.py"), "cn-prod", str(out)]
+    proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return dict(json.loads(out.read_text()))
+
+
+AMBIENT_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: other, cluster: {server: "https://kube.other-jurisdiction.example:6443"}}]
+contexts: [{name: other, context: {cluster: other, user: other}}]
+current-context: other
+users: [{name: other, user: {}}]
+"""
+
+
+def test_render_mode_refuses_an_ambient_cluster(tmp_path: Path) -> None:
+    """With KUBECONFIG naming a cluster the provider would contact it even in render mode; the program stops
+    before registering anything and says how to run."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(AMBIENT_KUBECONFIG)
+    result = _capture_with_env(tmp_path, {"KUBECONFIG": str(kubeconfig)})
+    assert result["error"] is not None and "render mode" in result["error"]
+    assert f"KUBECONFIG={os.devnull}" in result["error"] and str(kubeconfig) in result["error"]
+    assert not [r for r in result["registrations"] if r["type"].startswith(("kubernetes:", "pulumi:providers:"))]
+
+
+def test_render_mode_runs_with_an_empty_kubeconfig(tmp_path: Path) -> None:
+    result = _capture_with_env(tmp_path, {"KUBECONFIG": os.devnull})
+    assert result["error"] is None
+
+
+def test_ambient_cluster_sources(tmp_path: Path) -> None:
+    """Where client-go (and so the provider) would find a cluster, as the guard models it."""
+    from infra.provider import render_mode_refusal
+
+    home = tmp_path / "home"
+    token = tmp_path / "token"
+    (home / ".kube").mkdir(parents=True)
+    assert render_mode_refusal({}, home) is None, "nothing ambient: nothing to contact"
+    (home / ".kube" / "config").write_text(AMBIENT_KUBECONFIG)
+    refusal = render_mode_refusal({}, home)
+    assert refusal is not None and ".kube/config" in refusal
+    assert render_mode_refusal({"KUBECONFIG": os.devnull}, home) is None, "KUBECONFIG wins over ~/.kube/config"
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("apiVersion: v1\nkind: Config\nclusters: []\n")
+    assert render_mode_refusal({"KUBECONFIG": str(empty)}, home) is None
+    both = f"{empty}{os.pathsep}{os.devnull}"
+    assert render_mode_refusal({"KUBECONFIG": both}, home) is not None, "a list is read as one path or as text"
+    unreadable = tmp_path / "garbled"
+    unreadable.write_text("{not: [yaml")
+    assert render_mode_refusal({"KUBECONFIG": str(unreadable)}, home) is not None, "unknown: fail closed"
+
+    from sovereign.core.ambient_cluster import ambient_cluster
+
+    (home / ".kube" / "config").unlink()
+    pod_env = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    assert ambient_cluster(pod_env, home, token) is None, "no service account token: not in a pod"
+    token.write_text("t")
+    assert ambient_cluster(pod_env, home, token) is not None

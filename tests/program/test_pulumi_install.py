@@ -57,7 +57,10 @@ def working_directory(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
-def pip_reads(requirements: str, *, constraint: bool = False) -> tuple[dict[str, str], list[tuple[Path, frozenset[str]]]]:
+Editable = tuple[Path, frozenset[str]]
+
+
+def pip_reads(requirements: str, *, constraint: bool = False) -> tuple[dict[str, str], list[Editable]]:
     """What ``pip install -r|-c <requirements>`` asks for, read by pip's own parser from the current directory:
     pinned names -> version, and local editable projects (path, extras)."""
     from pip._internal.network.session import PipSession
@@ -65,7 +68,7 @@ def pip_reads(requirements: str, *, constraint: bool = False) -> tuple[dict[str,
     from pip._internal.req.req_file import parse_requirements
 
     pins: dict[str, str] = {}
-    editables: list[tuple[Path, frozenset[str]]] = []
+    editables: list[Editable] = []
     for parsed in parse_requirements(requirements, session=PipSession(), constraint=constraint):
         req = install_req_from_parsed_requirement(parsed)
         if parsed.is_editable:
