@@ -42,12 +42,17 @@ class NotRead:
     """``apps/v1 Deployment`` as the verdict names it."""
     namespace: str
     name: str
-    source: str
-    """``file: document at line N``."""
+    file: str
+    where: str
+    """``document at line N`` (empty when not known)."""
     reason: str
     """Judged elsewhere: the rules of ``sovereign check`` that judge it. Unjudged: the verdict's reason."""
     refused: bool
     """True: nothing reads it (an unjudged object whose pods the engine does not find): input reach refuses."""
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}: {self.where}" if self.where else self.file
 
     @property
     def object(self) -> str:
@@ -83,7 +88,7 @@ def not_read(manifests: Sequence[Manifest]) -> list[NotRead]:
         meta = meta if isinstance(meta, dict) else {}
         namespace, name = meta.get("namespace"), meta.get("name")
         where = m.path()
-        source = f"{m.source}: {where[0]}" if where and isinstance(where[0], str) else m.source
         out.append(NotRead(verdict.kind, namespace if isinstance(namespace, str) else "",
-                           name if isinstance(name, str) else "", source, reason, refused))
+                           name if isinstance(name, str) else "", m.source,
+                           where[0] if where and isinstance(where[0], str) else "", reason, refused))
     return sorted(out)

@@ -113,6 +113,11 @@ class ConnectivityReport:
     def class_count(self) -> int:
         return len(self._u.classes)
 
+    @property
+    def service_refs(self) -> tuple[str, ...]:
+        """``ns/name`` of every Service of the input, sorted."""
+        return tuple(sorted(f"{ns}/{name}" for ns, name in self._u.services))
+
     def _class(self, ref: str) -> int:
         idx = self._ref_class.get(ref)
         if idx is None:

@@ -86,12 +86,15 @@ def test_batch_queries_json(manifests: Path, tmp_path: Path, capsys: pytest.Capt
         )
     )
     code, out, _ = _run(capsys, "--manifests", str(manifests), "--queries", str(queries), "--format", "json")
-    data: list[dict[str, Any]] = json.loads(out)
+    answers: list[dict[str, Any]] = json.loads(out)["answers"]
     assert code == 1
-    assert [a["allowed"] for a in data] == [True, True, False]
-    assert data[0]["query"] == {"from": "shop/web", "to": "203.0.113.7", "port": 443, "protocol": "TCP"}
-    assert data[0]["rules"] == ["NetworkPolicy shop/web-out egress[1]"]
-    assert set(data[2]) == {"query", "allowed", "rules", "reason"}
+    assert [a["allowed"] for a in answers] == [True, True, False]
+    assert answers[0]["query"] == {"from": "shop/web", "to": "203.0.113.7", "port": 443, "protocol": "TCP",
+                                   "expect": None}
+    assert answers[0]["rules"] == ["NetworkPolicy shop/web-out egress[1]"]
+    assert set(answers[2]) == {"query", "allowed", "mixed", "verdict", "passed", "rules", "reason", "resolved",
+                               "backends"}
+    assert [a["passed"] for a in answers] == [True, True, False]  # without expect: allowed is a pass
 
 
 def test_cni_flags_change_the_answer(manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:
