@@ -8,8 +8,10 @@ the loader, and the JSON Schema validator it needs, run only when the catalog's 
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
+from sovereign.catalog.files import PUBLIC_ONLY, shown_path
 from sovereign.catalog.model import (
     AcceleratorPolicy,
     AcceleratorRule,
@@ -44,10 +46,17 @@ def load_catalog(directory: Path | None = None, organisation: Path | None = None
 
     root = Path(directory) if directory is not None else paths.catalog_dir()
     org_file = Path(organisation) if organisation is not None else paths.organisation_file()
-    # Both layers' files are the key; the project root too, because the model shows the organisation file's path
-    # relative to it.
-    inputs = [*catalog_files(root), org_file, paths.project_root() / "Pulumi.yaml"]
-    return built("catalog", inputs, build, code=("core", "catalog"))
+    if org_file == PUBLIC_ONLY:
+        return built("public-catalog", catalog_files(root), build, code=("core", "catalog"))
+    catalog = built("catalog", [*catalog_files(root), org_file], build, code=("core", "catalog"))  # both layers
+    shown = shown_path(Path(catalog.organisation.path))
+    return replace(catalog, organisation=replace(catalog.organisation, path=shown))
+
+
+def load_public_layer(directory: Path | None = None) -> Catalog:
+    """The public layer alone (no organisation file read): its jurisdictions, providers and legal categories, for
+    writing an organisation file (``sovereign init``)."""
+    return load_catalog(directory, PUBLIC_ONLY)
 
 
 def default_catalog() -> Catalog:
@@ -80,4 +89,5 @@ __all__ = [
     "Region",
     "default_catalog",
     "load_catalog",
+    "load_public_layer",
 ]

@@ -41,10 +41,12 @@ from sovereign.catalog.files import (
     CATALOG_FILE,
     JURISDICTIONS_DIR,
     PROVIDERS_FILE,
+    PUBLIC_ONLY,
     SCHEMA_FILE,
     jurisdiction_files,
 )
 from sovereign.catalog.model import (
+    NO_ORGANISATION,
     AcceleratorPolicy,
     AcceleratorRule,
     Catalog,
@@ -641,19 +643,9 @@ class _OrganisationDoc:
 
     def identity(self) -> Organisation:
         example = self.doc.get("example")
-        return Organisation(name=self.doc["name"], version=self.doc["version"], path=_shown_path(self.file),
+        return Organisation(name=self.doc["name"], version=self.doc["version"], path=os.path.abspath(self.file),
                             example=example is not None,
                             example_stacks=tuple(example["stacks"]) if example is not None else ())
-
-
-def _shown_path(file: Path) -> str:
-    """The file as reports show it: relative to the project root when inside it (the same text on every machine),
-    else absolute."""
-    absolute = Path(os.path.abspath(file))
-    try:
-        return absolute.relative_to(paths.project_root()).as_posix()
-    except (ValueError, RuntimeError):
-        return str(absolute)
 
 
 def _check_org_jurisdictions(org: _OrganisationDoc, known: set[str], problems: _Problems) -> None:
@@ -717,7 +709,10 @@ def load_catalog(directory: Path | None = None, organisation: Path | None = None
         if doc is not None:
             jurisdiction_docs.append(_JurisdictionDoc(file, doc))
     org_file = Path(organisation) if organisation is not None else paths.organisation_file()
-    org_doc = _validated(schema, "organisation_file", org_file, problems)
+    if org_file == PUBLIC_ONLY:
+        org_doc: Any = {"name": "", "version": "", "jurisdictions": {}}
+    else:
+        org_doc = _validated(schema, "organisation_file", org_file, problems)
     problems.raise_if_any()
     assert catalog_doc is not None and providers_doc is not None and org_doc is not None  # every file validated
     org = _OrganisationDoc(org_file, org_doc)
@@ -747,5 +742,5 @@ def load_catalog(directory: Path | None = None, organisation: Path | None = None
         providers=MappingProxyType(providers),
         jurisdictions=MappingProxyType(jurisdictions),
         source_dir=str(root),
-        organisation=org.identity(),
+        organisation=org.identity() if org_file != PUBLIC_ONLY else NO_ORGANISATION,
     )

@@ -18,7 +18,7 @@ from sovereign.core.errors import InputError, ToolFailure
 from sovereign.process.exiting import exit_now
 from sovereign.process.gc_tuning import tune_for_batch
 
-SUBCOMMAND_MODULES = ("validate", "render", "check", "diff", "reach", "rules", "kinds")
+SUBCOMMAND_MODULES = ("init", "validate", "render", "check", "diff", "reach", "rules", "kinds")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +80,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                 continue  # subcommand not built yet
             raise
         module.register(subparsers)
+    from sovereign.cli.organisation import add_organisation_flags
+
+    add_organisation_flags(subparsers)
     return parser
 
 
@@ -96,8 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sovereign.core.yamlio import reset_alias_budget
 
     reset_alias_budget()  # each command is one run of the alias budget, also when commands share a process
+    from sovereign.cli.organisation import organisation_scope, warn_for_inputs
+
     try:
-        code: int = args.func(args)
+        with organisation_scope(args):  # --organisation as $SOVEREIGN_ORGANISATION, for this command's run
+            warn_for_inputs(args)
+            code: int = args.func(args)
     except InputError as exc:
         print(f"sovereign {args.command}: error: {exc.message}", file=sys.stderr)
         return exitcodes.BAD_INPUT

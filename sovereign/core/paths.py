@@ -103,13 +103,23 @@ def stack_file(stack: str) -> Path:
     return stacks_dir() / f"Pulumi.{stack.replace('/', '-')}.yaml"
 
 
+def organisation_home() -> Path:
+    """Where an organisation's own file is looked for, and ``sovereign init`` writes it: the project root, or the
+    working directory outside any project (``check --manifests`` works anywhere)."""
+    try:
+        return project_root()
+    except NoProjectError:
+        return Path.cwd()
+
+
 def organisation_file() -> Path:
-    """The organisation file in force: ``$SOVEREIGN_ORGANISATION`` (a relative path is taken from the project root,
-    because the Pulumi CLI starts the pack in the pack directory, not where the user typed the command), else
-    ``organisation.yaml`` at the project root, else the example organisation."""
-    root = project_root()
+    """The organisation file in force: ``$SOVEREIGN_ORGANISATION`` (a relative path is taken from
+    ``organisation_home``, not the working directory, because the Pulumi CLI starts the pack in the pack directory),
+    else ``organisation.yaml`` in ``organisation_home``, else the example organisation of the pack's data
+    (``data_root``)."""
+    home = organisation_home()
     chosen = os.environ.get(ORGANISATION_ENV)
     if chosen:
-        return root / chosen
-    own = root / ORGANISATION_FILE
-    return own if own.exists() or own.is_symlink() else root / EXAMPLE_ORGANISATION
+        return home / chosen
+    own = home / ORGANISATION_FILE
+    return own if own.exists() or own.is_symlink() else data_root() / EXAMPLE_ORGANISATION

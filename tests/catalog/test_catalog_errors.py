@@ -267,8 +267,8 @@ def test_cidr_with_host_bits_set(cat: Path) -> None:
 def test_cidr_shape_is_checked_by_the_schema(cat: Path) -> None:
     edit(cat, ORG, lambda doc: doc["jurisdictions"]["hk"]["networks"].append("10.16.0.0"))
     message = only_message(cat)
-    assert message.startswith("organisation.yaml: jurisdictions.hk.networks[2]: expected an IPv4 or IPv6 network in CIDR "
-                              "notation (address/prefix) (pattern")
+    assert message.startswith("organisation.yaml: jurisdictions.hk.networks[2]: expected an IPv4 or IPv6 network "
+                              "in CIDR notation (address/prefix) (pattern")
 
 
 def test_domains_overlapping_across_jurisdictions(cat: Path) -> None:
