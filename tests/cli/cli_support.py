@@ -27,6 +27,7 @@ def make_project(dest: Path) -> Path:
     shutil.copy(FIXTURES / "stacks" / f"Pulumi.{FIXTURE_STACK}.yaml", dest / "stacks")
     shutil.copytree(REPO / "policies" / "catalog", dest / "policies" / "catalog")
     shutil.copytree(FIXTURES / "infra", dest / "infra")
+    shutil.copytree(REPO / "examples", dest / "examples")  # the example organisation (the catalog's own layer)
     return dest
 
 
