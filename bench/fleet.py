@@ -324,6 +324,8 @@ def stack_config(
                 "id": f"{dc.id}-to-{dest.id}",
                 "approvalReference": f"{(dc.regulator or 'DPA').upper()}-FLEET-{index:03d}-{t}",
                 "regulator": dc.regulator or "data-protection-authority",
+                "scope": f"{dc.id} from {', '.join(sources[:2])} to {dest.id}",
+                "note": "synthetic fleet approval",
                 "dataClasses": [dc.id],
                 "sourceWorkloads": sources[:2],
                 "destination": {

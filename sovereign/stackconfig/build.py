@@ -288,4 +288,6 @@ class _Builder:
             destination=destination,
             valid_from=valid_from,
             valid_until=valid_until,
+            scope=t["scope"],
+            note=t["note"],
         )

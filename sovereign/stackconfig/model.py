@@ -214,6 +214,11 @@ class Transfer:
     destination: TransferDestination
     valid_from: datetime
     valid_until: datetime
+    scope: str = ""
+    """What the regulator approved, in the approval's words (``scope``; required in stack files)."""
+    note: str = ""
+    """The approval's other regulatory facts (``note``; required in stack files). Both default to empty only for
+    a transfer reconstructed from a rendered object's annotations, which carry neither."""
 
     def state(self, at: datetime) -> TransferState:
         """The one rule of a transfer's validity at a time, asked by the program, the pack and the diff alike."""

@@ -19,6 +19,8 @@ def with_transfer(stack: str, source: str, destination: str, cidr: str, data_cla
             "id": f"test-{data_class}-to-{destination}",
             "approvalReference": "TEST-APPROVAL-1",
             "regulator": "TEST-REGULATOR",
+            "scope": f"{data_class} from {source} to {destination}",
+            "note": "test approval",
             "dataClasses": [data_class],
             "sourceWorkloads": [source],
             "destination": {

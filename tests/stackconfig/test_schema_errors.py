@@ -197,6 +197,23 @@ def test_transfer_dates_must_be_rfc3339_with_zone() -> None:
     assert_error(exc, CN, "sovereign-clusters:transfers[0].validUntil", "an RFC 3339 date-time")
 
 
+def test_transfer_regulatory_facts_are_required_fields() -> None:
+    """The approval's facts are values the CLI keeps when it rewrites the file, never only comments."""
+    values = example_values("cn-prod")
+    del values["transfers"][0]["scope"]
+    values["transfers"][0]["note"] = ""
+    exc = parse_error(values)
+    assert_error(exc, CN, "sovereign-clusters:transfers[0].scope", "this key (it is required)")
+    assert_error(exc, CN, "sovereign-clusters:transfers[0].note", "a non-empty string", "''")
+
+
+def test_transfer_regulatory_facts_reach_the_model() -> None:
+    (transfer,) = parse(example_values("cn-prod")).transfers
+    assert (transfer.approval_reference, transfer.regulator) == ("CAC-SA-2026-0042", "CAC")
+    assert transfer.scope.startswith("Trained driving-model weights") and "2027-02-28" in transfer.scope
+    assert transfer.note.startswith("CAC security assessment")
+
+
 def test_duplicate_items_in_a_list() -> None:
     values = example_values("cn-prod")
     values["cluster"]["regions"] = ["cn-north-1", "cn-north-1"]
