@@ -42,7 +42,16 @@ class Caveats:
             ns = f"{i['namespace']}/" if i["namespace"] else ""
             lines.append(f"ignored: {i['kind']} {ns}{i['name']}: {i['reason']}")
         lines.extend(f"note: {n}" for n in self.notes)
-        lines.extend(f"not read: {n['object']} ({n['source']}): {n['reason']}" for n in self.not_read)
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for n in self.not_read:  # objects of one kind, not read for one reason: one line
+            groups.setdefault((n["object"].split(" ", 2)[0] + " " + n["object"].split(" ", 2)[1], n["reason"]),
+                              []).append(n)
+        for (kind, reason), items in groups.items():
+            if len(items) == 1:
+                lines.append(f"not read: {items[0]['object']} ({items[0]['source']}): {reason}")
+                continue
+            names = ", ".join(i["object"].split(" ", 2)[2] for i in items[:5]) + (", ..." if len(items) > 5 else "")
+            lines.append(f"not read: {len(items)} {kind} ({names}): {reason}")
         return lines
 
 
@@ -183,7 +192,8 @@ def _destinations_json(result: ReachDestinations) -> dict[str, Any]:
     classes: dict[str, list[dict[str, Any]]] = {c: [] for c in DESTINATION_CLASSES}
     for d in result.destinations:
         classes[d.category].append(_destination_json(d))
-    return {"source": result.source, "jurisdiction": result.jurisdiction, "destinations": classes,
+    return {"source": result.source, "jurisdiction": result.jurisdiction,
+            "classes": [{"class": c, "destinations": classes[c]} for c in DESTINATION_CLASSES],
             **result.caveats.json()}
 
 
