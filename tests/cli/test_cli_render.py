@@ -80,7 +80,8 @@ def test_preview_has_engine_form_urns_providers_and_dependencies(rendered: Path)
     provider_urn, _, provider_id = state["provider"].rpartition("::")
     assert provider_urn == prefix + "pulumi:providers:kubernetes::k8s"
     assert len(provider_id) == 36 and provider_id.count("-") == 4
-    assert steps[provider_urn]["newState"]["inputs"] == {"renderYamlToDirectory": "rendered"}
+    # The SDK fills the kubeconfig from $KUBECONFIG; the render runs as a render must (KUBECONFIG=/dev/null).
+    assert steps[provider_urn]["newState"]["inputs"] == {"renderYamlToDirectory": "rendered", "kubeconfig": os.devnull}
     # The namespace dependency recorded from the Output passed in metadata.namespace.
     namespace = prefix + "fixture:index:Tenant$kubernetes:core/v1:Namespace::model-registry"
     assert namespace in state["dependencies"]
