@@ -9,7 +9,7 @@ for a given shape and evaluation time.
 Usage::
 
     python bench/fleet.py --stacks 4 --namespaces 5 --workloads 10 --out /tmp/fleet
-    # -> /tmp/fleet/root/{Pulumi.yaml, infra@, policies@, stacks/{Pulumi.fleet-*.yaml, stack.schema.json@}}
+    # -> /tmp/fleet/root/{Pulumi.yaml, infra@, policies@, examples@, stacks/{Pulumi.fleet-*.yaml, stack.schema.json@}}
     #    /tmp/fleet/manifests/<stack>/*.yaml
 
 ``root/`` is a project root for ``SOVEREIGN_ROOT`` (``sovereign render/check --all`` then sees only the
@@ -666,12 +666,14 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
 
 
 def make_project_root(root: Path) -> Path:
-    """A project root whose ``stacks/`` holds only the fleet: Pulumi.yaml copied, infra/policies symlinked."""
+    """A project root whose ``stacks/`` holds only the fleet: Pulumi.yaml copied, infra/policies/examples symlinked
+    (the fleet uses the example organisation's networks, registries and data classes)."""
     (root / "stacks").mkdir(parents=True, exist_ok=True)
     (root / "Pulumi.yaml").write_text((PROJECT_ROOT / "Pulumi.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     for link, target in (
         (root / "infra", PROJECT_ROOT / "infra"),
         (root / "policies", PROJECT_ROOT / "policies"),
+        (root / "examples", PROJECT_ROOT / "examples"),  # the example organisation the fleet is generated from
         (root / "stacks" / "stack.schema.json", PROJECT_ROOT / "stacks" / "stack.schema.json"),
     ):
         if not link.is_symlink():

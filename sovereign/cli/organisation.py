@@ -73,10 +73,12 @@ def warn_for_inputs(args: argparse.Namespace) -> None:
     stacks: list[str] = list(getattr(args, "stacks", None) or ())
     if getattr(args, "stack", None):
         stacks.append(args.stack)
-    if getattr(args, "all", False):
+    if getattr(args, "all", False) or (command == "validate" and not stacks):  # validate's default: every stack
+        from sovereign.core.errors import InputError
         from sovereign.stackconfig.loader import list_stacks
 
-        stacks += list_stacks()
+        with contextlib.suppress(InputError):  # no project: the command says so itself
+            stacks += list_stacks()
     other = getattr(args, "manifests", None) is not None
     for directory in getattr(args, "dirs", None) or ():  # diff BASE HEAD: the stacks rendered there
         stacks += [p.parent.name for p in Path(directory).glob("*/preview.json")]
