@@ -68,6 +68,59 @@ class Violation:
         }
 
 
+@dataclass(frozen=True, order=True)
+class TransferStatus:
+    """A transfer the stack declares and its state at the evaluation time: what may leave, and under what."""
+
+    id: str
+    state: str
+    """``active``, ``pending`` (not yet valid) or ``expired`` (the stack model's ``Transfer.state``)."""
+    approval_reference: str
+    regulator: str
+    destination: str
+    """The destination jurisdiction's id."""
+    data_classes: tuple[str, ...]
+    source_workloads: tuple[str, ...]
+    valid_from: str
+    valid_until: str
+    scope: str = ""
+    """The approval's scope, in the regulator's terms (the stack file's ``scope``)."""
+    note: str = ""
+
+    def covers(self) -> str:
+        """Who may send what: ``model-weights from model-registry/registry``."""
+        return f"{', '.join(self.data_classes)} from {', '.join(self.source_workloads)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state, "approvalReference": self.approval_reference,
+                "regulator": self.regulator, "scope": self.scope, "note": self.note,
+                "destination": self.destination, "dataClasses": list(self.data_classes),
+                "sourceWorkloads": list(self.source_workloads), "validFrom": self.valid_from,
+                "validUntil": self.valid_until}
+
+
+@dataclass(frozen=True)
+class CatalogLayer:
+    """One layer of the catalog the check judged with: which, and which version (reports name both layers)."""
+
+    layer: str
+    """``public`` (the project's) or ``organisation`` (the organisation's own file)."""
+    name: str
+    version: str
+    as_of: str = ""
+    note: str = ""
+    """E.g. that the organisation layer is the bundled example."""
+
+    def describe(self) -> str:
+        text = f"{self.layer} {self.name} {self.version}".replace("  ", " ").strip()
+        text += f" (as of {self.as_of})" if self.as_of else ""
+        return text + (f" [{self.note}]" if self.note else "")
+
+    def to_json(self) -> dict[str, str]:
+        return {"layer": self.layer, "name": self.name, "version": self.version, "asOf": self.as_of,
+                "note": self.note}
+
+
 @dataclass(frozen=True)
 class StackResult:
     stack: str
@@ -76,6 +129,11 @@ class StackResult:
     source: str = ""
     inventory: Inventory | None = None
     """The verdict of every input object, the carve-outs and the suppressed findings (sovereign/check/inventory.py)."""
+    transfers: tuple[TransferStatus, ...] = ()
+    """The cross-border transfers the stack declares, each with its state at the evaluation time."""
+    judged: bool = True
+    """False: the stack's input could not be read (its ``invalid-input`` findings say why); nothing in it was
+    judged, so the check cannot pass and exits 2 whatever else it found."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +146,17 @@ class CheckReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
     soft_fail: bool = False
     """``--soft-fail``: the verdict is reported as it is, the exit status is 0 (Checkov's ``--soft-fail``)."""
+    catalog: tuple[CatalogLayer, ...] = ()
+    """The catalog's layers the check judged with."""
+
+    @property
+    def advisory_count(self) -> int:
+        return len(self.violations) - self.mandatory_count
+
+    @property
+    def active_transfers(self) -> list[tuple[str, TransferStatus]]:
+        """(stack, transfer) of every transfer active at the evaluation time: what may leave."""
+        return [(s.stack, t) for s in self.stacks for t in s.transfers if t.state == "active"]
 
     @property
     def violations(self) -> list[Violation]:
@@ -103,7 +172,19 @@ class CheckReport:
         return self.mandatory_count > 0
 
     @property
+    def bad_input(self) -> bool:
+        """Some input could not be read: its stacks were not judged (exit 2, also with ``--soft-fail``)."""
+        return any(not s.judged for s in self.stacks)
+
+    @property
+    def unjudged_stacks(self) -> list[str]:
+        return [s.stack for s in self.stacks if not s.judged]
+
+    @property
     def exit_code(self) -> int:
+        """0 pass (or ``--soft-fail``), 1 mandatory violations, 2 input that could not be read."""
+        if self.bad_input:
+            return 2
         return 1 if self.failed and not self.soft_fail else 0
 
     @property
@@ -121,25 +202,32 @@ class CheckReport:
             by_policy[v.policy] = by_policy.get(v.policy, 0) + 1
             by_level[v.enforcement] = by_level.get(v.enforcement, 0) + 1
         out: dict[str, Any] = {
-            "policyPack": f"{self.pack_name}@{self.pack_version}",
+            "policyPack": f"{self.pack_name}@{self.pack_version}" if self.pack_name else "",
             "stacks": [
                 {"stack": s.stack, "resources": s.resources, "violations": len(s.violations),
-                 **({"inventory": s.inventory.to_json()} if s.inventory is not None else {})}
+                 **({"inventory": s.inventory.to_json()} if s.inventory is not None else {}),
+                 **({"transfers": [t.to_json() for t in s.transfers]} if s.transfers else {}),
+                 **({} if s.judged else {"judged": False})}
                 for s in self.stacks
             ],
             "resources": sum(s.resources for s in self.stacks),
             "violations": len(self.violations),
             "mandatory": self.mandatory_count,
+            "advisory": self.advisory_count,
             "byEnforcement": dict(sorted(by_level.items())),
             "byPolicy": dict(sorted(by_policy.items())),
-            "result": "fail" if self.failed else "pass",
+            "result": "error" if self.bad_input else "fail" if self.failed else "pass",
         }
+        if self.bad_input:
+            out["unjudgedStacks"] = self.unjudged_stacks
         if self.soft_fail:
             out["softFail"] = True
         if self.disabled_policies:
             out["disabledPolicies"] = self.disabled_policies
         if self.at:
             out["at"] = self.at
+        if self.catalog:
+            out["catalog"] = [layer.to_json() for layer in self.catalog]
         return out
 
 

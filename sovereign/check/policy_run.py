@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import json
-import os
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,9 @@ from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.check.direct_pack import direct_entry
 from sovereign.check.inventory import build_inventory
 from sovereign.check.model import PolicyDescription, StackResult, Violation, resource_ref
+from sovereign.check.repository_paths import RepositoryPaths, repository_path, repository_root
 from sovereign.check.rule_selection import EVERY_RULE, RuleSelection
+from sovereign.check.stack_locations import StackLocator
 from sovereign.core.clock import AT_ENV, evaluation_time
 from sovereign.core.errors import InputError
 from sovereign.core.exemptions import parse_suppressed
@@ -58,34 +59,21 @@ class PackTarget:
     resources: list[AnalyzerResource]
     source: str
     """File a reviewer edits for this stack (stack file, or the manifest file)."""
-    source_text: str = ""
+    locator: StackLocator | None = None
+    """For a rendered stack: the declaration in its stack file behind each object."""
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
     """URN -> (file, line) when known exactly (manifests)."""
     secret_values: frozenset[str] = frozenset()
     """Plain values taken out of Secrets (and their base64 decoding); never printed in a finding."""
 
-    def locate(self, res: AnalyzerResource | None) -> tuple[str, int]:
-        if res is None:
-            return self.source, 1
-        if res.urn in self.locations:
+    def locate(self, res: AnalyzerResource | None, message: str = "") -> tuple[str, int]:
+        """(file, line) of a finding: the object's own line in a manifest, else its declaration in the stack file
+        (sovereign/check/stack_locations.py), else line 1."""
+        if res is not None and res.urn in self.locations:
             return self.locations[res.urn]
-        return self.source, _line_mentioning(self.source_text, res)
-
-
-def _line_mentioning(text: str, res: AnalyzerResource) -> int:
-    """The first line of the stack file naming the resource (its name, then its namespace); else 1."""
-    if not text:
-        return 1
-    ref = resource_ref(res.urn, res.props)
-    lines = text.splitlines()
-    for needle in (ref.name, ref.namespace):
-        if not needle:
-            continue
-        pattern = re.compile(rf"(?<![\w.-]){re.escape(needle)}(?![\w.-])")
-        for number, line in enumerate(lines, start=1):
-            if pattern.search(line.split("#", 1)[0]):
-                return number
-    return 1
+        if self.locator is None:
+            return self.source, 1
+        return self.source, self.locator.line(res.props if res is not None else None, message)
 
 
 MIN_SCRUBBED_LENGTH = 4
@@ -154,8 +142,9 @@ def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
     """The pack's config is the rendered config (``"[secret]"`` for secret values: only set/unset matters)."""
     project = load_project(root)
     stack_file = project.stack_file(rendered.stack)
-    source = stack_file.relative_to(project.root).as_posix()
+    source = repository_path(str(stack_file), repository_root(project.root))
     text = stack_file.read_text(encoding="utf-8") if stack_file.is_file() else ""
+    locator = StackLocator(text, source)
     found: set[str] = set()
     resources = resources_from_render(rendered, found)
     return PackTarget(
@@ -164,7 +153,7 @@ def target_from_render(rendered: RenderedStack, root: Path) -> PackTarget:
         config=dict(rendered.config),
         resources=resources,
         source=source,
-        source_text=text,
+        locator=locator,
         secret_values=frozenset(found),
     )
 
@@ -259,64 +248,6 @@ def _json_form(value: Any, path: tuple[str | int, ...], placeholder: list[bool])
     if value is None or isinstance(value, bool | int | float):
         return value
     raise _NotJson(path, f"{type(value).__name__} {value!r}")
-
-
-def repository_path(file: str, cwd: Path | None = None) -> str:
-    """A manifest path as code scanning wants it: relative (POSIX) when under the working directory
-    (``cwd``, resolved; pass it when converting many paths)."""
-    path = Path(file)
-    try:
-        return path.resolve().relative_to(cwd or Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-class RepositoryPaths:
-    """``repository_path`` for the many files of a manifest directory: each directory is resolved once.
-
-    Why: resolving a path looks up every component of it (``lstat`` each), once per object: 0.07 s of a
-    1,251-object check. A file that is not a symbolic link resolves to its resolved directory plus its name, so
-    only the file itself is looked up; anything else (a link, ``.``/``..`` as the name, the working directory
-    itself) takes ``repository_path`` itself. ``tests/cli/test_repository_paths.py`` compares both.
-    """
-
-    def __init__(self, cwd: Path | None = None) -> None:
-        self._cwd = cwd or Path.cwd().resolve()
-        self._prefix = str(self._cwd).rstrip("/") + "/"
-        self._directories: dict[str, str] = {}
-        self._files: dict[str, str] = {}
-        self._given: dict[str, str] = {}
-
-    def __call__(self, file: str) -> str:
-        found = self._files.get(file)
-        if found is None:
-            found = self._files[file] = self._compute(file)
-        return found
-
-    def _compute(self, file: str) -> str:
-        directory, name = os.path.split(file)
-        if name in ("", ".", ".."):
-            return repository_path(file, self._cwd)
-        resolved_directory = self._directories.get(directory)
-        if resolved_directory is None:
-            resolved_directory = self._directories[directory] = os.path.realpath(directory or ".")
-        resolved = os.path.join(resolved_directory, name)
-        if os.path.islink(resolved):  # the resolution's own test: the name in the resolved directory
-            return repository_path(file, self._cwd)
-        if resolved.startswith(self._prefix):
-            return resolved[len(self._prefix):]
-        if resolved == str(self._cwd):
-            return repository_path(file, self._cwd)
-        return self._as_given(directory, name)  # outside the working directory: as given
-
-    def _as_given(self, directory: str, name: str) -> str:
-        """``Path(os.path.join(directory, name)).as_posix()`` with the directory's part computed once: ``name`` is
-        one plain component (not empty, ``.`` or ``..``), so it only appends."""
-        prefix = self._given.get(directory)
-        if prefix is None:
-            shown = Path(directory).as_posix() if directory else "."
-            prefix = self._given[directory] = "" if shown == "." else shown if shown.endswith("/") else shown + "/"
-        return prefix + name
 
 
 def _describe(info: AnalyzerInfo, effective: Mapping[str, Mapping[str, Any]]) -> list[PolicyDescription]:
@@ -487,16 +418,18 @@ def run_pack(
         if d.policy_name in EXEMPTION_COMPANIONS:
             found_suppressed = parse_suppressed(scrub(d.detail.strip(), target.secret_values))
             if found_suppressed is not None:
-                suppressed.append(found_suppressed)
+                file, line = target.locate(by_urn.get(d.urn), found_suppressed.finding)
+                suppressed.append(dataclasses.replace(found_suppressed, source=file, line=line))
                 continue
         found = by_urn.get(d.urn)
-        file, line = target.locate(found)
+        message = scrub(d.detail.strip(), target.secret_values)
+        file, line = target.locate(found, message)
         violations.add(
             Violation(
                 stack=target.stack,
                 policy=d.policy_name,
                 resource=resource_ref(d.urn, found.props if found else None),
-                message=scrub(d.detail.strip(), target.secret_values),
+                message=message,
                 enforcement=d.enforcement_level,
                 severity=d.severity,
                 source=file,

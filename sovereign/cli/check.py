@@ -7,26 +7,31 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sovereign.analyzer.resource import PROJECT
 from sovereign.analyzer.transports import TRANSPORTS
+from sovereign.check.disclosure import catalog_layers, transfer_statuses
+from sovereign.check.input_findings import input_policies
 from sovereign.check.manifest_parse_helper import ManifestLoad
-from sovereign.check.model import CheckReport, StackResult, Violation, merge_policies, resource_ref
+from sovereign.check.model import CheckReport, StackResult, TransferStatus, Violation, merge_policies, resource_ref
 from sovereign.cli import exitcodes
 from sovereign.cli.pack_settings import add_pack_settings_flags, pack_settings
 from sovereign.cli.progress import Progress, add_progress_flag
-from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, run_render, selected_stacks, validated_at
+from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, selected_stacks, validated_at
 from sovereign.core import labels
-from sovereign.core.errors import InputError
+from sovereign.core.clock import evaluation_time, instant_text
+from sovereign.core.errors import InputError, ToolFailure
 from sovereign.core.manifests import group_by_jurisdiction
 from sovereign.core.paths import project_root
 from sovereign.output.registry import formats, render, write_output
 from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name, usable_cores
 
 if TYPE_CHECKING:
+    from sovereign.catalog.model import Catalog
     from sovereign.check.policy_run import PackTarget
     from sovereign.render.rendered import RenderedStack
 
@@ -160,19 +165,27 @@ def _unrendered_decision(urn: str, message: str, policy_config: Mapping[str, Any
     return message + (expired_note(found.expired) if found.expired else ""), "mandatory"
 
 
-def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tuple[PackTarget, RenderedStack]]:
+def _rendered_targets(args: argparse.Namespace,
+                      progress: Progress) -> tuple[list[tuple[PackTarget, RenderedStack]], list[StackResult]]:
+    """The renders to judge, and a result for every stack that could not be rendered or read (its problems as
+    ``invalid-input``/``check-error`` findings): one bad stack does not keep the others from being checked."""
     from sovereign.check.policy_run import target_from_render
     from sovereign.render.rendered import find_renders, load_render
+    from sovereign.render.runner import render_each
 
     render_dir: Path = args.render_dir or DEFAULT_OUT
     root = project_root()
     stacks = selected_stacks(args)
+    unjudged: dict[str, StackResult] = {}
     if stacks and not args.no_render:
-        run_render(stacks, render_dir, at=args.at, jobs=args.jobs, progress=progress)
+        progress.start("render", len(stacks))
+        batch = render_each(stacks, render_dir, root=root, at=args.at, jobs=args.jobs,
+                            on_done=lambda r: progress.step(f"{r.stack}: {r.resources} resources"))
+        unjudged = {stack: _unjudged(stack, failure, root) for stack, failure in batch.failures.items()}
     if stacks:
-        dirs = [render_dir / stack_dir_name(s) for s in stacks]
+        dirs = [(s, render_dir / stack_dir_name(s)) for s in stacks if s not in unjudged]
     elif args.render_dir is not None:
-        dirs = find_renders(render_dir)
+        dirs = [(d.name, d) for d in find_renders(render_dir)]
     else:
         raise InputError(
             "command line",
@@ -181,10 +194,34 @@ def _rendered_targets(args: argparse.Namespace, progress: Progress) -> list[tupl
             found_text="nothing",
         )
     out = []
-    for d in dirs:
-        rendered = load_render(d)
-        out.append((target_from_render(rendered, root), rendered))
-    return out
+    for stack, d in dirs:
+        try:
+            rendered = load_render(d)
+            out.append((target_from_render(rendered, root), rendered))
+        except (InputError, ToolFailure) as exc:
+            unjudged[stack] = _unjudged(stack, exc, root)
+    return out, list(unjudged.values())
+
+
+def _unjudged(stack: str, failure: InputError | ToolFailure, root: Path, source: str | None = None) -> StackResult:
+    """The result of a stack that could not be judged: its problems as findings, nothing else. ``source``: the
+    file the stack's findings point at (default: its stack file); paths relative to the project's repository."""
+    from sovereign.check.input_findings import input_error_findings, tool_failure_finding
+    from sovereign.check.repository_paths import repository_path, repository_root
+    from sovereign.render.project import load_project
+
+    base = repository_root(root)
+    if source is None:
+        try:
+            source = repository_path(str(load_project(root).stack_file(stack)), base)
+        except InputError:
+            source = ""
+    if isinstance(failure, InputError):
+        found = input_error_findings(stack, failure, base)
+    else:
+        found = [tool_failure_finding(stack, failure, source)]
+    return StackResult(stack=stack, resources=0, violations=tuple(sorted(set(found))), source=source,
+                       judged=False)
 
 
 def _prepare_pack(args: argparse.Namespace) -> None:
@@ -316,8 +353,21 @@ def _note(stack: str, diagnostic: dict[str, str]) -> str:
     return f"{stack}: {kind}{diagnostic.get('message', '')}"
 
 
+def _catalog_for_report(args: argparse.Namespace) -> Catalog | None:
+    """The catalog the check judges with, for the report's disclosures; None when it does not load (each stack
+    then fails with its problems as findings)."""
+    from sovereign.catalog import default_catalog, load_catalog
+
+    try:
+        return load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+    except InputError:
+        return None
+
+
 def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
-    at = validated_at(args.at)
+    # One evaluation time for the whole run (render, pack, report), stated in every report: without --at,
+    # this moment (transfers and exemptions are judged by it).
+    at = validated_at(args.at) or instant_text(evaluation_time())
     if args.catalog is not None and not args.catalog.exists():
         raise InputError(args.catalog, (), "an existing catalog directory", found_text="no such file or directory")
     pack_dir = _pack_dir(args)
@@ -327,10 +377,11 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     notes: list[str] = []
     settings = pack_settings(args)
     policy_config = settings.config
+    unjudged: list[StackResult] = []
     if args.manifests is not None:
         targets = _manifest_targets(args)
     else:
-        pairs = _rendered_targets(args, progress)
+        pairs, unjudged = _rendered_targets(args, progress)
         targets = [t for t, _ in pairs]
         for target, rendered in pairs:
             extra[target.stack] = _render_violations(rendered, target.source, policy_config, at)
@@ -351,6 +402,16 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
         helpers=not args.no_helpers and usable_cores() > 1,
         on_done=lambda r: progress.step(f"{r.result.stack}: {len(r.result.violations)} violation(s)"),
     )
+    catalog = _catalog_for_report(args)
+    configs = {t.stack: t for t in targets}
+
+    def transfers(stack: str) -> tuple[TransferStatus, ...]:
+        target = configs.get(stack)
+        if catalog is None or target is None:
+            return ()
+        return transfer_statuses(target.config, stack=stack, source=target.source, catalog=catalog,
+                                 at=evaluation_time(at))
+
     stacks = tuple(
         StackResult(
             stack=r.result.stack,
@@ -358,23 +419,59 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
             violations=tuple(sorted(set(r.result.violations) | set(extra.get(r.result.stack, [])))),
             source=r.result.source,
             inventory=r.result.inventory,
+            transfers=transfers(r.result.stack),
         )
         for r in runs
     )
+    order = {name: i for i, name in enumerate(selected_stacks(args) if args.manifests is None else [])}
+    stacks = tuple(sorted((*stacks, *unjudged), key=lambda s: (order.get(s.stack, len(order)), s.stack)))
     first = runs[0] if runs else None
+    own = input_policies([v for s in stacks for v in s.violations])
     return CheckReport(
         pack_name=first.pack_name if first else "",
         pack_version=first.pack_version if first else "",
         stacks=stacks,
-        policies=merge_policies([r.policies for r in runs]),
+        policies=merge_policies([*(r.policies for r in runs), own]),
         at=at,
         notes=tuple(sorted(notes)),
         soft_fail=settings.soft_fail,
+        catalog=catalog_layers(catalog) if catalog is not None else (),
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check, write the report, and exit 0/1/2. Input that stops the whole command (a flag, the pack's
+    configuration, the manifests) is still a report: one ``invalid-input`` finding, written where the report
+    goes (so no report of an earlier run survives), then the error line and exit 2."""
     progress = Progress.from_args(args)
-    report = build_report(args, progress)
+    try:
+        report = build_report(args, progress)
+    except (InputError, ToolFailure) as exc:
+        write_output(render("check", args.format, _error_report(args, exc)), args.output)
+        raise
     write_output(render("check", args.format, report), args.output)
+    if args.output is not None:  # the report went to a file: its verdict on stderr (make check ends with it)
+        from sovereign.output.check_formats import verdict_line
+
+        print(f"{args.output}: {verdict_line(report)}", file=sys.stderr)
+    for v in (v for s in report.stacks if not s.judged for v in s.violations):
+        print(f"sovereign check: error: {v.source}:{v.line}: {v.message}", file=sys.stderr)
+    if report.bad_input:
+        return exitcodes.BAD_INPUT
     return exitcodes.VIOLATIONS if report.exit_code else exitcodes.CLEAN
+
+
+def _error_report(args: argparse.Namespace, exc: InputError | ToolFailure) -> CheckReport:
+    """The report of a command stopped before any stack was judged."""
+    if args.manifests is not None:
+        name = args.stacks[0] if args.stacks else "manifests"
+    else:
+        name = " ".join(args.stacks) if args.stacks and not args.all else "check"
+    try:
+        root = project_root()
+    except InputError:  # outside any project: paths relative to the working directory's repository
+        root = Path.cwd()
+    result = _unjudged(name, exc, root, source="")
+    return CheckReport(pack_name="", pack_version="", stacks=(result,),
+                       policies=tuple(input_policies(list(result.violations))), at=args.at,
+                       soft_fail=bool(getattr(args, "soft_fail", False)))

@@ -47,3 +47,8 @@ def expiry_warning_window() -> timedelta:
     except ValueError:
         raise InputError(f"${EXPIRY_WARNING_DAYS_ENV}", (), "a whole number of days", raw) from None
     return timedelta(days=days)
+
+
+def instant_text(at: datetime) -> str:
+    """An instant as reports and ``--at`` write it: RFC 3339 UTC to the second (``2026-12-07T00:18:54Z``)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -192,10 +192,14 @@ class Suppressed:
     approver: str
     expires: str
     reason: str
+    source: str = ""
+    """Where the suppressed finding would point (file and line): set by the check, which knows the input."""
+    line: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "subject": self.subject, "finding": self.finding, "exemption": self.exemption_index,
-                "approver": self.approver, "expires": self.expires, "reason": self.reason}
+                "approver": self.approver, "expires": self.expires, "reason": self.reason,
+                "source": {"file": self.source, "line": self.line}}
 
 
 def parse_suppressed(message: str) -> Suppressed | None:

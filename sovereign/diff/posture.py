@@ -16,7 +16,6 @@ transfer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,9 +26,8 @@ from sovereign.check.model import Violation
 from sovereign.connectivity import CniParams, CrossBorderPath, analyze
 from sovereign.connectivity.intervals import address_networks
 from sovereign.connectivity.report import ConnectivityReport
-from sovereign.core.labels import CONFIG_NAMESPACE
 from sovereign.render.rendered import RenderedStack
-from sovereign.stackconfig.loader import parse_stack_config
+from sovereign.stackconfig.loader import parse_display_config
 from sovereign.stackconfig.model import StackConfig, Transfer, TransferState
 
 UNATTRIBUTED = "unattributed"
@@ -139,21 +137,8 @@ def destination_jurisdiction(report: ConnectivityReport, destination: str) -> st
 
 def stack_config_from_render(rendered: RenderedStack, catalog: Catalog) -> StackConfig:
     """The stack config as rendered (``preview.json`` config), validated with the stack loader."""
-    prefix = CONFIG_NAMESPACE + ":"
-    values: dict[str, Any] = {}
-    for key, text in rendered.config.items():
-        if not key.startswith(prefix):
-            continue
-        name = key[len(prefix) :]
-        if text == SECRET_DISPLAY:
-            values[name] = True
-        elif text[:1] in "[{":
-            values[name] = json.loads(text)
-        else:
-            values[name] = text
-    return parse_stack_config(
-        values, stack=rendered.stack, source_file=str(rendered.directory / "preview.json"), catalog=catalog
-    )
+    return parse_display_config(rendered.config, stack=rendered.stack,
+                                source_file=str(rendered.directory / "preview.json"), catalog=catalog)
 
 
 def _covering_transfer(path: CrossBorderPath, transfers: Iterable[Transfer], at: datetime) -> str:

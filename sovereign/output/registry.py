@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from sovereign.core.errors import InputError
+
 REPORTS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
-    "check": ("check_formats", "RENDERERS", ("text", "json", "sarif", "junit", "markdown")),
+    "check": ("check_formats", "RENDERERS", ("text", "json", "sarif", "junit", "markdown", "github")),
     "diff": ("diff_formats", "RENDERERS", ("markdown", "json")),
     "reach-answers": ("reach_formats", "ANSWER_RENDERERS", ("text", "json")),
     "reach-summary": ("reach_formats", "SUMMARY_RENDERERS", ("text", "json")),
@@ -40,10 +42,22 @@ def render(report: str, fmt: str, value: Any) -> str:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """stdout, or the file written atomically (temp file + rename)."""
+    """stdout, or the file written atomically (temp file + rename). A report that cannot be written (``--output``
+    names a directory, a read-only place, a full disk) is bad input: one line naming the file, exit 2, and no
+    partial file left behind."""
     if output is None:
         sys.stdout.write(text)
         return
+    try:
+        _write_file(text, output)
+    except OSError as exc:
+        raise InputError(output, (), "a file the report can be written to (--output)",
+                         found_text=exc.strerror or type(exc).__name__) from None
+
+
+def _write_file(text: str, output: Path) -> None:
+    if output.is_dir():
+        raise IsADirectoryError(21, "a directory", str(output))
     if output.exists() and not output.is_file():
         # A device or pipe (/dev/null, /dev/stdout, a FIFO): renaming over it would replace it with a file.
         with output.open("w", encoding="utf-8") as handle:

@@ -1,7 +1,9 @@
 """Render stacks: one worker process per stack (the Pulumi runtime is process-global), two at a time.
 
-All-or-nothing: every stack is rendered into a staging directory under ``--out``; only when all succeeded are
-they moved into place. Bad input in any stack -> ``InputError`` (exit 2), nothing written.
+Every stack is rendered into a staging directory under ``--out``. ``render_stacks`` (``sovereign render``,
+``diff``) is all or nothing: only when all succeeded are they moved into place; bad input in any stack ->
+``InputError`` (exit 2), nothing written. ``render_each`` (``sovereign check``, which reports a bad stack as a
+finding and checks the others) publishes the good ones and removes the failed ones' older renders.
 """
 
 from __future__ import annotations
@@ -104,6 +106,15 @@ def _run_worker(stack: str, staging: Path, env: dict[str, str], isolate: bool, h
     return _Outcome(stack, result, proc.stderr[-6000:], time.monotonic() - started)
 
 
+@dataclass(frozen=True)
+class RenderBatch:
+    """What ``render_each`` did: the stacks rendered (and published), and why each other stack was not."""
+
+    renders: list[StackRender]
+    failures: dict[str, InputError | ToolFailure]
+    """Stack -> its bad input (``InputError``/``InputErrors``) or the program's failure (``RenderFailed``)."""
+
+
 def render_stacks(
     stacks: Sequence[str],
     out: Path,
@@ -114,7 +125,49 @@ def render_stacks(
     jobs: int = DEFAULT_JOBS,
     on_done: Callable[[StackRender], None] | None = None,
 ) -> list[StackRender]:
-    """Render ``stacks`` of the project at ``root`` into ``out/<stack>/``; returns figures per stack."""
+    """Render ``stacks`` of the project at ``root`` into ``out/<stack>/``, all or nothing: bad input in any
+    stack raises (every stack's problems together) and nothing is written; returns figures per stack."""
+    batch = _render(stacks, out, root=root, at=at, isolate=isolate, jobs=jobs, on_done=on_done, each=False)
+    return batch.renders
+
+
+def render_each(
+    stacks: Sequence[str],
+    out: Path,
+    *,
+    root: Path,
+    at: str | None = None,
+    isolate: bool = False,
+    jobs: int = DEFAULT_JOBS,
+    on_done: Callable[[StackRender], None] | None = None,
+) -> RenderBatch:
+    """Render each stack on its own: the good ones are published, a failed one is reported in ``failures`` and
+    its older render (if any) removed, so nothing downstream can read a stale render as this stack's."""
+    return _render(stacks, out, root=root, at=at, isolate=isolate, jobs=jobs, on_done=on_done, each=True)
+
+
+def _failure(outcome: _Outcome) -> InputError | ToolFailure | None:
+    errors = [InputError(e["file"], e["keyPath"], e["expected"], found_text=e["found"])
+              for e in outcome.result.get("inputErrors", [])]
+    if errors:
+        return errors[0] if len(errors) == 1 else InputErrors(errors)
+    if not outcome.result.get("ok"):
+        return RenderFailed(f"stack {outcome.stack}: the program failed under the mock runtime:\n"
+                            f"{outcome.result.get('error', '')}{outcome.stderr}")
+    return None
+
+
+def _render(
+    stacks: Sequence[str],
+    out: Path,
+    *,
+    root: Path,
+    at: str | None,
+    isolate: bool,
+    jobs: int,
+    on_done: Callable[[StackRender], None] | None,
+    each: bool,
+) -> RenderBatch:
     env = dict(os.environ)
     env["SOVEREIGN_ROOT"] = str(root)
     if at:
@@ -130,21 +183,16 @@ def render_stacks(
                 outcomes[stack] = outcome
                 if outcome.result.get("ok") and on_done is not None:
                     on_done(_figures(outcome, out))
-        errors: list[InputError] = []
-        for stack in stacks:
-            for e in outcomes[stack].result.get("inputErrors", []):
-                errors.append(InputError(e["file"], e["keyPath"], e["expected"], found_text=e["found"]))
-        if errors:
-            raise InputErrors(errors)
-        failed = [o for o in (outcomes[s] for s in stacks) if not o.result.get("ok")]
-        if failed:
-            text = "\n".join(
-                f"stack {o.stack}: the program failed under the mock runtime:\n{o.result.get('error', '')}{o.stderr}"
-                for o in failed
-            )
-            raise RenderFailed(text)
-        publish(staging, out, [stack_dir_name(s) for s in stacks])
-    return [_figures(outcomes[s], out) for s in stacks]
+        failures = {s: f for s in stacks if (f := _failure(outcomes[s])) is not None}
+        if failures and not each:
+            errors = [e for f in failures.values() if isinstance(f, InputError)
+                      for e in (f.errors if isinstance(f, InputErrors) else (f,))]
+            if errors:
+                raise InputErrors(errors)
+            raise RenderFailed("\n".join(str(f) for f in failures.values()))
+        good = [s for s in stacks if s not in failures]
+        publish(staging, out, [stack_dir_name(s) for s in good], retire=[stack_dir_name(s) for s in failures])
+    return RenderBatch([_figures(outcomes[s], out) for s in good], failures)
 
 
 def _figures(outcome: _Outcome, out: Path) -> StackRender:

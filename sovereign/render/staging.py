@@ -31,8 +31,9 @@ def staging_area(destination: Path) -> Iterator[Path]:
             destination.rmdir()
 
 
-def publish(staging: Path, destination: Path, stacks: Iterable[str]) -> None:
-    """Move ``staging/<stack>`` to ``destination/<stack>``, replacing an older render of that stack."""
+def publish(staging: Path, destination: Path, stacks: Iterable[str], retire: Iterable[str] = ()) -> None:
+    """Move ``staging/<stack>`` to ``destination/<stack>``, replacing an older render of that stack; an older
+    render of each stack in ``retire`` (not rendered this time) is removed with the staging area."""
     retired = staging / ".retired"
     retired.mkdir(exist_ok=True)
     for stack in stacks:
@@ -40,3 +41,7 @@ def publish(staging: Path, destination: Path, stacks: Iterable[str]) -> None:
         if final.exists():
             final.rename(retired / stack)
         (staging / stack).rename(final)
+    for stack in retire:
+        final = destination / stack
+        if final.exists():
+            final.rename(retired / stack)

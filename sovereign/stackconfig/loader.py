@@ -25,7 +25,7 @@ from sovereign.stackconfig.model import StackConfig
 from sovereign.stackconfig.namespace import KUBECONFIG_KEY, PREFIX, KeyPath, prefixed, unprefixed
 from sovereign.stackconfig.normalise import json_compatible
 from sovereign.stackconfig.schema_validation import KUBECONFIG_EXPECTED, config_keys, schema_errors_of, stack_schema
-from sovereign.stackconfig.stack_file import STACK_FILE_KEYS, list_stacks, read_stack_file
+from sovereign.stackconfig.stack_file import SECRET_DISPLAY, STACK_FILE_KEYS, list_stacks, read_stack_file
 
 if TYPE_CHECKING:
     from sovereign.catalog.model import Catalog
@@ -43,6 +43,7 @@ __all__ = [
     "list_stacks",
     "load_stack",
     "load_stack_file",
+    "parse_display_config",
     "parse_stack_config",
     "schema_errors_of",
     "stack_schema",
@@ -66,6 +67,25 @@ def load_stack_file(path: Path, *, catalog: Catalog | None = None) -> StackConfi
     path = Path(path)
     stack, config = read_stack_file(path)
     return _validate(config, stack=stack, source_file=str(path), catalog=catalog)
+
+
+def parse_display_config(
+    config: Mapping[str, str], *, stack: str, source_file: str, catalog: Catalog | None = None
+) -> StackConfig:
+    """The stack config from its display form (``preview.json``'s ``config``, the pack's config: every value a
+    string, structured values as JSON text, secret values as ``"[secret]"``: only set or not matters)."""
+    values: dict[str, Any] = {}
+    for key, text in config.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):]
+        if text == SECRET_DISPLAY:
+            values[name] = True
+        elif text[:1] in "[{":
+            values[name] = json.loads(text)
+        else:
+            values[name] = text
+    return parse_stack_config(values, stack=stack, source_file=source_file, catalog=catalog)
 
 
 def parse_stack_config(

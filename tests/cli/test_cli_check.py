@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 import jsonschema
 import pytest
-from cli_support import FIXTURE_STACK, REPO, run_cli
+from cli_support import AT, FIXTURE_STACK, REPO, run_cli
 
 CLEAN_MANIFESTS = """\
 apiVersion: v1
@@ -72,13 +72,18 @@ def test_check_rendered_stack_json(rendered: Path, test_pack: Path, session_proj
     assert summary["policyPack"] == "test-pack@9.9.9"  # PulumiPolicy.yaml's version wins, as under the CLI
     [stack] = summary["stacks"]
     inventory = stack.pop("inventory")
+    transfers = stack.pop("transfers")  # what may leave, with its state at the evaluation time
+    assert [(t["id"], t["state"], t["approvalReference"]) for t in transfers] == [
+        ("weights-to-eu", "active", "CAC-SA-2026-0042")]
     assert stack == {"resources": 12, "stack": FIXTURE_STACK, "violations": 2}
     assert inventory["objects"] == 12 == inventory["judged"] + inventory["inert"] + inventory["unjudged"]
     assert inventory["unjudged"] == 0 and inventory["carveOuts"] == [] and inventory["suppressed"] == []
-    # Deterministic: the same bytes on a second run, under another hash seed.
+    # Deterministic: the same bytes on a second run at the same evaluation time, under another hash seed.
+    first_run = run_cli("check", "--render-dir", rendered, "--policy-pack", test_pack, "--format", "json",
+                        "--at", AT, root=session_project)
     again = run_cli("check", "--render-dir", rendered, "--policy-pack", test_pack, "--format", "json",
-                    root=session_project, env={"PYTHONHASHSEED": "4242"})
-    assert again.stdout == out
+                    "--at", AT, root=session_project, env={"PYTHONHASHSEED": "4242"})
+    assert again.stdout == first_run.stdout
 
 
 def test_at_reaches_the_pack_as_policy_config(rendered: Path, test_pack: Path, session_project: Path) -> None:
@@ -104,7 +109,7 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(rendered: Path, test_pac
     assert location["physicalLocation"]["artifactLocation"]["uri"] == f"stacks/Pulumi.{FIXTURE_STACK}.yaml"
     assert location["physicalLocation"]["region"]["startLine"] > 1  # the line naming the resource
     assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:")
-    assert all(len(r["partialFingerprints"]["sovereignViolation/v1"]) == 64 for r in run["results"])
+    assert all(len(r["partialFingerprints"]["sovereignViolation/v2"]) == 64 for r in run["results"])
 
 
 def test_junit_parses_and_counts_failures(rendered: Path, test_pack: Path, session_project: Path) -> None:
@@ -133,9 +138,10 @@ def test_markdown_for_a_pull_request(rendered: Path, test_pack: Path, session_pr
 def test_output_file_and_quiet_stdout(rendered: Path, test_pack: Path, session_project: Path,
                                       tmp_path: Path) -> None:
     report = tmp_path / "reports" / "report.md"
-    code, out, _err = check(rendered, test_pack, "--format", "markdown", "--output", str(report),
-                            root=session_project)
+    code, out, err = check(rendered, test_pack, "--format", "markdown", "--output", str(report),
+                           root=session_project)
     assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1].startswith(f"{report}: FAIL: ")  # the one-line verdict
     assert report.read_text().startswith("## Residency check")
 
 
@@ -199,7 +205,9 @@ def test_bad_manifests_are_bad_input(tmp_path: Path, test_pack: Path, session_pr
     result = run_cli(*args, root=session_project)
     assert result.returncode == 2
     assert str(path) in result.stderr and expected in result.stderr
-    assert result.stdout == ""
+    # The report is still written (stdout here): the problem as its one finding, never an empty report.
+    assert "[mandatory] invalid-input" in result.stdout and expected in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("ERROR: input of 1 stack(s) could not be read")
 
 
 def test_the_real_pack_flags_world_egress(tmp_path: Path) -> None:

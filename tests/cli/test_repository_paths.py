@@ -1,4 +1,4 @@
-"""``RepositoryPaths`` (check/policy_run.py) resolves each directory once; every path must come out as
+"""``RepositoryPaths`` (check/repository_paths.py) resolves each directory once; every path must come out as
 ``repository_path`` gives it, links, dot components and paths outside the working directory included."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sovereign.check.policy_run import RepositoryPaths, repository_path
+from sovereign.check.repository_paths import RepositoryPaths, repository_path
 
 
 def make_tree(tmp_path: Path) -> Path:

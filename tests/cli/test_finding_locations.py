@@ -1,0 +1,86 @@
+"""Key paths to lines (sovereign/core/yaml_locations.py) and objects to the declaration behind them in a stack
+file (sovereign/check/stack_locations.py)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sovereign.check.stack_locations import StackLocator
+from sovereign.core import labels
+from sovereign.core.yaml_locations import key_lines, line_of
+
+STACK = """\
+# a comment
+config:
+  sovereign-clusters:jurisdiction: cn
+  sovereign-clusters:tenants:
+    - namespace: model-registry
+      dataClasses: [model-weights]
+  sovereign-clusters:workloads:
+    - name: registry
+      namespace: model-registry
+    - name: trainer
+      namespace: training
+  sovereign-clusters:storage:
+    - name: regulated-ssd
+  sovereign-clusters:backups:
+    - name: primary
+  sovereign-clusters:transfers:
+    - id: weights-to-eu
+      validUntil: "2027-02-28T00:00:00Z"
+"""
+
+
+def test_key_lines_name_every_key_and_item() -> None:
+    lines = key_lines(STACK)
+    assert lines[("config",)] == 2
+    assert lines[("config", "sovereign-clusters:workloads", 1)] == 10
+    assert lines[("config", "sovereign-clusters:workloads", 1, "namespace")] == 11
+    assert lines[("config", "sovereign-clusters:transfers", 0, "validUntil")] == 18
+    # a missing key: where its nearest parent is
+    assert line_of(lines, ("config", "sovereign-clusters:transfers", 0, "scope")) == 17
+    assert line_of(lines, ("nowhere",)) == 1
+
+
+def test_text_that_is_not_yaml_has_no_lines() -> None:
+    assert key_lines("a: [unclosed\n") == {}
+    assert key_lines("") == {}
+
+
+@given(st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=5), min_size=1, max_size=8, unique=True))
+def test_each_top_level_key_is_on_its_own_line(keys: list[str]) -> None:
+    text = "".join(f"{k}: {i}\n" for i, k in enumerate(keys))
+    lines = key_lines(text)
+    assert [lines[(k,)] for k in keys] == list(range(1, len(keys) + 1))
+
+
+def _obj(kind: str, name: str, namespace: str = "", **labels_: str) -> dict[str, object]:
+    meta: dict[str, object] = {"name": name, "labels": dict(labels_)}
+    if namespace:
+        meta["namespace"] = namespace
+    return {"kind": kind, "metadata": meta}
+
+
+def test_objects_point_at_the_declaration_behind_them() -> None:
+    where = StackLocator(STACK, "stacks/Pulumi.cn-prod.yaml")
+    workload = {labels.WORKLOAD: "trainer"}
+    transfer = {labels.TRANSFER_ID: "weights-to-eu"}
+    assert where.line(_obj("Job", "trainer", "training", **workload), "") == 10
+    pod_selected = {"kind": "NetworkPolicy", "metadata": {"name": "egress-trainer", "namespace": "training"},
+                    "spec": {"podSelector": {"matchLabels": workload}}}
+    assert where.line(pod_selected, "") == 10
+    assert where.line(_obj("NetworkPolicy", "t", "model-registry", **transfer), "") == 17
+    assert where.line(_obj("Namespace", "model-registry"), "") == 5
+    assert where.line(_obj("ResourceQuota", "tenant-quota", "model-registry"), "") == 5
+    assert where.line(_obj("StorageClass", "regulated-ssd"), "") == 13
+    assert where.line(_obj("BackupStorageLocation", "primary", "velero"), "") == 15
+    assert where.line(_obj("AdminNetworkPolicy", "sovereign-estate-egress"), "") == 3  # the jurisdiction
+
+
+def test_stack_level_findings_point_at_what_their_message_names() -> None:
+    where = StackLocator(STACK, "stacks/Pulumi.cn-prod.yaml")
+    assert where.line(None, "transfer weights-to-eu (CAC-SA-2026-0042) expires on ...") == 17
+    assert where.line(None, "training/trainer can send data to 10.20.5.0/24") == 10
+    assert where.line(None, "transfer weights-to-eu-2 is unknown") == 3  # a longer id is another transfer
+    assert StackLocator("", "x").line(None, "anything") == 1
