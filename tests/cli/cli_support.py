@@ -28,6 +28,10 @@ def make_project(dest: Path) -> Path:
     shutil.copytree(REPO / "policies" / "catalog", dest / "policies" / "catalog")
     shutil.copytree(FIXTURES / "infra", dest / "infra")
     shutil.copytree(REPO / "examples", dest / "examples")  # the example organisation (the catalog's own layer)
+    example = dest / "examples" / "automaker" / "organisation.yaml"  # written for the fixture stack too: no warning
+    text = example.read_text(encoding="utf-8")
+    example.write_text(text.replace("stacks: [cn-prod, eu-prod, us-prod]",
+                                    f"stacks: [cn-prod, eu-prod, us-prod, {FIXTURE_STACK}]"), encoding="utf-8")
     return dest
 
 
