@@ -11,13 +11,13 @@ findings) are never selected away: they are not rules, and without them a failin
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sovereign.analyzer.model import COMPANIONS, AnalyzerInfo
 from sovereign.core.errors import InputError, InputErrors
+from sovereign.core.suggest import did_you_mean
 
 DISABLED = "disabled"
 
@@ -38,8 +38,8 @@ class RuleSelection:
         if self.everything:
             return ()
         rules = [p.name for p in info.policies if p.name not in COMPANIONS]
-        problems = [_unknown(flag, rule_id, rules) for flag, ids in (("--rule", self.only), ("--skip-rule", self.skip))
-                    for rule_id in ids if rule_id not in rules]
+        flags = (("--rule", self.only), ("--skip-rule", self.skip))
+        problems = [unknown_rule(flag, rule, rules) for flag, ids in flags for rule in ids if rule not in rules]
         if problems:
             raise InputErrors(problems)
         return tuple(r for r in rules if r in self.skip or (self.only and r not in self.only))
@@ -57,10 +57,10 @@ class RuleSelection:
         return merged
 
 
-def _unknown(flag: str, rule_id: str, rules: Sequence[str]) -> InputError:
-    close = difflib.get_close_matches(rule_id, rules, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return InputError("command line", (flag,), f"a rule of the pack (`sovereign rules` lists them){hint}",
+def unknown_rule(flag: str, rule_id: str, rules: Sequence[str]) -> InputError:
+    """A rule id the pack lacks, named on the command line: bad input with the closest ids."""
+    return InputError("command line", (flag,),
+                      f"a rule of the pack (`sovereign rules` lists them){did_you_mean(rule_id, rules)}",
                       found_text=rule_id)
 
 

@@ -10,13 +10,13 @@ findings each must draw; for any other pack, what the analyzer info says.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from sovereign.analyzer.model import COMPANIONS, AnalyzerInfo, PolicyInfo
+from sovereign.check.rule_selection import unknown_rule
 from sovereign.cli import exitcodes
 from sovereign.core.errors import InputError
 from sovereign.core.paths import data_root
@@ -57,10 +57,7 @@ def _explained(pack_dir: Path, info: AnalyzerInfo, rule_id: str) -> dict[str, An
 
     policy = info.policy(rule_id)
     if policy is None:
-        close = difflib.get_close_matches(rule_id, [p.name for p in info.policies], n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise InputError("command line", ("--explain",), f"a rule of the pack (`sovereign rules` lists them){hint}",
-                         found_text=rule_id)
+        raise unknown_rule("--explain", rule_id, [p.name for p in info.policies])
     explain = pack_entry(pack_dir, EXPLAIN_FUNCTION)
     details = explain(rule_id) if explain is not None else None
     out = {**_row(policy), "remediation": policy.remediation_steps,
