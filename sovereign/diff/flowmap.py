@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sovereign.diff.posture import UNATTRIBUTED, Posture
+from sovereign.diff.posture import Posture
+from sovereign.estate.proof import UNATTRIBUTED
 from sovereign.stackconfig.model import TransferState
 
 UNAPPROVED = "unapproved"

@@ -2,10 +2,10 @@
 
 Posture = what a reviewer must see before any property diff: where each workload may send data (and in
 which jurisdiction that lands), which paths leave the jurisdiction (approved by a transfer or not), where
-storage and backups live (zones, regions, buckets), which transfers exist and when they expire. Reachability
-comes from the connectivity engine (the one source of network-policy semantics); transfers from the stack
-config, and whether one is pending, active or expired at the evaluation time from the stack model's one rule
-(``Transfer.state``).
+storage and backups live (zones, regions, buckets), which transfers exist and when they expire. Egress, flows
+and placements are derived from the render in one place, ``sovereign.estate.proof`` (the data-flow register
+asks it too); transfers come from the stack config, and whether one is pending, active or expired at the
+evaluation time from the stack model's one rule (``Transfer.state``).
 
 A transfer's state is a fact about one side, not a change: an unchanged transfer that is expired (or expiring,
 or not yet valid) at ``--at`` is reported as such, never counted as a residency change. Both sides are judged at
@@ -16,47 +16,17 @@ transfer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sovereign.catalog.model import Catalog
 from sovereign.check.model import Violation
-from sovereign.connectivity import CniParams, CrossBorderPath, analyze
-from sovereign.connectivity.intervals import address_networks
-from sovereign.connectivity.report import ConnectivityReport
+from sovereign.estate.proof import Egress, Flow, prove_estate
 from sovereign.render.rendered import RenderedStack
-from sovereign.stackconfig.loader import parse_display_config
-from sovereign.stackconfig.model import StackConfig, Transfer, TransferState
+from sovereign.stackconfig.model import Transfer, TransferState
 
-UNATTRIBUTED = "unattributed"
-"""Address space no catalog jurisdiction holds: foreign by definition."""
 SECRET_DISPLAY = "[secret]"
-
-
-@dataclass(frozen=True, order=True)
-class Egress:
-    workload: str
-    destination: str
-    jurisdiction: str
-    protocol: str
-    ports: str
-
-
-@dataclass(frozen=True, order=True)
-class Flow:
-    """A path that leaves the stack's jurisdiction."""
-
-    source: str
-    via: tuple[str, ...]
-    destination: str
-    source_jurisdiction: str
-    destination_jurisdiction: str
-    protocol: str
-    ports: str
-    approval: str
-    """Approval reference of the active transfer that covers it; empty = no approval."""
 
 
 @dataclass(frozen=True, order=True)
@@ -125,96 +95,6 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def format_ports(ports: Sequence[tuple[int, int]]) -> str:
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ports) or "any"
-
-
-def destination_jurisdiction(report: ConnectivityReport, destination: str) -> str:
-    """Jurisdiction id(s) of a reach destination as the connectivity engine places it; ``+`` joins several,
-    ``unattributed`` for nobody's address space or a place that cannot be known."""
-    return "+".join(j or UNATTRIBUTED for j in report.destination_jurisdictions(destination))
-
-
-def stack_config_from_render(rendered: RenderedStack, catalog: Catalog) -> StackConfig:
-    """The stack config as rendered (``preview.json`` config), validated with the stack loader."""
-    return parse_display_config(rendered.config, stack=rendered.stack,
-                                source_file=str(rendered.directory / "preview.json"), catalog=catalog)
-
-
-def _covering_transfer(path: CrossBorderPath, transfers: Iterable[Transfer], at: datetime) -> str:
-    sender = path.hops[-1] if path.hops else path.source
-    nets = address_networks(path.destination_range)
-    for t in transfers:
-        if not t.is_active(at) or sender not in t.source_workloads:
-            continue
-        if path.destination_jurisdiction != t.destination.jurisdiction:
-            continue
-        if nets and all(
-            any(n.version == c.version and n.subnet_of(c) for c in t.destination.cidrs)  # type: ignore[arg-type]
-            for n in nets
-        ):
-            return t.approval_reference
-        if path.destination_range.startswith("fqdn:") and path.destination_range[5:] in t.destination.domains:
-            return t.approval_reference
-    return ""
-
-
-def _selector_values(terms: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for term in terms if isinstance(terms, list) else []:
-        if not isinstance(term, Mapping):
-            continue
-        for expr in term.get("matchLabelExpressions") or term.get("matchExpressions") or []:
-            if isinstance(expr, Mapping) and isinstance(expr.get("key"), str):
-                out.setdefault(expr["key"], []).extend(str(v) for v in expr.get("values") or [])
-    return out
-
-
-def placement_facts(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, str]]:
-    """Where data at rest lives: storage classes, persistent volumes, backup and snapshot locations."""
-    out: dict[tuple[str, str], dict[str, str]] = {}
-    for obj in objects:
-        kind = str(obj.get("kind", ""))
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-        assert isinstance(meta, Mapping)
-        name = (
-            f"{meta.get('namespace')}/{meta.get('name')}" if meta.get("namespace") else str(meta.get("name"))
-        )
-        facts: dict[str, str] = {}
-        spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-        assert isinstance(spec, Mapping)
-        if kind == "StorageClass":
-            facts["provisioner"] = str(obj.get("provisioner", ""))
-            facts["reclaimPolicy"] = str(obj.get("reclaimPolicy", "Delete"))
-            for key, values in sorted(_selector_values(obj.get("allowedTopologies")).items()):
-                facts[f"topology {key}"] = ", ".join(sorted(values))
-            params = obj.get("parameters") if isinstance(obj.get("parameters"), Mapping) else {}
-            assert isinstance(params, Mapping)
-            for key in sorted(params):
-                facts[f"parameter {key}"] = str(params[key])
-        elif kind == "PersistentVolume":
-            affinity = (spec.get("nodeAffinity") or {}).get("required") or {}
-            for key, values in sorted(_selector_values(affinity.get("nodeSelectorTerms")).items()):
-                facts[f"node {key}"] = ", ".join(sorted(values))
-        elif kind in ("BackupStorageLocation", "VolumeSnapshotLocation") and str(
-            obj.get("apiVersion", "")
-        ).startswith("velero.io/"):
-            facts["provider"] = str(spec.get("provider", ""))
-            storage = spec.get("objectStorage") if isinstance(spec.get("objectStorage"), Mapping) else {}
-            assert isinstance(storage, Mapping)
-            for key in ("bucket", "prefix"):
-                if key in storage:
-                    facts[key] = str(storage[key])
-            config = spec.get("config") if isinstance(spec.get("config"), Mapping) else {}
-            assert isinstance(config, Mapping)
-            for key in sorted(config):
-                facts[f"config {key}"] = str(config[key])
-        else:
-            continue
-        out[(kind, name)] = facts
-    return out
-
-
 def _transfer_fact(t: Transfer) -> TransferFact:
     return TransferFact(
         id=t.id,
@@ -230,43 +110,17 @@ def _transfer_fact(t: Transfer) -> TransferFact:
 
 
 def posture_of(rendered: RenderedStack, catalog: Catalog, at: datetime) -> Posture:
-    config = stack_config_from_render(rendered, catalog)
-    objects = [s.inputs for s in rendered.kubernetes_objects()]
-    report = analyze(
-        objects,
-        cni=CniParams.from_cni_config(config.cluster.cni),
-        catalog=catalog,
-        jurisdiction=config.jurisdiction,
-        cluster_cidrs=tuple(config.cluster.pod_cidrs) + tuple(config.cluster.service_cidrs),
-    )
-    egress = set()
-    for workload in report.workloads:
-        for reach in report.reach(workload):
-            jur = destination_jurisdiction(report, reach.destination)
-            egress.add(Egress(workload, reach.destination, jur, reach.protocol, format_ports(reach.ports)))
-    flows = set()
-    for path in report.cross_border():
-        flows.add(
-            Flow(
-                source=path.source,
-                via=tuple(path.hops),
-                destination=path.destination_range,
-                source_jurisdiction=path.source_jurisdiction or config.jurisdiction,
-                destination_jurisdiction=path.destination_jurisdiction or UNATTRIBUTED,
-                protocol=path.protocol,
-                ports=format_ports(path.ports),
-                approval=_covering_transfer(path, config.transfers, at),
-            )
-        )
+    proof = prove_estate(rendered, catalog, at)
+    config = proof.config
     return Posture(
         stack=rendered.stack,
         jurisdiction=config.jurisdiction,
-        egress=frozenset(egress),
-        flows=frozenset(flows),
-        placements=placement_facts(objects),
+        egress=proof.egress,
+        flows=proof.flows,
+        placements=proof.placements,
         transfers={t.id: _transfer_fact(t) for t in config.transfers},
         declared={t.id: t for t in config.transfers},
-        notes=tuple(report.notes),
+        notes=tuple(proof.report.notes),
     )
 
 

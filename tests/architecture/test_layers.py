@@ -7,8 +7,10 @@
     connectivity      the network-policy engine
     analyzer          the analyzer protocol: its model, config reconciliation, a pack process over gRPC
     render            the program under the mock runtime -> renders
+    estate            a render read through the connectivity proof: egress, cross-border flows, placements
     check             the pack over renders or manifests -> the check report
     diff              two renders -> a residency diff
+    register          one render -> the data-flow register of processing
     output            report formats for check, diff and reach
     cli               the commands
 
@@ -25,8 +27,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("core process", "kinds", "catalog", "stackconfig", "connectivity", "analyzer", "render", "check", "diff",
-          "output", "cli")
+LAYERS = ("core process", "kinds", "catalog", "stackconfig", "connectivity", "analyzer", "render", "estate", "check",
+          "diff", "register", "output", "cli")
 RANK = {package: rank for rank, names in enumerate(LAYERS) for package in names.split()}
 TOP_LEVEL = {"__init__", "__main__"}
 """Modules of ``sovereign`` itself (the entry point: ``python -m sovereign`` runs the cli)."""
