@@ -56,6 +56,7 @@ from sovereign.catalog.model import (
     IPNetwork,
     Jurisdiction,
     LegalBasis,
+    NamedNetwork,
     Organisation,
     Provenance,
     Provider,
@@ -364,6 +365,7 @@ def _build_providers(doc: Mapping[str, Any], file: Path, problems: _Problems) ->
             regions=MappingProxyType(regions),
             object_storage_provider=spec["object_storage_provider"],
             endpoint_patterns=tuple(spec.get("endpoint_patterns", ())),
+            internal_load_balancer=tuple(sorted(spec.get("internal_load_balancer", {}).items())),
         )
     return providers
 
@@ -626,7 +628,23 @@ def _build_jurisdiction(jur: _JurisdictionDoc, org: _OrganisationDoc, networks: 
         registries=tuple(sorted(mine.get("registries", ()))),
         provenance=_provenance(doc, jur.file, (), problems),
         data_categories=MappingProxyType(categories),
+        named_networks=MappingProxyType(_build_named_networks(mine.get("named_networks", {}))),
     )
+
+
+def _build_named_networks(spec: Mapping[str, Any]) -> dict[str, NamedNetwork]:
+    """The organisation's named networks; their CIDRs were parsed and checked with every other network (their
+    claims are part of ``networks``), so one that does not parse is already a problem and is left out here."""
+    out: dict[str, NamedNetwork] = {}
+    for name in sorted(spec):
+        nets = []
+        for text in spec[name]["networks"]:
+            try:
+                nets.append(ipaddress.ip_network(text, strict=True))
+            except ValueError:
+                continue
+        out[name] = NamedNetwork(name=name, description=spec[name]["description"], networks=tuple(nets))
+    return out
 
 
 # --- the organisation layer -----------------------------------------------------------------------
@@ -660,8 +678,13 @@ def _check_org_jurisdictions(org: _OrganisationDoc, known: set[str], problems: _
 def _claims(kind: str, docs: Sequence[_JurisdictionDoc], org: _OrganisationDoc) -> list[_Facts]:
     """Every jurisdiction's ``kind`` (networks, domains) from both layers: the public layer's first."""
     public = [_Facts(j.id, j.file, (kind,), j.doc.get(kind, ())) for j in docs]
+    known = {j.id for j in docs}
     own = [_Facts(jid, org.file, ("jurisdictions", jid, kind), org.facts(jid).get(kind, ()))
-           for jid in sorted(org.doc["jurisdictions"]) if jid in {j.id for j in docs}]
+           for jid in sorted(org.doc["jurisdictions"]) if jid in known]
+    if kind == "networks":  # a named network is part of the organisation's address space, checked alike
+        own.extend(_Facts(jid, org.file, ("jurisdictions", jid, "named_networks", name, "networks"), spec["networks"])
+                   for jid in sorted(org.doc["jurisdictions"]) if jid in known
+                   for name, spec in sorted(org.facts(jid).get("named_networks", {}).items()))
     return [*public, *own]
 
 

@@ -56,6 +56,9 @@ class Provider:
     """Velero object-store plugin name (``aws``, ``azure``, ``gcp``, ``alibabacloud``, ...)."""
     endpoint_patterns: tuple[str, ...] = ()
     """Host patterns of regional service endpoints: ``{region}`` a region id, ``*`` one or more labels."""
+    internal_load_balancer: tuple[tuple[str, str], ...] = ()
+    """Service annotations (sorted pairs) that make this provider's load balancer internal; empty: none known, so
+    the program cannot render an internal load balancer there (it refuses rather than render a public one)."""
 
     def region(self, region_id: str) -> Region | None:
         return self.regions.get(region_id)
@@ -183,6 +186,15 @@ def _domain_matches(name: str, pattern: str) -> bool:
 
 
 @dataclass(frozen=True)
+class NamedNetwork:
+    """A network of the organisation with a name a stack refers to (``named_networks`` of the organisation file)."""
+
+    name: str
+    description: str
+    networks: tuple[IPNetwork, ...]
+
+
+@dataclass(frozen=True)
 class Jurisdiction:
     id: str
     name: str
@@ -200,6 +212,9 @@ class Jurisdiction:
     data_categories: Mapping[str, DataClass] = field(default_factory=lambda: MappingProxyType({}))
     """The public layer's legal data categories and their export rules; ``data_classes`` are the organisation's
     classes, each with the rule of its category (narrowed as the organisation chose)."""
+    named_networks: Mapping[str, NamedNetwork] = field(default_factory=lambda: MappingProxyType({}))
+    """The organisation's networks stacks refer to by name (its uplinks, its load balancers' subnets); their
+    addresses are also in ``networks``, so a stack names them without ever copying a CIDR."""
 
     def regions_for(self, provider: str) -> tuple[str, ...]:
         return self.regions.get(provider, ())

@@ -105,7 +105,7 @@ def test_public_facts_are_refused_in_the_organisation_file(cat: Path) -> None:
     edit(cat, ORG, lambda doc: doc["jurisdictions"]["eu"].update(regions={"aws": ["us-east-1"]}))
     [message] = messages(cat)
     assert message.startswith("organisation.yaml: jurisdictions.eu: expected only the keys data_classes, domains, "
-                              "networks, registries; found unexpected key(s) 'regions'")
+                              "named_networks, networks, registries; found unexpected key(s) 'regions'")
 
 
 def test_a_jurisdiction_the_organisation_does_not_list_has_no_organisation_facts(cat: Path) -> None:
@@ -113,3 +113,30 @@ def test_a_jurisdiction_the_organisation_does_not_list_has_no_organisation_facts
     hk = load_ok(cat).jurisdictions["hk"]
     assert hk.networks == () and hk.registries == () and dict(hk.data_classes) == {}
     assert set(hk.data_categories) == {"non-personal-data", "personal-data"}
+
+
+def test_named_networks_are_part_of_the_address_space_and_never_overlap(cat: Path) -> None:
+    catalog = load_ok(cat)
+    cn = catalog.jurisdictions["cn"]
+    uplink = cn.named_networks["fleet-uplink"]
+    assert [str(n) for n in uplink.networks] == ["10.13.0.0/16"] and uplink.description
+    assert all(net in cn.networks for net in uplink.networks)  # attributed to cn like every other network
+    assert catalog.jurisdiction_of_address(uplink.networks[0]) is cn
+    edit(cat, ORG, lambda doc: doc["jurisdictions"]["eu"].update(
+        named_networks={"ops": {"description": "EU operations", "networks": ["10.13.128.0/17"]}}))
+    assert messages(cat) == [
+        "organisation.yaml: jurisdictions.eu.named_networks.ops.networks[0]: expected networks that never overlap "
+        "(each address belongs to one jurisdiction); found 'eu' 10.13.128.0/17 overlaps 10.13.0.0/16 of 'cn' "
+        "jurisdictions.cn.named_networks.fleet-uplink.networks[0]"]
+
+
+def test_every_provider_with_an_internal_load_balancer_names_its_annotation() -> None:
+    """The program renders these; the pack's service-endpoint rule must accept what the program renders."""
+    from policies.rules.service_endpoint.rule import INTERNAL_LOAD_BALANCER
+
+    accepted = dict(INTERNAL_LOAD_BALANCER)
+    public = load_public_layer()
+    assert {p.id for p in public.providers.values() if p.internal_load_balancer} >= {"aws-cn", "aws", "alibaba"}
+    for provider in public.providers.values():
+        for key, value in provider.internal_load_balancer:
+            assert key in accepted and (not accepted[key] or value in accepted[key]), provider.id
