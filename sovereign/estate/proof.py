@@ -93,12 +93,12 @@ def covering_transfers(flow: Flow, transfers: Iterable[Transfer]) -> tuple[Trans
     for t in transfers:
         if flow.sender not in t.source_workloads or flow.destination_jurisdiction != t.destination.jurisdiction:
             continue
-        if nets and all(
+        inside_cidrs = bool(nets) and all(
             any(n.version == c.version and n.subnet_of(c) for c in t.destination.cidrs)  # type: ignore[arg-type]
             for n in nets
-        ):
-            out.append(t)
-        elif flow.destination.startswith("fqdn:") and flow.destination[5:] in t.destination.domains:
+        )
+        named_domain = flow.destination.startswith("fqdn:") and flow.destination[5:] in t.destination.domains
+        if inside_cidrs or named_domain:
             out.append(t)
     return tuple(out)
 
