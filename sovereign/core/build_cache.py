@@ -11,6 +11,12 @@ Where: ``$SOVEREIGN_CACHE_DIR``, else ``$XDG_CACHE_HOME/sovereign-clusters``, el
 ``~/.cache/sovereign-clusters``; ``SOVEREIGN_CACHE_DIR=off`` builds every time. A kept file is used only if this
 user owns it and nobody else may write it (a pickle runs code when read); one that cannot be read is built anew.
 At most ``MAX_KEPT`` builds of each name are kept (the oldest go first).
+
+One mechanism for every kept artefact (these builds, and ``sovereign check``'s verdicts and renders in its own
+directory, sovereign/check/verdict_cache.py): ``write_entry``/``read_entry`` keep bytes under a name and a key,
+each file carrying the entry format, its name, its key and the SHA-256 of its bytes; a file whose header does not
+match what is asked, or whose bytes do not match their digest (truncated, damaged, copied from another key), is
+ignored, so the caller builds anew.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from __future__ import annotations
 import copyreg
 import functools
 import hashlib
+import json
 import os
 import pickle
+import re
 import stat
 import sys
 import tempfile
@@ -31,7 +39,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 CACHE_ENV = "SOVEREIGN_CACHE_DIR"
-FORMAT = "1"
+FORMAT = "2"
+ENTRY_FORMAT = "sovereign-cache-entry/1"
+"""The header every kept file starts with (one JSON line); another format is another program's file: ignored."""
 MAX_KEPT = 32
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,12 +79,18 @@ def built(name: str, inputs: Iterable[Path], build: Callable[[], T], *, code: Se
     key = _key(name, inputs, code) if directory is not None else None
     if directory is None or key is None:
         return build()
-    path = directory / f"{name}-{key}.pickle"
-    kept = _read(path)
+    kept = read_entry(directory, name, key, owner_only=True)
     if kept is not None:
-        return kept  # type: ignore[return-value]
+        try:
+            return pickle.loads(kept)  # noqa: S301 - our own file (owner_only)
+        except Exception:  # noqa: BLE001, S110 - damaged in a way the digest cannot see: build it anew
+            pass
     value = build()
-    _write(directory, name, path, value)
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - a build that cannot be kept is simply not kept
+        return value
+    write_entry(directory, name, key, data)
     return value
 
 
@@ -91,30 +107,50 @@ def _key(name: str, inputs: Iterable[Path], code: Sequence[str]) -> str | None:
     return digest.hexdigest()
 
 
-def _read(path: Path) -> object | None:
+def _entry_path(directory: Path, name: str, key: str) -> Path:
+    return directory / f"{name}-{key}.entry"
+
+
+def read_entry(directory: Path, name: str, key: str, *, owner_only: bool = False) -> bytes | None:
+    """The bytes kept under ``name`` and ``key``, or None: absent, unreadable, another format, another name or
+    key in its header, or bytes that do not match their digest. ``owner_only``: also None unless this user owns
+    the file and nobody else may write it (for bytes that run code when loaded, i.e. pickles)."""
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                return None
-            return pickle.load(handle)  # noqa: S301 - our own file: owned by this user, written by no one else
+        with _entry_path(directory, name, key).open("rb") as handle:
+            if owner_only:
+                info = os.fstat(handle.fileno())
+                if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                    return None
+            header = json.loads(handle.readline())
+            data = handle.read()
     except Exception:  # noqa: BLE001 - absent, damaged or unreadable: build it anew
         return None
+    expected = {"format": ENTRY_FORMAT, "name": name, "key": key, "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()}
+    return data if header == expected else None
 
 
-def _write(directory: Path, name: str, path: Path, value: object) -> None:
+def write_entry(directory: Path, name: str, key: str, data: bytes, *, keep: int = MAX_KEPT) -> None:
+    """Keep ``data`` under ``name`` and ``key`` (atomically: a reader sees the old entry or the whole new one),
+    then drop the oldest entries of ``name`` beyond ``keep``. A cache that cannot be written only costs the next
+    run time: errors are swallowed."""
+    header = {"format": ENTRY_FORMAT, "name": name, "key": key, "size": len(data),
+              "sha256": hashlib.sha256(data).hexdigest()}
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+                handle.write(json.dumps(header, sort_keys=True).encode() + b"\n")
+                handle.write(data)
+            os.replace(tmp, _entry_path(directory, name, key))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        kept = sorted(directory.glob(f"{name}-*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in kept[:-MAX_KEPT]:
+        own = re.compile(re.escape(name) + r"-[0-9a-f]{64}\.entry")  # not another name's: "a-b" under name "a"
+        kept = sorted((p for p in directory.glob(f"{name}-*.entry") if own.fullmatch(p.name)),
+                      key=lambda p: p.stat().st_mtime)
+        for old in kept[:-keep] if keep > 0 else kept:
             old.unlink(missing_ok=True)
     except Exception:  # noqa: BLE001, S110 - a cache that cannot be written only costs the next run time
         pass

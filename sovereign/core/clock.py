@@ -38,7 +38,12 @@ def evaluation_time(explicit: str | None = None) -> datetime:
     return datetime.now(UTC)
 
 
-def expiry_warning_window() -> timedelta:
+def expiry_warning_window(configured: object = None) -> timedelta:
+    """How long before a transfer's end the expiry warning starts: ``configured`` (the rule's ``warningDays`` policy
+    config) when it is a number, else ``$SOVEREIGN_EXPIRY_WARNING_DAYS``, else 30 days. One rule, asked by the
+    warning itself and by the check's verdict cache (which must know when the warning's text changes)."""
+    if isinstance(configured, int | float) and not isinstance(configured, bool):
+        return timedelta(days=float(configured))
     raw = os.environ.get(EXPIRY_WARNING_DAYS_ENV)
     if raw is None:
         return timedelta(days=DEFAULT_EXPIRY_WARNING_DAYS)

@@ -18,10 +18,7 @@ from policies.framework.rule import AT_SCHEMA, Finding, StackRule
 def _window(ctx: RuleContext) -> timedelta:
     from sovereign.core.clock import expiry_warning_window
 
-    days = ctx.config.get("warningDays")
-    if isinstance(days, int | float) and not isinstance(days, bool):
-        return timedelta(days=float(days))
-    return expiry_warning_window()
+    return expiry_warning_window(ctx.config.get("warningDays"))
 
 
 def check(ctx: RuleContext, objects: Sequence[K8sObject]) -> Iterator[Finding]:
