@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sovereign.core.paths import ORGANISATION_ENV
 
-COMMANDS = ("validate", "render", "check", "diff", "reach")
+COMMANDS = ("validate", "render", "check", "diff", "reach", "register")
 """The commands that read the catalog, so take ``--organisation`` (those with ``--catalog``, and render, whose
 program reads it too) and may judge input with the example organisation."""
 

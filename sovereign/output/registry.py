@@ -21,6 +21,7 @@ REPORTS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
     "diff": ("diff_formats", "RENDERERS", ("markdown", "json")),
     "reach-answers": ("reach_formats", "ANSWER_RENDERERS", ("text", "json")),
     "reach-summary": ("reach_formats", "SUMMARY_RENDERERS", ("text", "json")),
+    "register": ("register_formats", "RENDERERS", ("json", "markdown", "html")),
 }
 """Report kind -> (module under ``sovereign.output``, its table of renderers, the formats in it, the command's
 default first). The module is imported when a report is written, so a command's start-up does not pay for the
