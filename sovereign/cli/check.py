@@ -26,7 +26,7 @@ from sovereign.core import labels
 from sovereign.core.clock import evaluation_time, instant_text
 from sovereign.core.errors import InputError, ToolFailure
 from sovereign.core.manifests import group_by_jurisdiction
-from sovereign.core.paths import project_root
+from sovereign.core.paths import data_root, project_root
 from sovereign.output.registry import formats, render, write_output
 from sovereign.render.runner import DEFAULT_JOBS, stack_dir_name, usable_cores
 
@@ -245,7 +245,9 @@ def _prepare_pack(args: argparse.Namespace) -> None:
 
 
 def _pack_dir(args: argparse.Namespace) -> Path:
-    return Path(args.policy_pack) if args.policy_pack else project_root() / "policies"
+    """``--policy-pack``, else the pack the data comes from: the project's, or outside any project the
+    installed copy's (``check --manifests`` needs no project)."""
+    return Path(args.policy_pack) if args.policy_pack else data_root() / "policies"
 
 
 def _manifest_targets(args: argparse.Namespace) -> list[PackTarget]:
