@@ -40,8 +40,8 @@ def _check(out: Path, *args: str, one_core: bool) -> tuple[int, bytes]:
 
 def test_manifest_check_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> None:
     root = write_manifests(tmp_path / "m", count=parse_helper.MIN_HELPER_FILES + 6)
-    alone = _check(tmp_path / "alone.json", "--manifests", str(root), one_core=True)
-    helped = _check(tmp_path / "helped.json", "--manifests", str(root), one_core=False)
+    alone = _check(tmp_path / "alone.json", "--manifests", str(root), "--at", AT, one_core=True)
+    helped = _check(tmp_path / "helped.json", "--manifests", str(root), "--at", AT, one_core=False)
     assert alone == helped and b'"resources": ' in alone[1]
 
 
@@ -66,6 +66,6 @@ def test_diff_reports_are_byte_identical_on_one_core_and_two(tmp_path: Path) -> 
 
 def test_no_helpers_gives_the_same_report(tmp_path: Path) -> None:
     root = write_manifests(tmp_path / "m", count=parse_helper.MIN_HELPER_FILES + 6)
-    helped = _check(tmp_path / "helped.json", "--manifests", str(root), one_core=False)
-    alone = _check(tmp_path / "alone.json", "--manifests", str(root), "--no-helpers", one_core=False)
+    helped = _check(tmp_path / "helped.json", "--manifests", str(root), "--at", AT, one_core=False)
+    alone = _check(tmp_path / "alone.json", "--manifests", str(root), "--at", AT, "--no-helpers", one_core=False)
     assert alone == helped and b'"resources": ' in alone[1]
