@@ -4,7 +4,9 @@ The schema cannot see everything: host bits in a CIDR, impossible dates, an endP
 collected while building, all of them, so a user fixes a file in one round.
 
 Defaults: replicas 1; command []; resources.limits = requests; automountServiceAccountToken false; port protocol
-TCP; reads/writes/ports/ingressFrom/egress/volumes []; tenant quota gpu 0; storage parameters {}; storage
+TCP; reads/writes/ports/ingressFrom/ingress/egress/volumes []; no load balancer (a ``loadBalancer`` without
+``scheme``: internal); an ingress source's ports: every port of the workload (empty); tenant quota gpu 0;
+storage parameters {}; storage
 reclaimPolicy None (the program derives it: Retain when any data class is regulated); backup prefix = stack
 name; the first backup location is the default when none is marked; cluster dns kube-system /
 {k8s-app: kube-dns}; renderDir ``../out/rendered/<stack>``. An expired transfer is NOT a load error: the
@@ -29,6 +31,8 @@ from sovereign.stackconfig.model import (
     CniConfig,
     ContainerPort,
     EgressNeed,
+    IngressSource,
+    LoadBalancerScheme,
     PolicyApi,
     PortSpec,
     Protocol,
@@ -205,6 +209,17 @@ class _Builder:
             )
             for j, e in enumerate(w.get("egress", []))
         )
+        ingress = tuple(
+            IngressSource(
+                name=s["name"],
+                networks=tuple(s.get("networks", [])),
+                cidrs=self._networks(s.get("cidrs", []), (*path, "ingress", j, "cidrs")),
+                ports=self._ports(s.get("ports", []), (*path, "ingress", j, "ports")),
+                description=s.get("description", ""),
+            )
+            for j, s in enumerate(w.get("ingress", []))
+        )
+        balancer = w.get("loadBalancer")
         return Workload(
             name=w["name"],
             namespace=w["namespace"],
@@ -234,6 +249,8 @@ class _Builder:
                 for vol in w.get("volumes", [])
             ),
             automount_service_account_token=bool(w.get("automountServiceAccountToken", False)),
+            ingress=ingress,
+            load_balancer=None if balancer is None else LoadBalancerScheme(balancer.get("scheme", "internal")),
         )
 
     @staticmethod

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from sovereign.catalog.model import ExportMode, IPNetwork
 from sovereign.core.errors import InputError
 from sovereign.stackconfig.error_text import listing
-from sovereign.stackconfig.model import EgressNeed, StackConfig, Transfer
+from sovereign.stackconfig.ingress import UnknownNetwork, covering_transfers, source_networks, source_ports
+from sovereign.stackconfig.model import EgressNeed, LoadBalancerScheme, StackConfig, Transfer, Workload
 from sovereign.stackconfig.namespace import KeyPath, key_path, prefixed
 
 if TYPE_CHECKING:
@@ -247,8 +248,75 @@ class _CatalogChecks:
             for j, ref in enumerate(w.ingress_from):
                 self._of_this_stack(ref, refs, "a workload", (*path, "ingressFrom", j))
             self._duplicates([e.name for e in w.egress], (*path, "egress"), "name", "egress name")
+            self._ingress(jur, w, path)
             for j, need in enumerate(w.egress):
                 self._egress(jur, need, (*path, "egress", j), refs)
+
+    def _ingress(self, jur: Jurisdiction, w: Workload, path: KeyPath) -> None:
+        """Each source: named networks the catalog declares, no copy of the jurisdiction's own addresses, ports the
+        workload exposes, and outside the jurisdiction only under a transfer of this stack (sovereign/stackconfig/
+        ingress.py); a load balancer needs sources, and an internal one a provider whose annotation is known."""
+        self._duplicates([s.name for s in w.ingress], (*path, "ingress"), "name", "ingress source name")
+        exposed = {(p.port, p.protocol) for p in w.ports}
+        foreign: list[str] = []
+        for j, source in enumerate(w.ingress):
+            at = (*path, "ingress", j)
+            try:
+                placed = source_networks(source, self.catalog, jur.id)
+            except UnknownNetwork as exc:
+                self.error((*at, "networks", exc.index),
+                           f"a named network of the catalog's organisation layer: {listing(exc.known) or 'none'}",
+                           repr(exc.reference))
+                continue
+            ports = source_ports(source, w)
+            if not ports:
+                self.error((*at, "ports"), "ports of the workload (it declares none, so nothing can connect in)",
+                           "no ports")
+            for k, spec in enumerate(source.ports):
+                first = spec.port or 0
+                last = spec.end_port or first
+                if spec.port is None or not all((p, spec.protocol) in exposed for p in range(first, last + 1)):
+                    span = f"{spec.port}-{last}" if last != spec.port else str(spec.port)
+                    shown = "every port" if spec.port is None else span
+                    self.error((*at, "ports", k),
+                               f"a port {w.ref} exposes: "
+                               f"{listing(f'{p}/{proto.value}' for p, proto in sorted(exposed)) or 'none'}",
+                               f"{shown}/{spec.protocol.value}")
+            for net in placed:
+                if net.jurisdiction == jur.id:
+                    if net.key[0] == "cidrs":
+                        named = ", ".join(n for n in sorted(jur.named_networks)) or "none yet"
+                        self.error((*at, *net.key),
+                                   f"a network of {jur.id} named, not copied: add it to the organisation file's "
+                                   f"named_networks and refer to it under `networks` (named in {jur.id}: {named})",
+                                   f"{net.network} (inside {jur.id}'s catalog networks)")
+                    continue
+                foreign.append(source.name)
+                if covering_transfers(self.config, w, net, ports):
+                    continue
+                where = f"a network of {net.jurisdiction}" if net.jurisdiction else "nobody's catalog network"
+                self.error((*at, *net.key),
+                           f"a source in {jur.id}, or one covered by a transfer of this stack (sourceWorkloads "
+                           f"{w.ref}, destination {net.jurisdiction or 'a jurisdiction of the catalog'} covering "
+                           f"{net.network} and the ports): a connection from abroad lets {w.ref}'s data leave on "
+                           f"the response path",
+                           f"{net.origin} ({net.network}, {where})")
+        if w.load_balancer is None:
+            return
+        at = (*path, "loadBalancer")
+        if not w.ingress:
+            self.error(at, "ingress sources next to a load balancer (its loadBalancerSourceRanges)", "no `ingress`")
+        if w.load_balancer is LoadBalancerScheme.INTERNAL:
+            provider = self.catalog.provider(self.config.cluster.provider)
+            if provider is not None and not provider.internal_load_balancer:
+                self.error((*at, "scheme"),
+                           "a provider whose internal load-balancer annotation the catalog knows, or scheme "
+                           "regional", f"internal on {provider.id}, for which the catalog lists none")
+        elif foreign:
+            self.error((*at, "scheme"),
+                       "internal (a regional, internet-facing load balancer may only admit sources in "
+                       f"{jur.id}; a transfer's source abroad comes in over the private network)",
+                       f"regional with source(s) outside {jur.id}: {listing(sorted(set(foreign)))}")
 
     def _accelerator(self, jur: Jurisdiction, product: str, path: KeyPath) -> None:
         policy = jur.accelerators

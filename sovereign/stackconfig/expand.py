@@ -1,8 +1,9 @@
 """Expand shared declarations into each workload, so every later pass sees the stack as if written inline.
 
-``destinations`` and ``workloadDefaults`` exist only to keep large stacks under the 128 KiB ``PULUMI_CONFIG``
-limit (``sovereign.core.pulumi_config_env``): a workload's ``egress`` entry may name a declared destination instead
-of spelling it out, and a workload without ``resources`` takes the default ones. This pass runs on schema-valid,
+``destinations``, ``sources`` and ``workloadDefaults`` exist to keep large stacks under the 128 KiB
+``PULUMI_CONFIG`` limit (``sovereign.core.pulumi_config_env``) and to declare a shared fact once: a workload's
+``egress`` entry may name a declared destination, its ``ingress`` entry a declared source (the fleet's uplink),
+instead of spelling it out, and a workload without ``resources`` takes the default ones. This pass runs on schema-valid,
 unprefixed values; afterwards the typed model cannot tell the two spellings apart.
 
 Errors the later passes find in an expanded destination are about the destination, not about each workload that
@@ -20,6 +21,7 @@ from sovereign.stackconfig.error_text import listing, short_repr
 from sovereign.stackconfig.namespace import KeyPath, key_path, prefixed
 
 DESTINATIONS_KEY = "destinations"
+SOURCES_KEY = "sources"
 WORKLOAD_DEFAULTS_KEY = "workloadDefaults"
 
 
@@ -29,12 +31,13 @@ class Expansion:
 
     values: dict[str, Any]
     origins: Mapping[KeyPath, KeyPath] = field(default_factory=dict)
-    """Key path of a workload's egress entry that named a destination -> the destination's key path."""
+    """Key path of a workload's egress (ingress) entry that named a destination (source) -> its declaration's key
+    path."""
 
     def attribute(self, errors: Sequence[InputError]) -> list[InputError]:
         """``errors`` with problems inside an expanded destination reported at the destination, once each.
 
-        The egress need's ``name`` is the workload list's business (duplicate names), so it stays put.
+        The entry's ``name`` is the workload list's business (duplicate names), so it stays put.
         """
         out: list[InputError] = []
         seen: set[tuple[KeyPath, str, str]] = set()
@@ -57,7 +60,8 @@ class Expansion:
 
 def expand_shared(values: Mapping[str, Any], source_file: str) -> Expansion:
     """Inline every destination reference and default; unknown references raise ``InputErrors`` (all of them)."""
-    destinations: Mapping[str, Mapping[str, Any]] = values.get(DESTINATIONS_KEY, {})
+    shared = {"egress": (DESTINATIONS_KEY, "an egress need", values.get(DESTINATIONS_KEY, {})),
+              "ingress": (SOURCES_KEY, "an ingress source", values.get(SOURCES_KEY, {}))}
     defaults: Mapping[str, Any] = values.get(WORKLOAD_DEFAULTS_KEY, {})
     errors: list[InputError] = []
     origins: dict[KeyPath, KeyPath] = {}
@@ -66,31 +70,35 @@ def expand_shared(values: Mapping[str, Any], source_file: str) -> Expansion:
         expanded = dict(workload)
         for name, value in defaults.items():
             expanded.setdefault(name, value)
-        if "egress" in workload:
-            needs = []
-            for j, entry in enumerate(workload["egress"]):
+        for field_name, (shared_key, what, declared) in shared.items():
+            if field_name not in workload:
+                continue
+            entries = []
+            for j, entry in enumerate(workload[field_name]):
                 if not isinstance(entry, str):
-                    needs.append(entry)
+                    entries.append(entry)
                     continue
-                where = key_path("workloads", i, "egress", j)
-                if entry not in destinations:
-                    errors.append(_unknown(source_file, where, entry, destinations))
+                where = key_path("workloads", i, field_name, j)
+                if entry not in declared:
+                    errors.append(_unknown(source_file, where, entry, declared, shared_key, what))
                     continue
-                origins[where] = key_path(DESTINATIONS_KEY, entry)
-                needs.append({"name": entry, **destinations[entry]})
-            expanded["egress"] = needs
+                origins[where] = key_path(shared_key, entry)
+                entries.append({"name": entry, **declared[entry]})
+            expanded[field_name] = entries
         workloads.append(expanded)
     if errors:
         raise InputErrors(errors)
-    inline = {k: v for k, v in values.items() if k not in (DESTINATIONS_KEY, WORKLOAD_DEFAULTS_KEY)}
+    inline = {k: v for k, v in values.items() if k not in (DESTINATIONS_KEY, SOURCES_KEY, WORKLOAD_DEFAULTS_KEY)}
     if "workloads" in values:
         inline["workloads"] = workloads
     return Expansion(inline, origins)
 
 
-def _unknown(source_file: str, where: KeyPath, name: str, destinations: Mapping[str, Any]) -> InputError:
+def _unknown(source_file: str, where: KeyPath, name: str, declared: Mapping[str, Any], shared_key: str,
+             what: str) -> InputError:
+    kind = "destination" if shared_key == DESTINATIONS_KEY else "source"
     expected = (
-        f"an egress need, or the name of a destination declared under {prefixed(DESTINATIONS_KEY)} "
-        f"(declared: {listing(sorted(destinations))})"
+        f"{what}, or the name of a {kind} declared under {prefixed(shared_key)} "
+        f"(declared: {listing(sorted(declared))})"
     )
     return InputError(source_file, where, expected, found_text=f"{short_repr(name)}, which is not declared there")

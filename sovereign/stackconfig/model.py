@@ -106,6 +106,28 @@ class EgressNeed:
 
 
 @dataclass(frozen=True)
+class IngressSource:
+    """Who outside the cluster may connect to a workload (``ingress``): named networks of the catalog's organisation
+    layer, and addresses no network of the stack's jurisdiction holds. Names are resolved against the catalog
+    (``sovereign.stackconfig.ingress.source_networks``), so a network is never copied into a stack."""
+
+    name: str
+    networks: tuple[str, ...]
+    """``<name>`` (the stack's jurisdiction) or ``<jurisdiction>:<name>``: ``named_networks`` of the catalog."""
+    cidrs: tuple[IPNetwork, ...]
+    ports: tuple[PortSpec, ...]
+    """Of the workload's ports; empty: every port the workload declares."""
+    description: str = ""
+
+
+class LoadBalancerScheme(StrEnum):
+    INTERNAL = "internal"
+    """The provider's internal load balancer (the catalog's annotation), reached over the private network."""
+    REGIONAL = "regional"
+    """A load balancer of the cluster's region that is not internal; every source must lie in the jurisdiction."""
+
+
+@dataclass(frozen=True)
 class Resources:
     cpu_request: str
     memory_request: str
@@ -155,6 +177,10 @@ class Workload:
     egress: tuple[EgressNeed, ...]
     volumes: tuple[VolumeClaim, ...]
     automount_service_account_token: bool
+    ingress: tuple[IngressSource, ...] = ()
+    """Sources outside the cluster allowed to connect in; empty: none."""
+    load_balancer: LoadBalancerScheme | None = None
+    """A load balancer Service in front of the workload, open to the ``ingress`` sources; None: none."""
 
     @functools.cached_property
     def ref(self) -> str:

@@ -36,6 +36,7 @@ def test_config_keys_are_the_schema_keys_without_prefix() -> None:
         "jurisdiction",
         "kubeconfig",
         "renderDir",
+        "sources",
         "storage",
         "tenants",
         "transfers",
