@@ -7,7 +7,9 @@ Sources, in the pack process as the CLI starts it (docs/pulumi-runtime.md §2):
 * the catalog: ``$SOVEREIGN_CATALOG`` (the CLI's ``--catalog``) or the project's public layer, merged with the
   organisation file ``$SOVEREIGN_ORGANISATION`` (the CLI's ``--organisation``), else the project's
   ``organisation.yaml``, else the example (sovereign.core.paths.organisation_file);
-* the evaluation time: the policy's ``at`` config property, else ``sovereign.core.clock.evaluation_time()``.
+* the evaluation time: the policy's ``at`` config property, else ``sovereign.core.clock.evaluation_time()``;
+* the Pulumi CLI's own facts of a full stack (backend, secrets provider: ``sovereign.stackconfig.pulumi_files``),
+  from the project's ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` and ``$PULUMI_BACKEND_URL``.
 
 Everything is loaded lazily on first use and cached per process, so pack start-up stays fast.
 """
@@ -291,7 +293,8 @@ def load_stack_view() -> StackView:
     # config is kilobytes); an override dict is identified by identity (entering or leaving one clears the cache).
     key = (id(_override) if _override is not None else None,
            (_override_stack or "") if _override is not None else _raw_env("PULUMI_STACK"),
-           _raw_env("PULUMI_CONFIG"), _raw_env(CATALOG_ENV), _raw_env(ORGANISATION_ENV))
+           _raw_env("PULUMI_CONFIG"), _raw_env(CATALOG_ENV), _raw_env(ORGANISATION_ENV),
+           _raw_env("PULUMI_BACKEND_URL"))
     if _last and _last[0] == key:
         return _last[1]
     cached = _cache.get(key)
@@ -326,11 +329,15 @@ def stack_view(values: Mapping[str, Any], stack_name: str, catalog_path: Path | 
     set_keys = {k for k, v in values.items() if v is not None}
     if set_keys <= PARTIAL_KEYS:
         return StackView(stack_name, jur, catalog, _partial_cluster(values.get("cluster"), jur, catalog))
-    from sovereign.stackconfig.loader import parse_stack_config
+    from sovereign.stackconfig.loader import parse_stack_config, with_pulumi_facts
+    from sovereign.stackconfig.pulumi_files import facts_of_stack
 
     try:
         cfg = parse_stack_config(dict(values), stack=stack_name or "(pack)",
                                  source_file=f"stack config of {stack_name or '(pack)'}", catalog=catalog)
+        # The backend and the secrets provider are kept where the Pulumi CLI keeps them, not in PULUMI_CONFIG:
+        # read from the project's files for this stack (the pack's working directory is inside the project).
+        cfg = with_pulumi_facts(cfg, facts_of_stack(stack_name))
     except InputError as exc:
         raise ContextError(f"the stack config is invalid: {exc.message}") from None
     cl = cfg.cluster

@@ -33,6 +33,7 @@ from sovereign.stackconfig.model import (
     EgressNeed,
     IngressSource,
     LoadBalancerScheme,
+    Operations,
     PolicyApi,
     PortSpec,
     Protocol,
@@ -40,6 +41,7 @@ from sovereign.stackconfig.model import (
     Resources,
     StackConfig,
     StorageTier,
+    SystemImage,
     Tenant,
     Transfer,
     TransferDestination,
@@ -95,6 +97,7 @@ class _Builder:
         built = (self._transfer(t, i) for i, t in enumerate(v.get("transfers", [])))
         transfers = tuple(t for t in built if t is not None)
         render_dir = v.get("renderDir") or DEFAULT_RENDER_DIR.format(stack=self.stack)
+        operations = self._operations(v["operations"]) if "operations" in v else None
         if self.errors:
             return None
         return StackConfig(
@@ -109,6 +112,7 @@ class _Builder:
             transfers=transfers,
             kubeconfig_configured=KUBECONFIG_KEY in v,
             render_dir=render_dir,
+            operations=operations,
         )
 
     # -- values the schema cannot fully check
@@ -251,6 +255,15 @@ class _Builder:
             automount_service_account_token=bool(w.get("automountServiceAccountToken", False)),
             ingress=ingress,
             load_balancer=None if balancer is None else LoadBalancerScheme(balancer.get("scheme", "internal")),
+        )
+
+    @staticmethod
+    def _operations(o: Mapping[str, Any]) -> Operations:
+        return Operations(
+            state_backend=o.get("stateBackend"),
+            package_index=o["packageIndex"],
+            plugin_download_url=o["pluginDownloadUrl"],
+            system_images=tuple(SystemImage(component=i["component"], image=i["image"]) for i in o["systemImages"]),
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ defaults written out (``expand``), typed model with defaults (``build``), catalo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,9 +22,10 @@ from sovereign.stackconfig.build import DEFAULT_RENDER_DIR, build_stack_config
 from sovereign.stackconfig.catalog_checks import catalog_errors_of
 from sovereign.stackconfig.error_text import listing, type_name
 from sovereign.stackconfig.expand import expand_shared
-from sovereign.stackconfig.model import StackConfig
-from sovereign.stackconfig.namespace import KUBECONFIG_KEY, PREFIX, KeyPath, prefixed, unprefixed
+from sovereign.stackconfig.model import PulumiFacts, StackConfig
+from sovereign.stackconfig.namespace import KUBECONFIG_KEY, PREFIX, KeyPath, key_path, prefixed, unprefixed
 from sovereign.stackconfig.normalise import json_compatible
+from sovereign.stackconfig.pulumi_files import read_pulumi_facts
 from sovereign.stackconfig.schema_validation import KUBECONFIG_EXPECTED, config_keys, schema_errors_of, stack_schema
 from sovereign.stackconfig.stack_file import SECRET_DISPLAY, STACK_FILE_KEYS, list_stacks, read_stack_file
 
@@ -47,6 +49,7 @@ __all__ = [
     "parse_stack_config",
     "schema_errors_of",
     "stack_schema",
+    "with_pulumi_facts",
 ]
 
 SECRET_MARKER = "[secret]"
@@ -66,7 +69,20 @@ def load_stack_file(path: Path, *, catalog: Catalog | None = None) -> StackConfi
     """Read a whole ``Pulumi.<stack>.yaml``, take its ``config:`` mapping and validate it."""
     path = Path(path)
     stack, config = read_stack_file(path)
-    return _validate(config, stack=stack, source_file=str(path), catalog=catalog)
+    stack_config = _validate(config, stack=stack, source_file=str(path), catalog=catalog)
+    return with_pulumi_facts(stack_config, read_pulumi_facts(path))
+
+
+def with_pulumi_facts(stack_config: StackConfig, facts: PulumiFacts) -> StackConfig:
+    """``stack_config`` with the Pulumi CLI's own facts (``pulumi_files``); a state backend named both by
+    ``Pulumi.yaml``'s ``backend.url`` and by the stack is bad input: one fact, one place."""
+    ops = stack_config.operations
+    if ops is not None and ops.state_backend is not None and facts.project_backend_url is not None:
+        raise InputError(
+            stack_config.source_file, key_path("operations", "stateBackend"),
+            f"no stateBackend: Pulumi.yaml's backend.url ({facts.project_backend_url}) already names the backend "
+            "every stack of the project uses", found_text=repr(ops.state_backend))
+    return dataclasses.replace(stack_config, pulumi=facts)
 
 
 def parse_display_config(

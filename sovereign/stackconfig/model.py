@@ -263,6 +263,52 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class SystemImage:
+    """An image the cluster needs that no workload of the stack declares: CNI, CSI, DNS, metrics, the backup agent.
+    The provider or the platform team installs it, but the nodes still pull it: from abroad, a closed border stops
+    the cluster, not only our workloads."""
+
+    component: str
+    """What it is for (``cni``, ``csi``, ``dns``, ``metrics``...): free text the findings repeat."""
+    image: str
+
+
+@dataclass(frozen=True)
+class Operations:
+    """Where the things ``pulumi up`` needs, beyond the cluster itself, come from (``sovereign-clusters:operations``):
+    what the Pulumi CLI has no place for. The state backend is read from ``Pulumi.yaml``'s ``backend.url`` when the
+    project fixes one; this project's stacks are in three jurisdictions, so each stack names its own here."""
+
+    state_backend: str | None
+    """The backend URL the stack's operators log in to (``pulumi login <url>`` / ``PULUMI_BACKEND_URL``); None: the
+    stack does not name one (``Pulumi.yaml``'s ``backend.url`` may)."""
+    package_index: str
+    """The Python package index ``pulumi install`` / ``make venv`` install from (pip's ``--index-url``)."""
+    plugin_download_url: str
+    """Where the Pulumi CLI downloads resource plugins from (``PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES``)."""
+    system_images: tuple[SystemImage, ...]
+
+
+@dataclass(frozen=True)
+class PulumiFacts:
+    """What the Pulumi CLI itself keeps about where a stack is operated from, read where the CLI reads it
+    (``sovereign.stackconfig.pulumi_files``): never repeated in ``sovereign-clusters:`` config."""
+
+    backend_url: str | None
+    """The backend the CLI would use, before the stack's own declaration: ``$PULUMI_BACKEND_URL``, else
+    ``Pulumi.yaml``'s ``backend.url``; None when neither is set."""
+    backend_source: str
+    """Where ``backend_url`` was read (``PULUMI_BACKEND_URL``, ``Pulumi.yaml backend.url``), or why not."""
+    secrets_provider: str | None
+    """The stack file's ``secretsprovider:`` (``passphrase``, ``default``, ``awskms://...``); None: not set, the
+    backend's default (passphrase on a DIY backend, the service's key on Pulumi Cloud)."""
+    stack_file: str
+    """The stack file read ('' when there is none: the facts are unknown and the rule fails closed)."""
+    project_backend_url: str | None = None
+    """``Pulumi.yaml``'s ``backend.url`` alone: a stack may not name another (one source of truth)."""
+
+
+@dataclass(frozen=True)
 class StackConfig:
     stack: str
     source_file: str
@@ -277,6 +323,10 @@ class StackConfig:
     """A secret ``sovereign-clusters:kubeconfig`` is set: deploy to a cluster; otherwise render to a directory."""
     render_dir: str
     """renderYamlToDirectory target when no kubeconfig is configured (relative to infra/, as the provider sees it)."""
+    operations: Operations | None = None
+    """``sovereign-clusters:operations``; None: not declared (the operations rule reports it)."""
+    pulumi: PulumiFacts | None = None
+    """The Pulumi CLI's own facts (backend, secrets provider); None where nobody read them (the program)."""
 
     def workload(self, ref: str) -> Workload | None:
         for w in self.workloads:

@@ -35,6 +35,7 @@ def test_config_keys_are_the_schema_keys_without_prefix() -> None:
         "destinations",
         "jurisdiction",
         "kubeconfig",
+        "operations",
         "renderDir",
         "sources",
         "storage",
