@@ -12,6 +12,7 @@
     diff              two renders -> a residency diff
     register          one render -> the data-flow register of processing
     output            report formats for check, diff and reach
+    evidence          signed, offline-verifiable evidence bundles of a stack
     cli               the commands
 
 The policy pack (``policies/``) and the program (``infra/``) sit on top of the layers they need and nothing in
@@ -28,7 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("core process", "kinds", "catalog", "stackconfig", "connectivity", "analyzer", "render", "estate", "check",
-          "diff", "register", "output", "cli")
+          "diff", "register", "output", "evidence", "cli")
 RANK = {package: rank for rank, names in enumerate(LAYERS) for package in names.split()}
 TOP_LEVEL = {"__init__", "__main__"}
 """Modules of ``sovereign`` itself (the entry point: ``python -m sovereign`` runs the cli)."""
