@@ -40,6 +40,11 @@ class KindVerdict:
             out["reason"] = self.reason
         return out
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> KindVerdict:
+        return cls(str(doc["kind"]), str(doc["verdict"]), int(doc["count"]), tuple(doc.get("rules", ())),
+                   str(doc.get("reason", "")))
+
 
 @dataclass(frozen=True)
 class CarveOut:
@@ -51,6 +56,10 @@ class CarveOut:
     def to_json(self) -> dict[str, Any]:
         return {**self.exemption.to_json(), "status": "active" if self.active else "expired",
                 "objects": list(self.objects)}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> CarveOut:
+        return cls(Exemption.from_json(doc), doc["status"] == "active", tuple(doc["objects"]))
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,14 @@ class Inventory:
             "carveOuts": [c.to_json() for c in self.carve_outs],
             "suppressed": [s.to_json() for s in self.suppressed],
         }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Inventory:
+        """What ``to_json`` wrote: a check report read back (``sovereign merge``, the verdict cache)."""
+        return cls(int(doc["objects"]), {status: int(doc[status]) for status in (JUDGED, INERT, UNJUDGED)},
+                   int(doc["carvedOut"]), tuple(KindVerdict.from_json(k) for k in doc["kinds"]),
+                   tuple(CarveOut.from_json(c) for c in doc["carveOuts"]),
+                   tuple(Suppressed.from_json(s) for s in doc["suppressed"]))
 
     def summary_line(self) -> str:
         return (f"{self.objects} objects: {self.counts.get(JUDGED, 0)} judged, {self.counts.get(INERT, 0)} inert, "

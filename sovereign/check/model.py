@@ -29,6 +29,10 @@ class ResourceRef:
     def to_json(self) -> dict[str, str]:
         return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "urn": self.urn}
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ResourceRef:
+        return cls(str(doc["kind"]), str(doc["namespace"]), str(doc["name"]), str(doc["urn"]))
+
 
 @dataclass(frozen=True)
 class PolicyDescription:
@@ -38,6 +42,15 @@ class PolicyDescription:
     severity: str
     remediation: str
     policy_type: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "description": self.description, "enforcement": self.enforcement,
+                "severity": self.severity, "remediation": self.remediation, "policyType": self.policy_type}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> PolicyDescription:
+        return cls(str(doc["name"]), str(doc["description"]), str(doc["enforcement"]), str(doc["severity"]),
+                   str(doc["remediation"]), str(doc["policyType"]))
 
 
 @dataclass(frozen=True, order=True)
@@ -66,6 +79,12 @@ class Violation:
             "message": self.message,
             "source": {"file": self.source, "line": self.line},
         }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Violation:
+        return cls(str(doc["stack"]), str(doc["policy"]), ResourceRef.from_json(doc["resource"]), str(doc["message"]),
+                   str(doc["enforcement"]), str(doc["severity"]), str(doc["source"]["file"]),
+                   int(doc["source"]["line"]))
 
 
 @dataclass(frozen=True, order=True)
@@ -98,6 +117,12 @@ class TransferStatus:
                 "sourceWorkloads": list(self.source_workloads), "validFrom": self.valid_from,
                 "validUntil": self.valid_until}
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> TransferStatus:
+        return cls(str(doc["id"]), str(doc["state"]), str(doc["approvalReference"]), str(doc["regulator"]),
+                   str(doc["destination"]), tuple(doc["dataClasses"]), tuple(doc["sourceWorkloads"]),
+                   str(doc["validFrom"]), str(doc["validUntil"]), str(doc["scope"]), str(doc["note"]))
+
 
 @dataclass(frozen=True)
 class CatalogLayer:
@@ -110,15 +135,41 @@ class CatalogLayer:
     as_of: str = ""
     note: str = ""
     """E.g. that the organisation layer is the bundled example."""
+    source: str = ""
+    """The organisation's file (relative to its project), so a reader knows which file judged."""
 
     def describe(self) -> str:
         text = f"{self.layer} {self.name} {self.version}".replace("  ", " ").strip()
         text += f" (as of {self.as_of})" if self.as_of else ""
+        text += f" ({self.source})" if self.source else ""
         return text + (f" [{self.note}]" if self.note else "")
 
     def to_json(self) -> dict[str, str]:
         return {"layer": self.layer, "name": self.name, "version": self.version, "asOf": self.as_of,
-                "note": self.note}
+                "note": self.note, "source": self.source}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> CatalogLayer:
+        return cls(str(doc["layer"]), str(doc["name"]), str(doc["version"]), str(doc["asOf"]), str(doc["note"]),
+                   str(doc["source"]))
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Which share of a sharded check (``--shard INDEX/COUNT``) a report holds, and every stack of the whole run,
+    so ``sovereign merge`` can tell a complete set of shards from one with a share missing."""
+
+    index: int
+    count: int
+    stacks: tuple[str, ...]
+    """Every stack of the run, in the order a single run reports them (not only this share's)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "count": self.count, "stacks": list(self.stacks)}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Shard:
+        return cls(int(doc["index"]), int(doc["count"]), tuple(str(s) for s in doc["stacks"]))
 
 
 @dataclass(frozen=True)
@@ -148,6 +199,8 @@ class CheckReport:
     """``--soft-fail``: the verdict is reported as it is, the exit status is 0 (Checkov's ``--soft-fail``)."""
     catalog: tuple[CatalogLayer, ...] = ()
     """The catalog's layers the check judged with."""
+    shard: Shard | None = None
+    """Set in a shard's report (``check --shard``); a merged or single run has none."""
 
     @property
     def advisory_count(self) -> int:
@@ -204,7 +257,7 @@ class CheckReport:
         out: dict[str, Any] = {
             "policyPack": f"{self.pack_name}@{self.pack_version}" if self.pack_name else "",
             "stacks": [
-                {"stack": s.stack, "resources": s.resources, "violations": len(s.violations),
+                {"stack": s.stack, "resources": s.resources, "violations": len(s.violations), "source": s.source,
                  **({"inventory": s.inventory.to_json()} if s.inventory is not None else {}),
                  **({"transfers": [t.to_json() for t in s.transfers]} if s.transfers else {}),
                  **({} if s.judged else {"judged": False})}
@@ -229,6 +282,42 @@ class CheckReport:
         if self.catalog:
             out["catalog"] = [layer.to_json() for layer in self.catalog]
         return out
+
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--format json`` document: the findings, the summary, and what the other formats need besides
+        (the policies' descriptions, the notes, the shard), so ``from_json`` gives this report back."""
+        doc: dict[str, Any] = {"violations": [v.to_json() for v in self.violations], "summary": self.summary(),
+                               "policies": [p.to_json() for p in self.policies], "notes": list(self.notes)}
+        if self.shard is not None:
+            doc["shard"] = self.shard.to_json()
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> CheckReport:
+        """The report a ``to_json`` document came from (``sovereign merge``, the verdict cache): every format
+        renders the same bytes from it. KeyError, TypeError or ValueError on a document of another shape."""
+        from sovereign.check.inventory import Inventory
+
+        summary = doc["summary"]
+        found: dict[str, list[Violation]] = {}
+        for v in doc["violations"]:
+            found.setdefault(str(v["stack"]), []).append(Violation.from_json(v))
+        stacks = tuple(
+            StackResult(stack=str(s["stack"]), resources=int(s["resources"]),
+                        violations=tuple(sorted(found.pop(str(s["stack"]), []))), source=str(s["source"]),
+                        inventory=Inventory.from_json(s["inventory"]) if "inventory" in s else None,
+                        transfers=tuple(TransferStatus.from_json(t) for t in s.get("transfers", ())),
+                        judged=bool(s.get("judged", True)))
+            for s in summary["stacks"])
+        if found:
+            raise ValueError(f"violations of stacks the summary does not list: {', '.join(sorted(found))}")
+        name, _, version = str(summary["policyPack"]).rpartition("@")
+        return cls(pack_name=name, pack_version=version, stacks=stacks,
+                   policies=tuple(PolicyDescription.from_json(p) for p in doc["policies"]), at=summary.get("at"),
+                   notes=tuple(str(n) for n in doc["notes"]), soft_fail=bool(summary.get("softFail", False)),
+                   catalog=tuple(CatalogLayer.from_json(c) for c in summary.get("catalog", ())),
+                   shard=Shard.from_json(doc["shard"]) if "shard" in doc else None)
 
 
 def merge_policies(groups: Sequence[Sequence[PolicyDescription]]) -> tuple[PolicyDescription, ...]:

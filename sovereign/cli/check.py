@@ -19,6 +19,7 @@ from sovereign.check.input_findings import input_policies
 from sovereign.check.manifest_parse_helper import ManifestLoad
 from sovereign.check.model import CheckReport, StackResult, TransferStatus, Violation, merge_policies, resource_ref
 from sovereign.cli import exitcodes
+from sovereign.cli.incremental import add_incremental_flags, build_incrementally
 from sovereign.cli.pack_settings import add_pack_settings_flags, pack_settings
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, selected_stacks, validated_at
@@ -88,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_pack_transport_flag(parser)
     add_no_helpers_flag(parser)
     add_progress_flag(parser)
+    add_incremental_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -447,7 +449,7 @@ def run(args: argparse.Namespace) -> int:
     goes (so no report of an earlier run survives), then the error line and exit 2."""
     progress = Progress.from_args(args)
     try:
-        report = build_report(args, progress)
+        report = build_incrementally(args, progress, build_report)  # unchanged stacks: kept verdicts; --shard
     except (InputError, ToolFailure) as exc:
         write_output(render("check", args.format, _error_report(args, exc)), args.output)
         raise

@@ -115,6 +115,14 @@ class Exemption:
             out["reference"] = self.reference
         return out
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Exemption:
+        """What ``to_json`` wrote (a check report read back: ``sovereign merge``, the verdict cache)."""
+        return cls(rule=str(doc["rule"]), index=int(doc["index"]), reason=str(doc["reason"]),
+                   approver=str(doc["approver"]), expires=date.fromisoformat(str(doc["expires"])),
+                   kind=doc.get("kind"), api_group=doc.get("apiGroup"), namespace=doc.get("namespace"),
+                   name=doc.get("name"), reference=doc.get("reference"))
+
 
 def parse_exemptions(rule: str, raw: Any, *, key_path: Sequence[str | int] = ()) -> list[Exemption]:
     """The exemptions of one rule from its config value (None: none); ``ExemptionError`` on a malformed one.
@@ -200,6 +208,12 @@ class Suppressed:
         return {"rule": self.rule, "subject": self.subject, "finding": self.finding, "exemption": self.exemption_index,
                 "approver": self.approver, "expires": self.expires, "reason": self.reason,
                 "source": {"file": self.source, "line": self.line}}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Suppressed:
+        return cls(str(doc["rule"]), str(doc["subject"]), str(doc["finding"]), int(doc["exemption"]),
+                   str(doc["approver"]), str(doc["expires"]), str(doc["reason"]), str(doc["source"]["file"]),
+                   int(doc["source"]["line"]))
 
 
 def parse_suppressed(message: str) -> Suppressed | None:

@@ -88,7 +88,7 @@ def _inventory_lines(inventory: Inventory | None) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------- JSON
 def to_json(report: CheckReport) -> str:
-    return _json({"violations": [v.to_json() for v in report.violations], "summary": report.summary()})
+    return _json(report.to_json())
 
 
 # ------------------------------------------------------------------------------------------------ SARIF
