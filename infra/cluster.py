@@ -12,6 +12,7 @@ import pulumi
 
 from infra.compute import Compute, ComputeArgs
 from infra.egress import Egress, EgressArgs, unenforceable_domains
+from infra.ingress import Ingress, IngressArgs
 from infra.plan import EstatePlan, split_by_version
 from infra.provider import target_description
 from infra.storage import Storage, StorageArgs
@@ -59,6 +60,11 @@ def egress_args(plan: EstatePlan) -> EgressArgs:
         transfer_sources=source_workload_refs(plan.active_transfers),
         **_networks(plan),
     )
+
+
+def ingress_args(plan: EstatePlan) -> IngressArgs:
+    c = plan.config
+    return IngressArgs(c.stack, c.jurisdiction, c.workloads, plan.inbound, plan.provider.internal_load_balancer)
 
 
 def transfers_args(plan: EstatePlan) -> TransfersArgs:
@@ -129,7 +135,7 @@ def allowed_egress(plan: EstatePlan) -> dict[str, Any]:
 
 
 class SovereignCluster(pulumi.ComponentResource):
-    """The estate of one stack. Children: tenancy, storage, compute, egress, transfers."""
+    """The estate of one stack. Children: tenancy, storage, compute, egress, ingress, transfers."""
 
     outputs: dict[str, Any]
 
@@ -144,6 +150,7 @@ class SovereignCluster(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[tenancy, storage]),
         )
         egress = Egress(f"{name}-egress", egress_args(plan), after_tenancy)
+        ingress = Ingress(f"{name}-ingress", ingress_args(plan), after_tenancy)
         transfers = Transfers(f"{name}-transfers", transfers_args(plan), after_tenancy)
         c = plan.config
         self.outputs = {
@@ -153,6 +160,7 @@ class SovereignCluster(pulumi.ComponentResource):
             "zones": list(plan.zones),
             "namespaces": tenancy.namespaces,
             "allowedEgress": allowed_egress(plan),
+            "allowedIngress": ingress.allowed,
             "activeTransfers": transfers.active,
             "expiredTransfers": transfers.expired,
             "adminTier": egress.admin_tier,

@@ -18,7 +18,16 @@ from types import MappingProxyType
 from infra.meta import MAX_LABEL_VALUE, data_classes_summary
 from sovereign.catalog.model import Catalog, IPNetwork, Jurisdiction, Provider
 from sovereign.core.errors import InputError
-from sovereign.stackconfig.model import PolicyApi, StackConfig, StorageTier, Transfer, TransferState, Workload
+from sovereign.stackconfig.ingress import covering_transfers, source_networks, source_ports
+from sovereign.stackconfig.model import (
+    PolicyApi,
+    PortSpec,
+    StackConfig,
+    StorageTier,
+    Transfer,
+    TransferState,
+    Workload,
+)
 
 ESTATE_PRIORITY = 500
 """Admin-tier priority of the estate policy (ANP/CNP); transfer policies use lower numbers (earlier)."""
@@ -107,6 +116,48 @@ class SkippedTransfer:
 
 
 @dataclass(frozen=True)
+class InboundPath:
+    """Sources outside the cluster one workload accepts on some ports: in the jurisdiction (``transfer`` None), or
+    abroad under an active transfer that covers them (sovereign/stackconfig/ingress.py decides what covers)."""
+
+    workload: Workload
+    source: str
+    """The ingress source's name."""
+    networks: tuple[IPNetwork, ...]
+    ports: tuple[PortSpec, ...]
+    transfer: Transfer | None
+
+
+def _inbound(config: StackConfig, catalog: Catalog, jur: Jurisdiction,
+             active: tuple[Transfer, ...]) -> tuple[InboundPath, ...]:
+    """Every source of every workload, placed; a foreign network is opened only under an active transfer that covers
+    it (a pending or expired one leaves it closed, as for egress). The stack checks refused uncovered ones already;
+    one found here anyway is an input error, never a silent opening."""
+    out: list[InboundPath] = []
+    for i, w in enumerate(config.workloads):
+        for j, source in enumerate(w.ingress):
+            ports = source_ports(source, w)
+            home: list[IPNetwork] = []
+            abroad: dict[str, tuple[Transfer, list[IPNetwork]]] = {}
+            for placed in source_networks(source, catalog, jur.id):
+                if placed.jurisdiction == jur.id:
+                    home.append(placed.network)
+                    continue
+                covering = covering_transfers(config, w, placed, ports)
+                if not covering:
+                    raise _err(config, ("sovereign-clusters:workloads", i, "ingress", j, *placed.key),
+                               "a source in the jurisdiction or covered by a transfer", str(placed.network))
+                live = [t for t in covering if t in active]
+                if live:
+                    abroad.setdefault(live[0].id, (live[0], []))[1].append(placed.network)
+            if home:
+                out.append(InboundPath(w, source.name, tuple(home), ports, None))
+            for _, (transfer, nets) in sorted(abroad.items()):
+                out.append(InboundPath(w, source.name, tuple(nets), ports, transfer))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class EstatePlan:
     config: StackConfig
     jurisdiction: Jurisdiction
@@ -121,6 +172,8 @@ class EstatePlan:
     active_transfers: tuple[Transfer, ...]
     skipped_transfers: tuple[SkippedTransfer, ...]
     evaluated_at: datetime
+    inbound: tuple[InboundPath, ...] = ()
+    """Sources outside the cluster each workload accepts (ingress policy and load balancers render these)."""
 
     @property
     def in_cluster_networks(self) -> tuple[IPNetwork, ...]:
@@ -394,6 +447,7 @@ def build_plan(config: StackConfig, catalog: Catalog, at: datetime) -> EstatePla
         active_transfers=active,
         skipped_transfers=skipped,
         evaluated_at=at,
+        inbound=_inbound(config, catalog, jur, active),
     )
 
 
