@@ -87,7 +87,6 @@ def index_document(facts: BundleFacts, inputs: Sequence[BundleInput], derived: D
         "inputs": [i.entry() for i in sorted(inputs, key=lambda i: i.file)],
         "exemptions": facts.exemptions,
         "derived": sorted(derived.files),
-        "register": layout.REGISTER if layout.REGISTER in derived.files else None,
     }
 
 

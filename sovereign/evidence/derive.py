@@ -12,18 +12,20 @@ from typing import Any
 from sovereign.catalog.model import Catalog
 from sovereign.check.model import CheckReport
 from sovereign.core.clock import evaluation_time
-from sovereign.estate.proof import prove_estate
+from sovereign.estate.proof import EstateProof, prove_estate
 from sovereign.evidence import layout
 from sovereign.evidence.canonical import json_bytes, sha256_hex
 from sovereign.output.check_formats import to_json, verdict_line
 from sovereign.output.reach_formats import summary
+from sovereign.output.register_formats import json_report
+from sovereign.register.build import register_of
 from sovereign.render.rendered import load_render
 
 
 @dataclass(frozen=True)
 class Derived:
     files: dict[str, bytes]
-    """Bundle path -> bytes, for every derived document (``layout.DERIVED`` that this installation produces)."""
+    """Bundle path -> bytes, for every derived document (``layout.DERIVED``)."""
     verdict: dict[str, Any]
 
 
@@ -44,11 +46,10 @@ def render_digests(render_dir: Path) -> dict[str, str]:
             for p in sorted(render_dir.rglob("*")) if p.is_file()}
 
 
-def connectivity_summary(render_dir: Path, catalog: Catalog, at: str) -> dict[str, Any]:
+def connectivity_summary(proof: EstateProof) -> dict[str, Any]:
     """The connectivity proof over the render: ``sovereign reach --summary``'s document (every path leaving the
     jurisdiction, ignored policies, notes), the number of workloads it covered, and each cross-border flow with
     the approval reference of the active transfer covering it (empty: none covers it)."""
-    proof = prove_estate(load_render(render_dir), catalog, evaluation_time(at))
     flows = [
         {"source": f.source, "via": list(f.via), "destination": f.destination,
          "sourceJurisdiction": f.source_jurisdiction, "destinationJurisdiction": f.destination_jurisdiction,
@@ -59,20 +60,15 @@ def connectivity_summary(render_dir: Path, catalog: Catalog, at: str) -> dict[st
             "engine": "sovereign.connectivity (the engine of the no-cross-border-path rule)"}
 
 
-def register_document(render_dir: Path, catalog: Catalog, at: str) -> Any | None:
-    """The data-flow register of the render, when this installation has ``sovereign register``; else None (the
-    bundle then has no register.json, and its index says so)."""
-    return None
-
-
 def derive(report: CheckReport, render_dir: Path, catalog: Catalog, at: str) -> Derived:
     """Every derived document of one stack's bundle from its check report and render."""
+    when = evaluation_time(at)
+    proof = prove_estate(load_render(render_dir), catalog, when)
     files = {
         layout.RESULTS: to_json(report).encode("utf-8"),
         layout.RENDER: json_bytes({"files": render_digests(render_dir)}),
-        layout.CONNECTIVITY: json_bytes(connectivity_summary(render_dir, catalog, at)),
+        layout.CONNECTIVITY: json_bytes(connectivity_summary(proof)),
+        # the data-flow register, as `sovereign register STACK --format json --at AT` writes it
+        layout.REGISTER: json_report([register_of(proof, catalog, when)]).encode("utf-8"),
     }
-    register = register_document(render_dir, catalog, at)
-    if register is not None:
-        files[layout.REGISTER] = json_bytes(register)
     return Derived(files=files, verdict=verdict(report))
