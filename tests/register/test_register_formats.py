@@ -104,3 +104,13 @@ def test_bad_input_writes_nothing(project: Path) -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert "sovereign register: error:" in result.stderr or "usage:" in result.stderr
         assert not out.exists()
+
+
+def test_the_readme_excerpt_is_what_the_command_writes(project: Path) -> None:
+    """README.md shows cn-prod's register as `sovereign register cn-prod --at <AT> --format markdown` writes it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"sovereign register cn-prod --at {AT} --format" in readme
+    excerpt = [line[2:] for line in readme.splitlines() if line.startswith("> ") and line[2:].strip()]
+    assert len(excerpt) >= 4
+    generated = _register(project, "markdown").splitlines()
+    assert [line for line in excerpt if line not in generated] == []
