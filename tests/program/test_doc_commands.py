@@ -60,6 +60,7 @@ RULES: dict[tuple[str, ...], Rules] = {
     ("stack", "init"): Rules(1, value_flags=frozenset({"--stack", "-s", "--secrets-provider", "--copy-config-from",
                                                        "--teams", "--remote-stack-config"}),
                              bool_flags=frozenset({"--no-select"})),
+    ("stack", "change-secrets-provider"): Rules(1, 1, value_flags=frozenset({"--stack", "-s"})),
     ("config", "set"): Rules(2, 1, value_flags=frozenset({"--stack", "-s", "--config-file", "--type"}),
                              bool_flags=frozenset({"--path", "--plaintext", "--secret"})),
     ("preview",): Rules(0, value_flags=frozenset(_UPDATE_VALUE | {"--save-plan", "--import-file", "--exclude",
