@@ -18,7 +18,9 @@ from sovereign.core.errors import InputError, ToolFailure
 from sovereign.process.exiting import exit_now
 from sovereign.process.gc_tuning import tune_for_batch
 
-SUBCOMMAND_MODULES = ("init", "validate", "render", "check", "diff", "reach", "register", "rules", "kinds", "evidence")
+SUBCOMMAND_MODULES = (
+    "init", "validate", "render", "check", "merge", "diff", "reach", "register", "rules", "kinds", "evidence",
+)
 
 
 class _Parser(argparse.ArgumentParser):
