@@ -21,7 +21,10 @@ API::
                                          #   rules)], by DESTINATION_CLASSES
     report.query("ns/app", "203.0.113.7", 443, "TCP") # external address; port None = any port
     report.cross_border()                # list[CrossBorderPath(source, source_jurisdiction, hops,
-                                         #   destination_range, destination_jurisdiction, protocol, ports, rules)]
+                                         #   destination_range, destination_jurisdiction, protocol, ports, rules,
+                                         #   direction)]: outbound, and inbound (clients abroad a policy admits)
+    report.inbound("ns/app")             # list[Inbound]: address ranges outside the cluster that may connect in
+    report.query("world", "ns/app", 8443)             # from outside the cluster ("world" or an IP outside it)
     report.ignored_policies              # list[IgnoredPolicy(kind, namespace, name, reason)]
     report.notes                         # parts of policies that are not modelled
     report.jurisdiction_of("ns/app")     # namespace label, else the cluster's jurisdiction
@@ -44,6 +47,7 @@ from sovereign.connectivity.model import (
     CrossBorderPath,
     Destination,
     IgnoredPolicy,
+    Inbound,
     Reach,
     RuleRef,
 )
@@ -58,6 +62,7 @@ __all__ = [
     "CrossBorderPath",
     "Destination",
     "IgnoredPolicy",
+    "Inbound",
     "Reach",
     "RuleRef",
     "analyze",

@@ -97,7 +97,9 @@ def evaluate(
 ) -> Outcome:
     """``policies``: (index, policy) selecting the subject in this direction; ``rule_ids[index]`` gives
     stable ids for the section's rules (allow rules first, then deny rules)."""
-    universe = u.universe if egress else u.classes_mask
+    # Ingress sources are pod classes and the address space outside the cluster (a connection from outside:
+    # docs/connectivity.md, "Ingress from outside the cluster"); opaque and FQDN bits are destinations only.
+    universe = u.universe if egress else u.ingress_sources
     groups = [_Group(universe, u.all_ports)]
 
     def section(p: Policy) -> Section:

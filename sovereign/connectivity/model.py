@@ -158,7 +158,26 @@ class CrossBorderPath:
     protocol: str
     ports: PortRanges
     rules: tuple[RuleRef, ...]
-    """Rules of the final hop (the one that leaves)."""
+    """Rules of the final hop (the one that leaves); for an inbound path, the chain that admits the connection."""
+    direction: str = "outbound"
+    """``outbound``: ``source`` opens the connection; ``inbound``: a client in ``destination_range`` (outside the
+    cluster) may connect to ``source``, whose data then leaves on the response path (docs/connectivity.md,
+    "Ingress from outside the cluster")."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """Clients in ``source_range`` (outside the cluster) may connect to ``destination`` on ``protocol``/``ports``,
+    admitted by ``rules`` (the destination's ingress chain), ``explicit`` when a policy rule admits them rather than
+    the default allow of a workload no policy isolates."""
+
+    destination: str
+    source_range: str
+    source_jurisdiction: str | None
+    protocol: str
+    ports: PortRanges
+    rules: tuple[RuleRef, ...]
+    explicit: bool
 
 
 @dataclass(frozen=True)

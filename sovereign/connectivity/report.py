@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from sovereign.catalog.model import Catalog
-from sovereign.connectivity.evaluate import Chain, Entry, Outcome
+from sovereign.connectivity.evaluate import DEFAULT_ALLOW, Chain, Entry, Outcome
 from sovereign.connectivity.intervals import (
     Atoms,
     Range,
@@ -39,6 +39,7 @@ from sovereign.connectivity.model import (
     CrossBorderPath,
     Destination,
     IgnoredPolicy,
+    Inbound,
     Reach,
     RuleRef,
 )
@@ -55,6 +56,9 @@ SERVICE_PREFIX = "service:"
 WORKLOAD_PREFIX = "workload:"
 """``workload:ns/name``: the workload or pod of that name, when a Service shares it."""
 HOST_NETWORK = "hostNetwork"
+WORLD = "world"
+"""A query's source meaning every address outside the cluster (as Cilium's ``world`` entity)."""
+INBOUND = "inbound"
 """The kind of the rule-chain link that explains a hostNetwork pod."""
 
 
@@ -281,6 +285,9 @@ class ConnectivityReport:
             raise InputError(QUERY_SOURCE, ["protocol"], "TCP, UDP or SCTP", protocol)
         if port is not None and not 1 <= port <= 65535:
             raise InputError(QUERY_SOURCE, ["port"], "a port 1..65535", port)
+        outside = self.outside_source(src_ref)
+        if outside is not None:
+            return self._query_from_outside(outside, dst, port, proto)
         s = self._class(src_ref)
         links = self._host_network_links(s, "source " + src_ref)
         svc = self._service_named(dst)
@@ -291,6 +298,118 @@ class ConnectivityReport:
         if bit < self._u.n:
             links = (*links, *self._host_network_links(bit, "destination " + dst.removeprefix(WORKLOAD_PREFIX)))
         return replace(answer, rules=(*links, *answer.rules)) if links else answer
+
+    # ------------------------------------------------------------------ from outside the cluster
+
+    def outside_source(self, src: str) -> int | None:
+        """The address bits a query source outside the cluster stands for: ``world`` (every address outside the
+        cluster's CIDRs) or one IP outside them; None for anything else (a workload or pod ref)."""
+        u = self._u
+        if src == WORLD:
+            return u.world_mask
+        try:
+            ip = ipaddress.ip_address(src)
+        except ValueError:
+            return None
+        atoms = u.v4 if ip.version == 4 else u.v6
+        bit = 1 << (atoms.atom_of(int(ip)) + atoms.offset)
+        if not bit & u.world_mask or str(ip) in u.ip_class:
+            raise InputError(QUERY_SOURCE, ["from"], "an address outside the cluster's pod and service CIDRs (a "
+                             "pod's own address: ask from its workload NS/NAME)", src)
+        return bit
+
+    def _query_from_outside(self, outside: int, dst: str, port: int | None, proto: str) -> Answer:
+        """May a client at ``outside`` connect to ``dst``? Only the destination's ingress decides (the client is
+        no pod: no egress policy applies to it); a Service is answered per backend, as for a pod client."""
+        svc = self._service_named(dst)
+        if svc is None:
+            bit = self._target_bit(dst)
+            if bit >= self._u.n:
+                raise InputError(QUERY_SOURCE, ["to"], "a workload, pod or Service of the input (from outside the "
+                                 "cluster only the cluster's own pods are asked about)", dst)
+            links = self._host_network_links(bit, "destination " + dst.removeprefix(WORKLOAD_PREFIX))
+            answer = self._outside_bit_answer(outside, bit, port, proto)
+            return replace(answer, rules=(*links, *answer.rules)) if links else answer
+        res = resolve(self._u, svc, port, proto)
+        if res.closed:
+            return Answer(False, (), res.closed, resolved=res.steps)
+        if res.external_name:
+            return Answer(False, (), f"{dst} is an ExternalName alias with no backends in the cluster: a client "
+                          "outside the cluster resolves the name itself", resolved=res.steps)
+        per: list[BackendAnswer] = []
+        for b in res.backends:
+            if b.bit >= self._u.n:
+                per.append(BackendAnswer(b.label, b.port, False, ()))
+                continue
+            ans = self._outside_bit_answer(outside, b.bit, b.port, proto)
+            per.append(BackendAnswer(b.label, b.port, ans.allowed, ans.rules))
+        ok = [b for b in per if b.allowed]
+        if ok and len(ok) == len(per):
+            return Answer(True, ok[0].rules, "allowed by " + "; ".join(str(r) for r in ok[0].rules), False,
+                          res.steps, tuple(per))
+        denied = tuple(dict.fromkeys(r for b in per if not b.allowed for r in b.rules))
+        if not ok:
+            reason = "denied by " + "; ".join(str(r) for r in denied) if denied else "no rule allows it"
+            return Answer(False, denied, reason, False, res.steps, tuple(per))
+        return Answer(False, denied, f"mixed: {len(ok)} of {len(per)} backends allowed", True, res.steps,
+                      tuple(per))
+
+    def _outside_bit_answer(self, outside: int, d: int, port: int | None, proto: str) -> Answer:
+        """Class ``d``'s ingress for the addresses ``outside``: allowed when some of them may connect on the port
+        (``world`` asks whether anyone outside can), naming the address ranges admitted."""
+        u = self._u
+        qmask = u.port_query_mask(proto, port)
+        chain: Chain | None = None
+        admitted = 0
+        denied: list[RuleRef] = []
+        for mask, allowed, refused in self._ingress(d).groups:
+            m = mask & outside
+            if not m:
+                continue
+            hit = next((ch for pm, ch in allowed if pm & qmask), None)
+            if hit is not None:
+                chain = chain or hit
+                admitted |= m
+            else:
+                denied.extend(r for pm, ch in refused if pm & qmask for r in ch)
+        if chain is None:
+            rules = tuple(dict.fromkeys(denied))
+            reason = "denied by " + "; ".join(str(r) for r in rules) if rules else "no rule allows it"
+            return Answer(False, rules, reason)
+        runs = [format_address_range(v, lo, hi) for v, (lo, hi), _ in self._atom_runs(admitted)]
+        shown = ", ".join(runs[:8]) + (f" and {len(runs) - 8} more" if len(runs) > 8 else "")
+        return Answer(True, chain, f"allowed from {shown} by " + "; ".join(str(r) for r in chain))
+
+    def inbound(self, ref: str) -> list[Inbound]:
+        """Every address range outside the cluster that may connect to ``ref``, per protocol and ports, with the
+        admitting chain; ``explicit`` when a policy rule admits it (not the default allow)."""
+        d = self._class(ref)
+        u = self._u
+        out: list[Inbound] = []
+        for mask, allowed, _ in self._ingress(d).groups:
+            m = mask & u.world_mask
+            if not m or not allowed:
+                continue
+            runs = self._atom_runs(m)
+            for pm, chain in allowed:
+                explicit = not chain or chain[-1] != DEFAULT_ALLOW
+                for proto, ranges in u.port_ranges(pm):
+                    for version, (lo, hi), jur in runs:
+                        out.append(Inbound(ref, format_address_range(version, lo, hi), jur, proto, ranges, chain,
+                                           explicit))
+        return sorted(out, key=lambda i: (i.source_range, i.protocol, i.ports, i.rules))
+
+    def _inbound_paths(self, ref: str, home: str | None) -> list[CrossBorderPath]:
+        """Clients abroad that a policy rule lets connect to ``ref``: its data leaves on the response path. The
+        default allow of a workload no policy isolates is not counted here: whether anyone outside reaches such a
+        pod is its door's question (a LoadBalancer or NodePort Service, hostPort), judged by the pack's
+        ``service-endpoint-in-jurisdiction`` and ``no-host-access``."""
+        return [
+            CrossBorderPath(ref, home, (), i.source_range, i.source_jurisdiction, i.protocol, i.ports, i.rules,
+                            INBOUND)
+            for i in self.inbound(ref)
+            if i.explicit and (i.source_jurisdiction is None or i.source_jurisdiction != home)
+        ]
 
     def _bit_answer(self, s: int, bit: int, port: int | None, proto: str) -> Answer:
         """The answer for one destination bit of the universe (a pod class, an address atom, an FQDN or opaque
@@ -685,6 +804,7 @@ class ConnectivityReport:
             ]
             via.sort(key=lambda p: (len(p.hops), p.hops, p.destination_range, p.protocol, p.ports, p.rules))
             paths.extend(via)
+            paths.extend(self._inbound_paths(ref, home))
         return paths
 
     # ------------------------------------------------------------------ JSON
@@ -765,6 +885,7 @@ def _path_json(p: CrossBorderPath) -> dict[str, Any]:
         "protocol": p.protocol,
         "ports": format_ports(p.ports),
         "rules": rules_json(p.rules),
+        **({"direction": p.direction} if p.direction == INBOUND else {}),
     }
 
 

@@ -192,6 +192,8 @@ class Universe:
             [network_range(n) for n in cluster_cidrs if n.version == 6],
             pods=False,
         )
+        self.ingress_sources = self.classes_mask | self.world_mask
+        """What an ingress rule can admit: pod classes, and address atoms outside the cluster's CIDRs."""
 
         # --- ports ---
         port_ranges: dict[str, list[Range]] = {p: [] for p in PROTOCOLS}
@@ -285,7 +287,7 @@ class Universe:
             for peer in rule.peers:
                 m |= self._one_peer(peer, policy)
         if not egress:
-            m &= self.classes_mask
+            m &= self.ingress_sources
         self._peer_cache[key] = m
         return m
 

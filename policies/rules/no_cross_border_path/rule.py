@@ -8,6 +8,12 @@ that is active at the evaluation time and lawful, whose sources include the send
 ports cover the path. A relayed path (origin -> in-cluster hops -> transfer source -> abroad) is accepted only
 when the origin is a source too, or every hop is a declared egress need and the origin's tenant holds a data
 class the transfer carries. Network semantics live in the engine; this rule only judges its answers.
+
+Inbound paths (docs/connectivity.md, "Ingress from outside the cluster") are judged the same way: a policy rule
+that admits clients abroad lets the workload's data leave on the response path, so it stands only as a transfer
+policy of a transfer whose sources include the workload and whose destination covers the clients, on the ports
+they connect to. This rule owns every such admission; ``service-endpoint-in-jurisdiction`` owns the doors (a
+public load balancer).
 """
 
 from __future__ import annotations
@@ -186,6 +192,13 @@ def _what(ctx: RuleContext, first: Any, paths: Sequence[Any]) -> str:
     """One sentence for one path, or for a group of paths from the same source through the same rules."""
     route = first.source + (f" via {' -> '.join(first.hops)}" if first.hops else "")
     home = first.source_jurisdiction or ctx.jurisdiction.id
+    if first.direction == "inbound":
+        clients = sorted({p.destination_range for p in paths})
+        places = sorted({p.destination_jurisdiction or "unattributed address space" for p in paths})
+        shown = ", ".join(clients[:3]) + (f" and {len(clients) - 3} more" if len(clients) > 3 else "")
+        ports = ", ".join(sorted({_fmt_ports(p.protocol, p.ports) for p in paths}))
+        return (f"{first.source} accepts connections from {shown} ({', '.join(places)}) on {ports}: its data "
+                f"leaves {home} on the response path")
     if len(paths) == 1:
         return (f"{route} can send data to {first.destination_range} "
                 f"({first.destination_jurisdiction or 'unattributed address space'}) on "
