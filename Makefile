@@ -25,9 +25,13 @@ $(BYTECODE): $(STAMP) $(shell find sovereign infra policies -name '*.py' 2>/dev/
 
 bytecode: $(BYTECODE)
 
-## The main job: validate, render and check every example stack offline; report in $(OUT)/report.md.
+## The main job: validate, render and check every example stack offline; report in $(OUT)/report.md, signed
+## evidence bundles in $(OUT)/evidence/<stack>/.
 check: $(BYTECODE)
 	$(BIN)/sovereign validate
+	@# Evidence bundles of every stack (docs/evidence.md), signed with a throwaway key kept in $(OUT)/evidence-key.
+	@test -f $(OUT)/evidence-key/evidence-key.pem || $(BIN)/sovereign evidence keygen --out $(OUT)/evidence-key
+	$(BIN)/sovereign evidence --all --at "$${SOVEREIGN_AT:-$$(date -u +%Y-%m-%dT%H:%M:%SZ)}" --out $(OUT)/evidence --key $(OUT)/evidence-key/evidence-key.pem
 	$(BIN)/sovereign check --all --out $(OUT) --format markdown --output $(OUT)/report.md
 
 ## The tests: lint, types, then the whole suite.
