@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--catalog", type=Path, help="catalog directory (default: the project's catalog)")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--from", dest="source", help="source NS/NAME (workload or pod); alone: everything it can "
-                      "reach, by destination class")
+                      "reach, by destination class; world or an IP outside the cluster: a client outside it "
+                      "(with --to)")
     what.add_argument("--queries", type=Path, help="YAML/JSON list of {from, to, port, protocol, expect}")
     what.add_argument("--summary", action="store_true", help="per jurisdiction: every path that leaves it")
     parser.add_argument("--to", help="NS/NAME (workload, pod or Service) or IP, optionally :PORT[/PROTOCOL]")
@@ -183,9 +184,15 @@ def _load_queries(path: Path) -> list[dict[str, Any]]:
 
 
 def _known_source(report: ConnectivityReport, ref: str, where: str, key: list[str | int]) -> None:
+    """A workload or pod of the input, or a source outside the cluster (``world``, an IP outside its CIDRs)."""
+    try:
+        if report.outside_source(ref) is not None:
+            return
+    except InputError as exc:
+        raise InputError(where, [*key, "from"], exc.expected, found_text=exc.found) from None
     if ref not in report.workloads:
-        raise InputError(where, [*key, "from"], "a workload or pod NS/NAME in the manifests"
-                         + did_you_mean(ref, report.workloads), ref)
+        raise InputError(where, [*key, "from"], "a workload or pod NS/NAME in the manifests, or world / an IP "
+                         "outside the cluster" + did_you_mean(ref, report.workloads), ref)
 
 
 def _known_destination(report: ConnectivityReport, dst: str, where: str, key: list[str | int]) -> None:
@@ -288,6 +295,9 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.VIOLATIONS if data["jurisdictions"] else exitcodes.CLEAN
     if args.source and not args.to:
         _known_source(report, args.source, "--from", [])
+        if args.source not in report.workloads:
+            raise InputError("--to", (), "a destination with --from world or an IP (from outside the cluster reach "
+                             "answers a question; --summary lists the inbound paths that leave)", None)
         listing = ReachDestinations(args.source, report.jurisdiction_of(args.source),
                                     report.destinations(args.source), caveats)
         write_output(render("reach-answers", args.format, listing), None)

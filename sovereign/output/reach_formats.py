@@ -122,6 +122,7 @@ def summary(report: ConnectivityReport) -> dict[str, Any]:
                 "protocol": p.protocol,
                 "ports": format_ports(p.ports),
                 "rules": [str(r) for r in p.rules],
+                **({"direction": p.direction} if p.direction == "inbound" else {}),
             }
         )
     return {
@@ -150,11 +151,16 @@ def _text_summary(data: dict[str, Any], workloads: int) -> str:
                 p["destinationJurisdiction"],
                 p["ports"],
                 tuple(p["rules"]),
+                p.get("direction") == "inbound",
             )
             merged.setdefault(key, []).append(p["protocol"])
-        for (source, hops, dest, djur, ports, rules), protos in merged.items():
+        for (source, hops, dest, djur, ports, rules, inbound), protos in merged.items():
             via = f" via {' -> '.join(hops)}" if hops else ""
-            lines.append(f"  {source}{via} -> {dest} ({djur or 'unattributed'}) {','.join(protos)}/{ports}")
+            place = f"{dest} ({djur or 'unattributed'})"
+            if inbound:  # a client abroad connects in; the data leaves on the response path
+                lines.append(f"  {source} <- {place} {','.join(protos)}/{ports} (inbound: answered abroad)")
+            else:
+                lines.append(f"  {source}{via} -> {place} {','.join(protos)}/{ports}")
             lines.extend(f"      {r}" for r in rules)
     lines.extend(Caveats(data["ignoredPolicies"], data["notes"], data.get("notRead", [])).text())
     return "\n".join(lines)
