@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "       sovereign evidence keygen --out DIR [--force]",
         description="Write, per stack, a bundle of its inputs (stack file with secrets redacted, both catalog "
         "layers, the policy pack config with its exemptions), the rendered manifests' digests, the full policy "
-        "results, the connectivity proof's summary, tool and pack versions and the git commit, as an in-toto "
+        "results, the connectivity proof's summary, the data-flow register, tool and pack versions and the git commit, "
+        "as an in-toto "
         "Statement signed with Ed25519 in a DSSE envelope. `verify` checks the signature and every digest and "
         "derives the verdict again from the bundled inputs. Exit status: 0 written / verified, 1 not verified, "
         "2 bad input (nothing written).",

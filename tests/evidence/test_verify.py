@@ -160,3 +160,22 @@ def test_verify_bad_input_exits_2(bundle: Path, keys: tuple[Path, Path], tmp_pat
     not_a_key.write_text("hello\n", encoding="utf-8")
     result = run(capsys, "evidence", "verify", str(bundle), "--key", str(not_a_key))
     assert result.code == 2 and str(not_a_key) in result.err
+
+
+def test_exemptions_and_carve_outs_are_bundled_and_re_derived(project: Path, keys: tuple[Path, Path], tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"unjudged-object": {"exemptions": [{
+        "kind": "Widget", "apiGroup": "example.com", "namespace": "analytics", "reason": "inert, reviewed in SEC-142",
+        "approver": "platform-security@automaker.cn", "expires": "2027-03-31"}]}}), encoding="utf-8")
+    out = tmp_path / "bundle"
+    made = run(capsys, "evidence", STACK, "--at", AT, "--out", str(out), "--key", str(keys[0]),
+               "--policy-pack-config", str(config))
+    assert made.code == 0, made.err
+    index = json.loads((out / layout.INDEX).read_text(encoding="utf-8"))
+    assert [(e["rule"], e["carveOut"]) for e in index["exemptions"]] == [("unjudged-object", True)]
+    assert run(capsys, "evidence", "verify", str(out), "--key", str(keys[1])).code == 0
+    bundled = out / "inputs" / "policy-pack-config" / config.name
+    bundled.write_text(bundled.read_text(encoding="utf-8").replace("2027-03-31", "2099-03-31"), encoding="utf-8")
+    result = run(capsys, "evidence", "verify", str(out), "--key", str(keys[1]))
+    assert result.code == 1 and f"{out}/inputs/policy-pack-config/{config.name}: digest: " in result.out
