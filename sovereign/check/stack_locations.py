@@ -5,7 +5,9 @@ tenant, storage class or backup location the object came from, not line 1. The p
 (``sovereign-clusters.dev/workload`` on a workload's objects and in its policies' pod selectors,
 ``sovereign-clusters.dev/transfer`` on a transfer's policies; a tenant is its namespace, a storage class or backup
 location keeps its name), so the object says which declaration it came from. A stack-level finding (no object)
-points at the first transfer or workload its message names. Anything else points at the stack's jurisdiction.
+points at the stack-file key path its message names (``sovereign-clusters:operations.stateBackend``, the
+``secretsprovider``), else at the first transfer or workload it names. Anything else points at the stack's
+jurisdiction.
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ class StackLocator:
         return self.tenants.get((namespace,)) if namespace else None
 
     def _message_path(self, message: str) -> KeyPath | None:
+        named = _key_path_named(message)
+        if named is not None and named[:2] in self.lines:
+            return named
+        if _SECRETS_PROVIDER.search(message) and ("secretsprovider",) in self.lines:
+            return ("secretsprovider",)
         for (tid,), path in sorted(self.transfers.items(), key=lambda kv: kv[1]):
             if _names(message, tid):
                 return path
@@ -107,6 +114,26 @@ class StackLocator:
             if _names(message, f"{namespace}/{name}"):
                 return path
         return None
+
+
+_KEY_PATH = re.compile(re.escape(PREFIX) + r"[\w-]+(?:\.[\w-]+|\[\d+\])*")
+_PART = re.compile(r"\.([\w-]+)|\[(\d+)\]")
+_SECRETS_PROVIDER = re.compile(r"\bsecrets ?provider\b", re.IGNORECASE)
+
+
+def _key_path_named(message: str) -> KeyPath | None:
+    """The first stack-file key path a message names as errors name them (``sovereign-clusters:operations.
+    systemImages[1]``), as a path under ``config``."""
+    found = _KEY_PATH.search(message)
+    if found is None:
+        return None
+    text = found.group(0)
+    head = re.match(re.escape(PREFIX) + r"[\w-]+", text)
+    assert head is not None
+    parts: list[str | int] = [CONFIG, head.group(0)]
+    for name, index in _PART.findall(text[head.end():]):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
 
 
 def _names(message: str, word: str) -> bool:

@@ -12,6 +12,7 @@ from sovereign.core.yaml_locations import key_lines, line_of
 
 STACK = """\
 # a comment
+secretsprovider: awskms://alias/x?region=cn-north-1
 config:
   sovereign-clusters:jurisdiction: cn
   sovereign-clusters:tenants:
@@ -34,12 +35,12 @@ config:
 
 def test_key_lines_name_every_key_and_item() -> None:
     lines = key_lines(STACK)
-    assert lines[("config",)] == 2
-    assert lines[("config", "sovereign-clusters:workloads", 1)] == 10
-    assert lines[("config", "sovereign-clusters:workloads", 1, "namespace")] == 11
-    assert lines[("config", "sovereign-clusters:transfers", 0, "validUntil")] == 18
+    assert lines[("config",)] == 3
+    assert lines[("config", "sovereign-clusters:workloads", 1)] == 11
+    assert lines[("config", "sovereign-clusters:workloads", 1, "namespace")] == 12
+    assert lines[("config", "sovereign-clusters:transfers", 0, "validUntil")] == 19
     # a missing key: where its nearest parent is
-    assert line_of(lines, ("config", "sovereign-clusters:transfers", 0, "scope")) == 17
+    assert line_of(lines, ("config", "sovereign-clusters:transfers", 0, "scope")) == 18
     assert line_of(lines, ("nowhere",)) == 1
 
 
@@ -66,21 +67,24 @@ def test_objects_point_at_the_declaration_behind_them() -> None:
     where = StackLocator(STACK, "stacks/Pulumi.cn-prod.yaml")
     workload = {labels.WORKLOAD: "trainer"}
     transfer = {labels.TRANSFER_ID: "weights-to-eu"}
-    assert where.line(_obj("Job", "trainer", "training", **workload), "") == 10
+    assert where.line(_obj("Job", "trainer", "training", **workload), "") == 11
     pod_selected = {"kind": "NetworkPolicy", "metadata": {"name": "egress-trainer", "namespace": "training"},
                     "spec": {"podSelector": {"matchLabels": workload}}}
-    assert where.line(pod_selected, "") == 10
-    assert where.line(_obj("NetworkPolicy", "t", "model-registry", **transfer), "") == 17
-    assert where.line(_obj("Namespace", "model-registry"), "") == 5
-    assert where.line(_obj("ResourceQuota", "tenant-quota", "model-registry"), "") == 5
-    assert where.line(_obj("StorageClass", "regulated-ssd"), "") == 13
-    assert where.line(_obj("BackupStorageLocation", "primary", "velero"), "") == 15
-    assert where.line(_obj("AdminNetworkPolicy", "sovereign-estate-egress"), "") == 3  # the jurisdiction
+    assert where.line(pod_selected, "") == 11
+    assert where.line(_obj("NetworkPolicy", "t", "model-registry", **transfer), "") == 18
+    assert where.line(_obj("Namespace", "model-registry"), "") == 6
+    assert where.line(_obj("ResourceQuota", "tenant-quota", "model-registry"), "") == 6
+    assert where.line(_obj("StorageClass", "regulated-ssd"), "") == 14
+    assert where.line(_obj("BackupStorageLocation", "primary", "velero"), "") == 16
+    assert where.line(_obj("AdminNetworkPolicy", "sovereign-estate-egress"), "") == 4  # the jurisdiction
 
 
 def test_stack_level_findings_point_at_what_their_message_names() -> None:
     where = StackLocator(STACK, "stacks/Pulumi.cn-prod.yaml")
-    assert where.line(None, "transfer weights-to-eu (CAC-SA-2026-0042) expires on ...") == 17
-    assert where.line(None, "training/trainer can send data to 10.20.5.0/24") == 10
-    assert where.line(None, "transfer weights-to-eu-2 is unknown") == 3  # a longer id is another transfer
+    assert where.line(None, "transfer weights-to-eu (CAC-SA-2026-0042) expires on ...") == 18
+    assert where.line(None, "training/trainer can send data to 10.20.5.0/24") == 11
+    assert where.line(None, "transfer weights-to-eu-2 is unknown") == 4  # a longer id is another transfer
     assert StackLocator("", "x").line(None, "anything") == 1
+    assert where.line(None, "the state backend (sovereign-clusters:storage[0].name) is abroad") == 14
+    assert where.line(None, "sovereign-clusters:operations.systemImages[1] comes from abroad") == 4  # not there
+    assert where.line(None, "the secrets provider of stack cn-prod is abroad") == 2
