@@ -27,7 +27,7 @@ def catalog_layers(catalog: Catalog) -> tuple[CatalogLayer, ...]:
     if not org.name:
         return (public,)
     note = "example organisation: its facts are made up" if org.example else ""
-    return public, CatalogLayer("organisation", org.name, org.version, note=note)
+    return public, CatalogLayer("organisation", org.name, org.version, source=org.path, note=note)
 
 
 def transfer_statuses(config: Mapping[str, str], *, stack: str, source: str, catalog: Catalog,
