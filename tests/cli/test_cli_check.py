@@ -75,7 +75,8 @@ def test_check_rendered_stack_json(rendered: Path, test_pack: Path, session_proj
     transfers = stack.pop("transfers")  # what may leave, with its state at the evaluation time
     assert [(t["id"], t["state"], t["approvalReference"]) for t in transfers] == [
         ("weights-to-eu", "active", "CAC-SA-2026-0042")]
-    assert stack == {"resources": 12, "stack": FIXTURE_STACK, "violations": 2}
+    assert stack == {"resources": 12, "source": f"stacks/Pulumi.{FIXTURE_STACK}.yaml", "stack": FIXTURE_STACK,
+                     "violations": 2}
     assert inventory["objects"] == 12 == inventory["judged"] + inventory["inert"] + inventory["unjudged"]
     assert inventory["unjudged"] == 0 and inventory["carveOuts"] == [] and inventory["suppressed"] == []
     # Deterministic: the same bytes on a second run at the same evaluation time, under another hash seed.
