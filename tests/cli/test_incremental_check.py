@@ -173,7 +173,8 @@ def test_a_render_is_restored_and_damaged_or_foreign_entries_are_not_trusted(fle
     newest = _newest_entry(fleet, B)
     newest.write_bytes(newest.read_bytes()[:-40] + b"X" * 40)  # damaged: the digest no longer matches
     assert _judged_again(fleet, at=BEFORE) == {B}
-    shutil.copy(_newest_entry(fleet, A), _newest_entry(fleet, B))  # another stack's entry under B's name: its header says so
+    # another stack's entry under B's name: its header says so
+    shutil.copy(_newest_entry(fleet, A), _newest_entry(fleet, B))
     assert _judged_again(fleet, at=BEFORE) == {B}
 
 
