@@ -50,4 +50,4 @@ bench: $(BYTECODE)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(OUT) infra/rendered .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) infra/rendered .pytest_cache .mypy_cache .ruff_cache .sovereign-cache

@@ -389,7 +389,7 @@ def test_the_comment_is_never_empty(tmp_path: Path, report_state: str) -> None:
 
 def test_workflow_expressions_are_ones_the_runner_knows() -> None:
     """Every ``${{ }}`` of the workflow names a context GitHub provides or a step output the action declares."""
-    known_roots = {"github", "steps", "inputs", "secrets", "env", "hashFiles('out/comment.md')"}
+    known_roots = {"github", "steps", "inputs", "secrets", "env", "matrix", "needs", "hashFiles('out/comment.md')"}
     for expr in expressions(WORKFLOW.read_text()):
         root = expr.split(".")[0].split(" ")[0]
         assert root in known_roots, expr
