@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import os
 import resource
 import shutil
@@ -103,7 +104,9 @@ def run_main(argv: Sequence[str], *, root: Path | None = None) -> CliResult:
 
 
 def assert_bad_input(result: CliResult, command: str, *, not_written: Sequence[Path] = ()) -> None:
-    """Exit 2, a one-line-per-problem error naming the command, no traceback, no output files."""
+    """Exit 2, a one-line-per-problem error naming the command, no traceback, no output files; except ``check``'s
+    report, which is always rewritten (never stale): there it must hold nothing but the problem, as
+    ``invalid-input`` findings (its directory may be created for it)."""
     assert result.code == 2, f"expected exit 2, got {result.code}\nstdout: {result.stdout[-2000:]}\n" \
                              f"stderr: {result.stderr[-2000:]}"
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
@@ -117,7 +120,24 @@ def assert_bad_input(result: CliResult, command: str, *, not_written: Sequence[P
             assert line.startswith("sovereign ") or ": expected " in line, (
                 f"not one clear line per problem (RT-11): {line!r}\n{result.stderr[-2000:]}")
     for path in not_written:
+        if command == "check" and path.exists():
+            _assert_only_input_findings(path)
+            continue
         assert not path.exists(), f"{path} was written despite bad input"
+
+
+def _assert_only_input_findings(path: Path) -> None:
+    """A check report written on bad input: the problem as its only findings, nothing judged."""
+    if path.is_dir():
+        return
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        doc = json.loads(text)
+        assert doc["summary"]["result"] == "error", text[:2000]
+        assert {v["policy"] for v in doc["violations"]} <= {"invalid-input", "check-error"}, text[:2000]
+        assert doc["violations"], text[:2000]
+    else:
+        assert "invalid-input" in text or "check-error" in text, text[:2000]
 
 
 def assert_no_traceback(result: CliResult) -> None:
@@ -139,7 +159,7 @@ def project_copy(*, catalog: bool = False) -> Iterator[Path]:
             shutil.copytree(ROOT / "policies" / "catalog", root / "policies" / "catalog")
         else:
             (root / "policies").symlink_to(ROOT / "policies", target_is_directory=True)
-        for name in ("infra", "sovereign"):
+        for name in ("infra", "sovereign", "examples"):  # examples: the example organisation (catalog layer)
             (root / name).symlink_to(ROOT / name, target_is_directory=True)
         yield root
 

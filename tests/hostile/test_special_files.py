@@ -100,6 +100,7 @@ def test_a_fifo_as_the_stack_file_is_bad_input(tmp_path: Path) -> None:
     shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
     shutil.copytree(ROOT / "stacks", root / "stacks")
     (root / "policies").symlink_to(ROOT / "policies", target_is_directory=True)
+    (root / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
     stack = root / "stacks" / "Pulumi.cn-prod.yaml"
     stack.unlink()
     os.mkfifo(stack)
