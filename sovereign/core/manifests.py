@@ -110,7 +110,8 @@ def load_manifest_files(files: Sequence[Path]) -> list[Document]:
     for file in files:
         text = read_text(file)
         item_lines: dict[int, dict[tuple[int, ...], int]] = {}
-        for index, (line, doc) in enumerate(parse_yaml_documents_with_lines(text, file, item_lines)):
+        documents = parse_yaml_documents_with_lines(text, file, item_lines, kubectl=True)  # as kubectl reads them
+        for index, (line, doc) in enumerate(documents):
             if doc is None:
                 continue
             where = f"document {index + 1}"

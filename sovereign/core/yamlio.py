@@ -18,7 +18,9 @@ from typing import Any
 
 import yaml
 
+from sovereign.core import kubectl_scalars
 from sovereign.core.errors import InputError
+from sovereign.core.kubectl_scalars import KubectlScalarResolution
 from sovereign.core.yaml_resolution import RememberedScalarResolution, skip_path_tracking
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -106,6 +108,38 @@ if _FastLoader is not None:
     _FastLoader.add_constructor(_FLOAT_TAG, _construct_finite_float)
 
 
+class _KubectlLoader(RememberedScalarResolution, KubectlScalarResolution, yaml.SafeLoader):
+    """The strict rules, plain scalars resolved as kubectl resolves them (sovereign/core/kubectl_scalars.py)."""
+
+
+_KubectlFastLoader: Any = None
+if yaml.__with_libyaml__:
+
+    class _KubectlCLoader(RememberedScalarResolution, KubectlScalarResolution, yaml.CSafeLoader):
+        """The same on libyaml's parser."""
+
+    _KubectlFastLoader = _KubectlCLoader
+
+
+def _construct_finite_kubectl_float(loader: Any, node: yaml.ScalarNode) -> float:
+    value = kubectl_scalars.construct_float(loader, node)
+    if value - value != 0.0:
+        raise _NonFinite(node)
+    return value
+
+
+for _kubectl_class in (_KubectlLoader, _KubectlFastLoader):
+    if _kubectl_class is not None:
+        _kubectl_class.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+        for _tag, _construct in kubectl_scalars.CONSTRUCTORS.items():
+            _kubectl_class.add_constructor(_tag, _construct)
+        _kubectl_class.add_constructor(_FLOAT_TAG, _construct_finite_kubectl_float)
+
+_LOADERS: dict[bool, tuple[Any, Any]] = {False: (_StrictLoader, _FastLoader),
+                                         True: (_KubectlLoader, _KubectlFastLoader)}
+"""Whether plain scalars are read as kubectl reads them -> (pure-Python loader class, libyaml one or None)."""
+
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
 _SEQ_TAG = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG
@@ -126,7 +160,7 @@ def _plain_scalar_constructors(loader_class: Any) -> dict[str, Any]:
 
 _PLAIN_SCALARS: dict[Any, dict[str, Any]] = {
     loader_class: _plain_scalar_constructors(loader_class)
-    for loader_class in (_StrictLoader, _FastLoader) if loader_class is not None
+    for loader_class in (_StrictLoader, _FastLoader, _KubectlLoader, _KubectlFastLoader) if loader_class is not None
 }
 
 
@@ -341,13 +375,15 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> str:
     return f"control or non-printable character {code} at line {line}, column {column}"
 
 
-def parse_yaml_documents(text: str, source: str | Path) -> list[Any]:
-    """Parse every document of a YAML stream, raising ``InputError`` on any problem."""
-    return [doc for _line, doc in parse_yaml_documents_with_lines(text, source)]
+def parse_yaml_documents(text: str, source: str | Path, *, kubectl: bool = False) -> list[Any]:
+    """Parse every document of a YAML stream, raising ``InputError`` on any problem (``kubectl``: see
+    ``parse_yaml_documents_with_lines``)."""
+    return [doc for _line, doc in parse_yaml_documents_with_lines(text, source, kubectl=kubectl)]
 
 
 def parse_yaml_documents_with_lines(
-    text: str, source: str | Path, item_lines: dict[int, dict[tuple[int, ...], int]] | None = None
+    text: str, source: str | Path, item_lines: dict[int, dict[tuple[int, ...], int]] | None = None, *,
+    kubectl: bool = False,
 ) -> list[tuple[int, Any]]:
     """Like ``parse_yaml_documents``, each document with the 1-based line it starts on (for findings).
 
@@ -357,14 +393,18 @@ def parse_yaml_documents_with_lines(
     Bounds: ``MAX_INPUT_BYTES``, ``MAX_DEPTH``, and the nodes aliases add per document, per file and per run
     (``MAX_ALIAS_EXPANSION``, ``..._PER_FILE``, ``..._PER_RUN``); a float JSON cannot carry (``.inf``, ``.nan``)
     is refused with its document, key path, line and column.
+
+    ``kubectl``: plain scalars are resolved as kubectl resolves them (sigs.k8s.io/yaml on go-yaml v2,
+    sovereign/core/kubectl_scalars.py), for manifests; else as YAML 1.1 (PyYAML), for stack files and the catalog.
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise InputError(source, (), f"a YAML file of at most {MAX_INPUT_BYTES} bytes", found_text="a larger file")
     docs: list[tuple[int, Any]] = []
     loader: Any = None
     bound = _nesting_upper_bound(text)
-    use_c = _FastLoader is not None and bound <= C_PARSER_MAX_NESTING_BOUND
-    loader_class = _FastLoader if use_c and _FastLoader is not None else _StrictLoader
+    python_class, c_class = _LOADERS[kubectl]
+    use_c = c_class is not None and bound <= C_PARSER_MAX_NESTING_BOUND
+    loader_class = c_class if use_c else python_class
     # Without an alias indicator nothing can expand, and a small bound caps the depth: then the node walk that
     # measures both is unnecessary (it costs about a tenth of a parse). The bound counts indentation and
     # indicators; a line can hide a mapping inside a "- " item and the scalar at the end, so depth stays
