@@ -30,6 +30,7 @@ from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest
 from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.check.direct_pack import direct_entry
+from sovereign.check.input_findings import invalid_input
 from sovereign.check.inventory import build_inventory
 from sovereign.check.model import PolicyDescription, StackResult, Violation, resource_ref
 from sovereign.check.repository_paths import RepositoryPaths, repository_path, repository_root
@@ -41,6 +42,7 @@ from sovereign.core.exemptions import parse_suppressed
 from sovereign.core.paths import CATALOG_ENV
 from sovereign.core.pulumi_config_env import env_string_bytes, over_limit_message
 from sovereign.core.yamlio import load_yaml_file
+from sovereign.kinds.object_identity import last_applied
 from sovereign.process.forked_child import ForkedChild
 from sovereign.process.gc_tuning import cycle_collection_paused
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
@@ -65,6 +67,8 @@ class PackTarget:
     """URN -> (file, line) when known exactly (manifests)."""
     secret_values: frozenset[str] = frozenset()
     """Plain values taken out of Secrets (and their base64 decoding); never printed in a finding."""
+    input_findings: tuple[Violation, ...] = ()
+    """Problems of the input itself (``invalid-input``: duplicate objects), reported with the pack's findings."""
 
     def locate(self, res: AnalyzerResource | None, message: str = "") -> tuple[str, int]:
         """(file, line) of a finding: the object's own line in a manifest, else its declaration in the stack file
@@ -165,18 +169,31 @@ def target_from_manifests(
 
     A value JSON cannot carry (a YAML date, binary, set, a non-string key, a number beyond a double; Kubernetes
     reads manifests as JSON and the CLI sends props as JSON) is bad input, reported with its file and key path.
+    An object defined more than once counts by its last definition, as ``kubectl apply`` of the whole input
+    leaves it (sovereign/kinds/object_identity.py); each earlier one is an ``invalid-input`` finding at the last.
     """
     resources: list[AnalyzerResource] = []
     locations: dict[str, tuple[str, int]] = {}
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     found: set[str] = set()
     paths = RepositoryPaths()
-    for file, line, obj in documents:
+    places = [f"{paths(file)}:{line}" for file, line, _obj in documents]
+    applied = last_applied([obj for _file, _line, obj in documents], places)
+    counted = set(applied.kept)
+    findings = [invalid_input(stack, paths(documents[d.last][0]), documents[d.last][1], d.message(),
+                              resource_ref("", documents[d.last][2])) for d in applied.duplicates]
+    for index, (file, line, obj) in enumerate(documents):
         props, placeholders = _as_json(mask_secret_data(obj, found), file, line)
-        res = resource_from_manifest(props, stack=stack, project=project, plain=not placeholders)
-        if res.urn in seen:  # the same object twice: keep the first, as the API server would conflict
+        if index not in counted:
             continue
-        seen.add(res.urn)
+        res = resource_from_manifest(props, stack=stack, project=project, plain=not placeholders)
+        if res.urn in seen:  # no name to tell them apart (generateName only): kubectl apply refuses such objects
+            findings.append(invalid_input(stack, paths(file), line, f"{resource_ref(res.urn, props).label()} at "
+                                          f"{places[index]} has no metadata.name, like the one at {seen[res.urn]}: "
+                                          "kubectl apply refuses an object without a name; only the first is judged",
+                                          resource_ref(res.urn, props)))
+            continue
+        seen[res.urn] = places[index]
         resources.append(res)
         locations[res.urn] = (paths(file), line)
     return PackTarget(
@@ -187,6 +204,7 @@ def target_from_manifests(
         source=paths(documents[0][0]) if documents else "",
         locations=locations,
         secret_values=frozenset(found),
+        input_findings=tuple(findings),
     )
 
 
@@ -412,7 +430,7 @@ def run_pack(
             stack_diagnostics = pack.analyze_stack(target.resources)
         diagnostics.extend(stack_diagnostics)
     by_urn = {r.urn: r for r in target.resources}
-    violations = set()
+    violations = set(target.input_findings)
     suppressed = []
     for d in diagnostics:
         if d.policy_name in EXEMPTION_COMPANIONS:

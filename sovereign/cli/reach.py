@@ -25,6 +25,7 @@ from sovereign.connectivity.report import SERVICE_PREFIX, WORKLOAD_PREFIX
 from sovereign.core.errors import InputError, InputErrors
 from sovereign.core.suggest import did_you_mean
 from sovereign.core.yamlio import parse_yaml_documents, read_text
+from sovereign.kinds.object_identity import last_applied
 from sovereign.output.reach_formats import Caveats, ReachAnswers, ReachDestinations, ReachSummary, summary, verdict
 from sovereign.output.registry import formats, render, write_output
 from sovereign.stackconfig.model import PolicyApi
@@ -268,6 +269,8 @@ def _read(args: argparse.Namespace) -> tuple[ConnectivityReport, Caveats]:
     """The connectivity report over ``--manifests``; an object nothing reads is bad input (closed world)."""
     cni, catalog, jurisdiction, cidrs = _context(args)
     objects, sources = load_manifests(args.manifests)
+    applied = last_applied(objects, [", ".join((file, *map(str, where))) for file, where in sources])
+    objects, sources = [objects[i] for i in applied.kept], [sources[i] for i in applied.kept]
     unread = not_read(to_manifests(objects, sources))
     refused = [n for n in unread if n.refused]
     if refused:
@@ -276,6 +279,7 @@ def _read(args: argparse.Namespace) -> tuple[ConnectivityReport, Caveats]:
         raise InputErrors([InputError(n.file, (n.where,) if n.where else (), expected,
                                       found_text=f"{n.object}: {n.reason}") for n in refused])
     report = analyze(objects, cni=cni, catalog=catalog, jurisdiction=jurisdiction, cluster_cidrs=cidrs, sources=sources)
+    report.notes = tuple(sorted({*report.notes, *applied.notes()}))  # duplicates: the last counts, said in the answer
     return report, Caveats.of(report, unread)
 
 

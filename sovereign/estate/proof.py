@@ -18,6 +18,7 @@ from sovereign.catalog.model import Catalog
 from sovereign.connectivity import CniParams, analyze
 from sovereign.connectivity.intervals import address_networks
 from sovereign.connectivity.report import ConnectivityReport
+from sovereign.kinds.object_identity import last_applied
 from sovereign.render.rendered import RenderedStack
 from sovereign.stackconfig.loader import parse_display_config
 from sovereign.stackconfig.model import StackConfig, Transfer
@@ -168,7 +169,9 @@ def prove_estate(rendered: RenderedStack, catalog: Catalog, at: datetime) -> Est
     """Ask the connectivity proof about one render, with the CNI parameters, jurisdiction and cluster CIDRs of
     its own config; each flow carries the approval of the active transfer covering it at ``at``."""
     config = stack_config_from_render(rendered, catalog)
-    objects = tuple(s.inputs for s in rendered.kubernetes_objects())
+    steps = rendered.kubernetes_objects()
+    applied = last_applied([s.inputs for s in steps], [s.urn for s in steps])  # duplicates: the last counts
+    objects = tuple(steps[i].inputs for i in applied.kept)
     report = analyze(
         list(objects),
         cni=CniParams.from_cni_config(config.cluster.cni),
@@ -176,6 +179,7 @@ def prove_estate(rendered: RenderedStack, catalog: Catalog, at: datetime) -> Est
         jurisdiction=config.jurisdiction,
         cluster_cidrs=tuple(config.cluster.pod_cidrs) + tuple(config.cluster.service_cidrs),
     )
+    report.notes = tuple(sorted({*report.notes, *applied.notes()}))
     egress = set()
     for workload in report.workloads:
         for reach in report.reach(workload):

@@ -106,6 +106,8 @@ class KindEntry:
     closed_maps: tuple[str, ...] = ()
     """Paths of mappings whose every key must be one the destinations read (e.g. a secret store's ``spec.provider``):
     another key is a destination the checker does not know how to place."""
+    cluster_scoped: bool = False
+    """The kind's objects live outside any namespace (the API's scope ``Cluster``); else ``Namespaced``."""
     source: str = ""
     file: str = ""
 
@@ -310,7 +312,7 @@ def _references(file: str, where: str, raw: Any) -> tuple[Reference, ...]:
 
 
 _KIND_KEYS = {"group", "kind", "kinds", "versions", "roles", "inert", "unjudged", "pods", "destinations", "source",
-              "unjudgedWhen", "references", "closedMaps"}
+              "unjudgedWhen", "references", "closedMaps", "clusterScoped"}
 
 
 def _unjudged_when(file: str, where: str, raw: Any) -> tuple[tuple[str, str], ...]:
@@ -369,9 +371,13 @@ def _entries(file: str, index: int, raw: Any, roles: Mapping[str, Role]) -> list
                                                                          raw.get("closedMaps")))
     if closed and "data-destination" not in entry_roles:
         raise _fail(file, f"{where}.closedMaps", "closedMaps are given only for kinds with role data-destination")
+    cluster_scoped = _strings(file, f"{where}.clusterScoped", raw.get("clusterScoped"))
+    if not set(cluster_scoped) <= set(names):
+        raise _fail(file, f"{where}.clusterScoped", f"expected kinds of this entry ({list(names)})")
     return [KindEntry(group=group, kind=name, versions=versions, roles=entry_roles, inert=inert, unjudged=unjudged,
                       pods=pods, destinations=destinations, unjudged_when=conditions, references=references,
-                      closed_maps=closed, source=str(raw.get("source") or ""), file=file)
+                      closed_maps=closed, cluster_scoped=name in cluster_scoped, source=str(raw.get("source") or ""),
+                      file=file)
             for name in names]
 
 
