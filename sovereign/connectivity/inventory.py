@@ -14,13 +14,11 @@ from typing import Any
 
 from sovereign.core.errors import InputError
 from sovereign.core.labels import JURISDICTION, METADATA_NAME
+from sovereign.kinds.object_identity import DEFAULT_NAMESPACE
 from sovereign.kinds.pods import PodShape, registered_shapes
 from sovereign.kinds.registry import KindEntry, default_registry
 from sovereign.kinds.shapes import pods_by_shape
 from sovereign.kinds.tokens import api_group
-
-DEFAULT_NAMESPACE = "default"
-"""Where a namespaced object without metadata.namespace lands (the usual apply-time default)."""
 
 NETWORK_POLICY_ROLE = "network-policy"
 """The registry role of the policy kinds this engine models (sovereign/kinds/registry)."""

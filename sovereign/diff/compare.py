@@ -24,6 +24,9 @@ class StackDiff:
     """``added``, ``removed``, ``changed`` or ``unchanged``."""
     posture: PostureDiff
     resources: list[ResourceChange]
+    notes: list[str] = field(default_factory=list)
+    """What the connectivity proof of each side says about its input (e.g. duplicate objects: the last one
+    counts), prefixed ``BASE:`` or ``HEAD:``."""
 
 
 @dataclass
@@ -99,7 +102,9 @@ def diff_render_dirs(
             if h is None
             else ("changed" if resources or not posture.is_empty() else "unchanged")
         )
-        result.stacks.append(StackDiff(stack, status, posture, resources))
+        notes = [f"{side}: {note}" for side, found in (("BASE", b_posture), ("HEAD", h_posture)) if found
+                 for note in found.notes]
+        result.stacks.append(StackDiff(stack, status, posture, resources, notes))
         if progress is not None:
             progress(f"{stack}: {status}")
     result.flow_edges = flow_edges(head_postures, at)

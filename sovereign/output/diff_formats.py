@@ -223,6 +223,7 @@ def to_markdown(result: DiffResult) -> str:
     at = result.at.isoformat()
     for s in result.stacks:
         lines += _posture_md(s, at)
+        lines += [f"> {md_cell(note)}" for note in s.notes] + ([""] if s.notes else [])
     lines += ["### Resource changes", ""]
     for s in result.stacks:
         lines += _resources_md(s)
@@ -255,6 +256,7 @@ def to_json(result: DiffResult) -> str:
             {
                 "stack": s.stack,
                 "status": s.status,
+                "notes": s.notes,
                 "jurisdiction": p.jurisdiction,
                 "transfers": [_standing(t) for t in p.transfers],
                 "posture": {

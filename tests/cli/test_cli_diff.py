@@ -313,3 +313,18 @@ def test_missing_render_dir_is_bad_input(tmp_path: Path, rendered: Path, session
     result = run_cli("diff", tmp_path / "nope", rendered, "--no-policy", root=session_project)
     assert result.returncode == 2
     assert str(tmp_path / "nope") in result.stderr
+
+
+def test_notes_of_either_side_reach_every_diff_format() -> None:
+    """What the connectivity proof says about its input (e.g. duplicate objects: the last one counts) is shown."""
+    from datetime import UTC, datetime
+
+    from sovereign.diff.compare import DiffResult, StackDiff
+    from sovereign.diff.posture import PostureDiff
+    from sovereign.output.diff_formats import to_json, to_markdown
+
+    note = "HEAD: Deployment shop/web is defined twice (a.yaml:1, b.yaml:4): the last one counts"
+    result = DiffResult("base", "head", datetime(2026, 12, 1, tzinfo=UTC), 30, False,
+                        stacks=[StackDiff("cn-prod", "unchanged", PostureDiff("cn-prod", "cn"), [], [note])])
+    assert f"> {note}" in to_markdown(result)
+    assert json.loads(to_json(result))["stacks"][0]["notes"] == [note]

@@ -11,8 +11,8 @@ import yaml
 from policies.pack import load_rules
 from sovereign.kinds.registry import REGISTRY_DIR, RegistryError, build_registry, default_registry, registry_files
 
-COMPANIONS_AND_STACK_ONLY = {"transfer-expiry-warning"}
-"""Rules that judge the stack config, not kinds."""
+COMPANIONS_AND_STACK_ONLY = {"transfer-expiry-warning", "operable-from-inside"}
+"""Rules that judge the stack config (and the Pulumi project and stack files), not kinds."""
 
 
 def _documents() -> list[tuple[str, Any]]:
