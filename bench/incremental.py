@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = work / f"out-cold-{kind}"
             shutil.rmtree(out, ignore_errors=True)
             cache = work / f"cache-cold-{i}"
-            shutil.rmtree(cache, ignore_errors=True)
+            if kind == "cache":
+                shutil.rmtree(cache, ignore_errors=True)  # an empty cache: everything rendered, judged and kept
             extra = ["--cache-dir", cache] if kind == "cache" else ["--no-cache"]
             took, _ = _run([*common, "--out", out, *extra], env)
             (cold_cache if kind == "cache" else cold_plain).append(took)
