@@ -13,7 +13,7 @@ import pytest
 from e2e_support import ROOT, command_available, run_cli, tree_bytes
 
 CONFIGS = (("seed0-a", "0"), ("seed0-b", "0"), ("seed123", "123"))
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "github")
 VECTOR = ROOT / "tests" / "redteam" / "vectors" / "world-with-except" / "leak"
 ACTIVE, EXPIRED = "2026-12-01", "2027-03-01"
 
@@ -32,7 +32,8 @@ def _produce(workdir: Path, seed: str) -> dict[str, bytes]:
         run("check", "--render-dir", "base", "--at", EXPIRED, "--format", fmt,
             "--output", f"reports/check-render.{fmt}")
     for fmt in FORMATS:
-        run("check", "--manifests", "manifests", "--jurisdiction", "cn", "--format", fmt,
+        # Every report states its evaluation time: the same --at, the same bytes.
+        run("check", "--manifests", "manifests", "--jurisdiction", "cn", "--at", ACTIVE, "--format", fmt,
             "--output", f"reports/check-manifests.{fmt}")
     if command_available("diff"):
         for fmt in ("markdown", "json"):

@@ -51,7 +51,7 @@ def secret_root(tmp: Path, *, kubeconfig: str | None) -> Iterator[Path]:
     root.mkdir()
     shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
     shutil.copytree(ROOT / "stacks", root / "stacks")
-    for name in ("policies", "infra", "sovereign"):
+    for name in ("policies", "infra", "sovereign", "examples"):  # examples: the example organisation
         (root / name).symlink_to(ROOT / name, target_is_directory=True)
     if kubeconfig is not None:
         stack = root / "stacks" / "Pulumi.cn-prod.yaml"

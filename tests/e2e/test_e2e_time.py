@@ -144,21 +144,19 @@ needs_diff = pytest.mark.skipif(not command_available("diff"), reason="sovereign
 
 
 def _diff(base: Path, head: Path, at: str | None, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """cn-prod's entry of the JSON diff: ``transfers`` (HEAD's, each with its state at the evaluation time) and
+    ``posture`` (the changes)."""
     args = ["diff", str(base.parent), str(head.parent), "--format", "json"] + (["--at", at] if at else [])
     run = run_cli(args, env=env)
     assert run.code in (0, 1), run.stderr
     doc = json.loads(run.stdout)
     (stack,) = [s for s in doc["stacks"] if s["stack"] == "cn-prod"]
-    return dict(stack.get("posture", stack))
+    return dict(stack)
 
 
-def _ids(posture: dict[str, Any], key: str) -> list[str]:
-    found = posture.get(key)
-    if found is None:  # nested one level (e.g. posture.transfers.*)
-        for value in posture.values():
-            if isinstance(value, dict) and key in value:
-                found = value[key]
-    return [t["id"] for t in found or []]
+def _ids(stack: dict[str, Any], state: str) -> list[str]:
+    """Transfers of HEAD in ``state`` (``expired``...), or ``expiring`` (active, ending within the window)."""
+    return [t["id"] for t in stack["transfers"] if (t["expiring"] if state == "expiring" else t["state"] == state)]
 
 
 @needs_diff
@@ -166,15 +164,16 @@ def _ids(posture: dict[str, Any], key: str) -> list[str]:
                                                          (EXPIRED, [TRANSFER], [])])
 def test_diff_judges_transfers_at_its_evaluation_time(at: str, expired: list[str], expiring: list[str],
                                                       renders: dict[str, Path]) -> None:
-    posture = _diff(renders["active"], renders["active"], at)
-    assert _ids(posture, "transfersExpired") == expired, posture
-    assert _ids(posture, "transfersExpiring") == expiring, posture
+    stack = _diff(renders["active"], renders["active"], at)
+    assert _ids(stack, "expired") == expired, stack
+    assert _ids(stack, "expiring") == expiring, stack
+    assert not any(stack["posture"].values()), stack  # a transfer's state is no change
 
 
 @needs_diff
 def test_diff_takes_sovereign_at_from_the_environment(renders: dict[str, Path]) -> None:
-    posture = _diff(renders["active"], renders["active"], None, env={"SOVEREIGN_AT": EXPIRED})
-    assert _ids(posture, "transfersExpired") == [TRANSFER], posture
+    stack = _diff(renders["active"], renders["active"], None, env={"SOVEREIGN_AT": EXPIRED})
+    assert _ids(stack, "expired") == [TRANSFER], stack
 
 
 @needs_diff
