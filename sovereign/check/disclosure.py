@@ -14,7 +14,6 @@ from datetime import datetime
 from sovereign.catalog.model import Catalog
 from sovereign.check.model import CatalogLayer, TransferStatus
 from sovereign.core.errors import InputError
-from sovereign.stackconfig.loader import parse_display_config
 from sovereign.stackconfig.namespace import PREFIX
 
 TRANSFERS_KEY = PREFIX + "transfers"
@@ -38,6 +37,8 @@ def transfer_statuses(config: Mapping[str, str], *, stack: str, source: str, cat
     show here (its problems are the check's findings)."""
     if TRANSFERS_KEY not in config:
         return ()
+    from sovereign.stackconfig.loader import parse_display_config  # the stack validator: only when needed
+
     try:
         parsed = parse_display_config(config, stack=stack, source_file=source, catalog=catalog)
     except InputError:

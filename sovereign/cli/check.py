@@ -24,7 +24,7 @@ from sovereign.cli.pack_settings import add_pack_settings_flags, pack_settings
 from sovereign.cli.progress import Progress, add_progress_flag
 from sovereign.cli.render import DEFAULT_OUT, add_stack_selection, selected_stacks, validated_at
 from sovereign.core import labels
-from sovereign.core.clock import evaluation_time, instant_text
+from sovereign.core.clock import evaluation_time, one_evaluation_time
 from sovereign.core.errors import InputError, ToolFailure
 from sovereign.core.manifests import group_by_jurisdiction
 from sovereign.core.paths import data_root, project_root
@@ -369,9 +369,14 @@ def _catalog_for_report(args: argparse.Namespace) -> Catalog | None:
 
 
 def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
-    # One evaluation time for the whole run (render, pack, report), stated in every report: without --at,
-    # this moment (transfers and exemptions are judged by it).
-    at = validated_at(args.at) or instant_text(evaluation_time())
+    """One evaluation time for the whole run (render, pack, report), stated in every report: ``--at``, else this
+    moment (transfers and exemptions are judged by it)."""
+    given = validated_at(args.at)
+    with one_evaluation_time(given) as at:
+        return _build_report(args, progress, at, given)
+
+
+def _build_report(args: argparse.Namespace, progress: Progress, at: str, given: str | None) -> CheckReport:
     if args.catalog is not None and not args.catalog.exists():
         raise InputError(args.catalog, (), "an existing catalog directory", found_text="no such file or directory")
     pack_dir = _pack_dir(args)
@@ -396,7 +401,7 @@ def build_report(args: argparse.Namespace, progress: Progress) -> CheckReport:
     runs = run_packs(
         targets,
         pack_dir,
-        at=at,
+        at=given,
         catalog=args.catalog,
         transport=args.pack_transport,
         policy_config=policy_config,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sovereign.check.input_findings import input_policies
 from sovereign.check.model import CheckReport, Shard, StackResult, merge_policies
 from sovereign.check.repository_paths import repository_path, repository_root
 from sovereign.check.shards import parse_shard, share, stack_costs
-from sovereign.check.verdict_cache import Kept, RunInputs, VerdictCache, config_exemptions, stack_key
 from sovereign.cli.pack_settings import pack_settings
 from sovereign.cli.progress import Progress
 from sovereign.cli.render import DEFAULT_OUT, selected_stacks, validated_at
@@ -33,6 +33,9 @@ from sovereign.core.paths import (
     stack_schema_path,
 )
 from sovereign.render.runner import stack_dir_name
+
+if TYPE_CHECKING:
+    from sovereign.check.verdict_cache import Kept, VerdictCache
 
 DEFAULT_CACHE_DIR = Path(".sovereign-cache")
 """Under the project root, beside ``.pytest_cache`` and ``.mypy_cache`` (git-ignored, removed by ``make clean``)."""
@@ -107,6 +110,7 @@ def _for_stacks(args: argparse.Namespace, stacks: list[str], at: str) -> argpars
 def _open_cache(args: argparse.Namespace, at: str) -> _RunCache | None:
     """The cache of this run; None when what every key depends on cannot be read (the check reports why)."""
     import sovereign
+    from sovereign.check.verdict_cache import RunInputs, VerdictCache, config_exemptions
 
     root = project_root()
     settings = pack_settings(args)
@@ -142,6 +146,8 @@ class _RunCache:
         self.repository = repository
 
     def keys(self, stacks: list[str]) -> dict[str, str]:
+        from sovereign.check.verdict_cache import stack_key
+
         out = {}
         for stack in stacks:
             path = stack_file(stack)

@@ -6,7 +6,9 @@ Injectable everywhere (program, pack, check, diff) so CI is reproducible: ``--at
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from sovereign.core.errors import InputError
@@ -57,3 +59,23 @@ def expiry_warning_window(configured: object = None) -> timedelta:
 def instant_text(at: datetime) -> str:
     """An instant as reports and ``--at`` write it: RFC 3339 UTC to the second (``2026-12-07T00:18:54Z``)."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextlib.contextmanager
+def one_evaluation_time(given: str | None) -> Iterator[str]:
+    """The run's one evaluation time: ``given`` (``--at``), else this moment, which is then set as
+    ``$SOVEREIGN_AT`` for the run (render workers and the pack read it, in this process or started by it; as
+    policy config instead, the pack would validate a config for every policy), and restored afterwards."""
+    if given:
+        yield given
+        return
+    at = instant_text(evaluation_time())
+    before = os.environ.get(AT_ENV)
+    os.environ[AT_ENV] = at
+    try:
+        yield at
+    finally:
+        if before is None:
+            os.environ.pop(AT_ENV, None)
+        else:
+            os.environ[AT_ENV] = before
