@@ -41,6 +41,7 @@ from sovereign.core.errors import InputError
 from sovereign.core.exemptions import parse_suppressed
 from sovereign.core.paths import CATALOG_ENV
 from sovereign.core.pulumi_config_env import env_string_bytes, over_limit_message
+from sovereign.core.secret_text import SECRET_TEXT
 from sovereign.core.yamlio import load_yaml_file
 from sovereign.kinds.object_identity import last_applied
 from sovereign.process.forked_child import ForkedChild
@@ -48,7 +49,7 @@ from sovereign.process.gc_tuning import cycle_collection_paused
 from sovereign.render.k8s_check import SECRET_DATA_FIELDS, is_secret_object
 from sovereign.render.project import load_project
 from sovereign.render.rendered import RenderedStack
-from sovereign.render.wire import SECRET_TEXT, redact_secret_leaves, secret
+from sovereign.render.wire import redact_secret_leaves, secret
 
 
 @dataclass

@@ -26,8 +26,6 @@ from sovereign.estate.proof import Egress, Flow, prove_estate
 from sovereign.render.rendered import RenderedStack
 from sovereign.stackconfig.model import Transfer, TransferState
 
-SECRET_DISPLAY = "[secret]"
-
 
 @dataclass(frozen=True, order=True)
 class TransferFact:

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sovereign.render.wire import SECRET_TEXT, is_secret, redact_secrets, reveal_secrets
+from sovereign.core.secret_text import SECRET_TEXT
+from sovereign.render.wire import is_secret, redact_secrets, reveal_secrets
 
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
 _MISSING = object()

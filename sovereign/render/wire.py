@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sovereign.core.secret_text import SECRET_TEXT
+
 # Protocol constants (sdk/go/common/resource/properties.go; pulumi/runtime/rpc.py).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -17,7 +19,6 @@ RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Sentinel for values not known during preview; kept verbatim, as ``pulumi preview --json`` shows it."""
-SECRET_TEXT = "[secret]"
 
 
 def _normalise(value: Any) -> Any:

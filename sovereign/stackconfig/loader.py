@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sovereign.core import paths
 from sovereign.core.errors import InputError, InputErrors
+from sovereign.core.secret_text import SECRET_TEXT
 from sovereign.stackconfig.build import DEFAULT_RENDER_DIR, build_stack_config
 from sovereign.stackconfig.catalog_checks import catalog_errors_of
 from sovereign.stackconfig.error_text import listing, type_name
@@ -27,7 +28,7 @@ from sovereign.stackconfig.namespace import KUBECONFIG_KEY, PREFIX, KeyPath, key
 from sovereign.stackconfig.normalise import json_compatible
 from sovereign.stackconfig.pulumi_files import read_pulumi_facts
 from sovereign.stackconfig.schema_validation import KUBECONFIG_EXPECTED, config_keys, schema_errors_of, stack_schema
-from sovereign.stackconfig.stack_file import SECRET_DISPLAY, STACK_FILE_KEYS, list_stacks, read_stack_file
+from sovereign.stackconfig.stack_file import STACK_FILE_KEYS, list_stacks, read_stack_file
 
 if TYPE_CHECKING:
     from sovereign.catalog.model import Catalog
@@ -38,7 +39,6 @@ __all__ = [
     "KUBECONFIG_EXPECTED",
     "KUBECONFIG_KEY",
     "PREFIX",
-    "SECRET_MARKER",
     "STACK_FILE_KEYS",
     "KeyPath",
     "config_keys",
@@ -51,10 +51,6 @@ __all__ = [
     "stack_schema",
     "with_pulumi_facts",
 ]
-
-SECRET_MARKER = "[secret]"
-"""What ``parse_stack_config`` puts in place of a kubeconfig given as ``True`` (the value is never needed)."""
-
 
 def load_stack(stack: str, *, catalog: Catalog | None = None) -> StackConfig:
     """Load ``stacks/Pulumi.<stack>.yaml`` (``/`` in the name becomes ``-``, as the Pulumi CLI does)."""
@@ -95,7 +91,7 @@ def parse_display_config(
         if not key.startswith(PREFIX):
             continue
         name = key[len(PREFIX):]
-        if text == SECRET_DISPLAY:
+        if text == SECRET_TEXT:
             values[name] = True
         elif text[:1] in "[{":
             values[name] = json.loads(text)
@@ -128,7 +124,7 @@ def parse_stack_config(
         if key == KUBECONFIG_KEY and isinstance(value, bool):
             if not value:
                 continue
-            value = {"secure": SECRET_MARKER}
+            value = {"secure": SECRET_TEXT}
         config[prefixed(key)] = value
     return _validate(config, stack=stack, source_file=source_file, catalog=catalog)
 

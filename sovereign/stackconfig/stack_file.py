@@ -22,6 +22,7 @@ from typing import Any
 from sovereign.core import paths
 from sovereign.core.errors import InputError, InputErrors
 from sovereign.core.pulumi_config_env import MAX_ENV_STRING_BYTES, env_string_bytes, over_limit_message
+from sovereign.core.secret_text import SECRET_TEXT
 from sovereign.core.yamlio import load_yaml_file
 from sovereign.stackconfig.error_text import type_name
 
@@ -72,7 +73,6 @@ def read_stack_file(path: Path) -> tuple[str, dict[Any, Any]]:
 
 SECRET_PLACEHOLDER = "sovereign-render-placeholder-secret"
 """What a ``secure:`` value reads as under the offline render."""
-SECRET_DISPLAY = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class StackFileConfig:
 
     def display(self) -> dict[str, str]:
         """``preview.json``'s ``config``: every key, secret values as ``"[secret]"`` (never their text)."""
-        return {k: SECRET_DISPLAY if k in self.secret_keys else v for k, v in sorted(self.values.items())}
+        return {k: SECRET_TEXT if k in self.secret_keys else v for k, v in sorted(self.values.items())}
 
 
 def _is_secure(node: Any) -> bool:
