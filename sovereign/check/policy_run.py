@@ -30,6 +30,7 @@ from sovereign.analyzer.resource import AnalyzerResource, resource_from_manifest
 from sovereign.analyzer.session import AnalyzerError
 from sovereign.analyzer.transports import TRANSPORTS
 from sovereign.check.direct_pack import direct_entry
+from sovereign.check.field_lines import FieldLines
 from sovereign.check.input_findings import invalid_input
 from sovereign.check.inventory import build_inventory
 from sovereign.check.model import PolicyDescription, StackResult, Violation, resource_ref
@@ -65,17 +66,22 @@ class PackTarget:
     locator: StackLocator | None = None
     """For a rendered stack: the declaration in its stack file behind each object."""
     locations: dict[str, tuple[str, int]] = field(default_factory=dict)
-    """URN -> (file, line) when known exactly (manifests)."""
+    """URN -> (file as shown, line of its document) when known exactly (manifests)."""
+    origins: dict[str, str] = field(default_factory=dict)
+    """URN -> the manifest's path as read (to find a named field's line: sovereign/check/field_lines.py)."""
+    fields: FieldLines = field(default_factory=FieldLines)
     secret_values: frozenset[str] = frozenset()
     """Plain values taken out of Secrets (and their base64 decoding); never printed in a finding."""
     input_findings: tuple[Violation, ...] = ()
     """Problems of the input itself (``invalid-input``: duplicate objects), reported with the pack's findings."""
 
     def locate(self, res: AnalyzerResource | None, message: str = "") -> tuple[str, int]:
-        """(file, line) of a finding: the object's own line in a manifest, else its declaration in the stack file
-        (sovereign/check/stack_locations.py), else line 1."""
+        """(file, line) of a finding: in a manifest, the line of the field its message names, else of its object's
+        document; else its declaration in the stack file (sovereign/check/stack_locations.py); else line 1."""
         if res is not None and res.urn in self.locations:
-            return self.locations[res.urn]
+            shown, line = self.locations[res.urn]
+            origin = self.origins.get(res.urn)
+            return shown, self.fields.line(origin, line, message) if origin else line
         if self.locator is None:
             return self.source, 1
         return self.source, self.locator.line(res.props if res is not None else None, message)
@@ -175,6 +181,7 @@ def target_from_manifests(
     """
     resources: list[AnalyzerResource] = []
     locations: dict[str, tuple[str, int]] = {}
+    origins: dict[str, str] = {}
     seen: dict[str, str] = {}
     found: set[str] = set()
     paths = RepositoryPaths()
@@ -197,6 +204,7 @@ def target_from_manifests(
         seen[res.urn] = places[index]
         resources.append(res)
         locations[res.urn] = (paths(file), line)
+        origins[res.urn] = file
     return PackTarget(
         stack=stack,
         project=project,
@@ -204,6 +212,7 @@ def target_from_manifests(
         resources=resources,
         source=paths(documents[0][0]) if documents else "",
         locations=locations,
+        origins=origins,
         secret_values=frozenset(found),
         input_findings=tuple(findings),
     )

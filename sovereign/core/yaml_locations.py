@@ -29,8 +29,24 @@ def key_lines(text: str) -> dict[KeyPath, int]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError, ValueError):
         return {}
-    if root is None:
+    return _node_lines(root) if root is not None else {}
+
+
+def document_key_lines(text: str, start_line: int) -> dict[KeyPath, int]:
+    """``key_lines`` of the document of a multi-document file that starts on ``start_line`` (1-based, as the
+    manifest reader reports each document); {} when none does."""
+    if len(text) > MAX_INPUT_BYTES:
         return {}
+    try:
+        for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            if root is not None and root.start_mark.line + 1 == start_line:
+                return _node_lines(root)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return {}
+    return {}
+
+
+def _node_lines(root: yaml.Node) -> dict[KeyPath, int]:
     lines: dict[KeyPath, int] = {(): root.start_mark.line + 1}
     stack: list[tuple[KeyPath, yaml.Node]] = [((), root)]
     seen: set[int] = set()

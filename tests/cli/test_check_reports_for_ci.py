@@ -189,3 +189,15 @@ def test_sarif_from_another_directory_is_relative_to_the_repository_root(two_sta
         assert "security" in rules["no-cross-border-path"]["tags"]
         prints.append({r["ruleId"]: r["partialFingerprints"]["sovereignViolation/v2"] for r in run["results"]})
     assert prints[0] == prints[1]
+
+
+def test_a_manifest_finding_points_at_the_field_it_names(tmp_path: Path) -> None:
+    vector = REPO / "tests" / "redteam" / "vectors" / "host-network" / "leak"
+    result = run_cli("check", "--manifests", vector, "--jurisdiction", "cn", "--at", AT, "--format", "json",
+                     root=REPO, cwd=REPO)
+    (finding,) = [v for v in json.loads(result.stdout)["violations"] if v["policy"] == "no-host-access"]
+    workload = vector / "01-workload.yaml"
+    assert finding["source"] == {"file": "tests/redteam/vectors/host-network/leak/01-workload.yaml",
+                                 "line": _line_of(workload, "hostNetwork: true")}
+    (path,) = [v for v in json.loads(result.stdout)["violations"] if v["policy"] == "no-cross-border-path"]
+    assert path["source"]["line"] == 1  # names no field of its object: the object's document

@@ -3,6 +3,8 @@ file (sovereign/check/stack_locations.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,3 +90,47 @@ def test_stack_level_findings_point_at_what_their_message_names() -> None:
     assert where.line(None, "the state backend (sovereign-clusters:storage[0].name) is abroad") == 14
     assert where.line(None, "sovereign-clusters:operations.systemImages[1] comes from abroad") == 4  # not there
     assert where.line(None, "the secrets provider of stack cn-prod is abroad") == 2
+
+
+MANIFESTS = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers:
+        - name: web
+          image: docker.io/library/nginx:1.27
+"""
+
+
+def test_field_paths_a_message_names() -> None:
+    from sovereign.check.field_lines import field_paths
+
+    found = field_paths("Deployment shop/web sets spec.template.spec.hostNetwork: true; see spec.containers[0].image")
+    assert found == [("spec", "template", "spec", "hostNetwork"), ("spec", "containers", 0, "image")]
+    assert field_paths("allowed by NetworkPolicy shop/x egress[0] to s3.cn-north-1.amazonaws.com.cn") == []
+
+
+def test_a_finding_points_at_the_field_its_message_names(tmp_path: Path) -> None:
+    from sovereign.check.field_lines import FieldLines
+
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFESTS)
+    fields = FieldLines()
+    assert fields.line(str(path), 6, "sets spec.template.spec.hostNetwork: true") == 14
+    assert fields.line(str(path), 6, "image spec.template.spec.containers[0].image is abroad") == 17
+    # a path the object does not hold, another object's field, or none: the object's document
+    assert fields.line(str(path), 6, "spec.template.spec.hostPID is set") == 6
+    assert fields.line(str(path), 6, "NetworkPolicy shop/x egress[0] allows it") == 6
+    assert fields.line(str(path), 1, "metadata.name is not labelled") == 4
+    assert fields.line(str(tmp_path / "gone.yaml"), 6, "spec.template.spec.hostNetwork") == 6
