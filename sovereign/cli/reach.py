@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,9 @@ from sovereign.connectivity.coverage import not_read
 from sovereign.connectivity.inventory import to_manifests
 from sovereign.connectivity.manifests import load as load_manifests
 from sovereign.connectivity.report import SERVICE_PREFIX, WORKLOAD_PREFIX
+from sovereign.core.clock import evaluation_time
 from sovereign.core.errors import InputError, InputErrors
+from sovereign.core.exemptions import EXEMPTIONS_KEY, Exemption, ExemptionError, parse_exemptions
 from sovereign.core.suggest import did_you_mean
 from sovereign.core.yamlio import parse_yaml_documents, read_text
 from sovereign.kinds.object_identity import last_applied
@@ -77,6 +79,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cni.add_argument("--host-network-selected", dest="host_network", action="store_true", default=None)
     cni.add_argument("--no-host-network-selected", dest="host_network", action="store_false")
     parser.add_argument("--cluster-cidr", action="append", default=[], help="pod/service CIDR (repeatable)")
+    parser.add_argument("--policy-pack-config", type=Path,
+                        help="the organisation's policy settings (the file `sovereign check` and `pulumi preview "
+                        "--policy-pack-config` take): its carve-outs (exemptions of unjudged-object) accept objects "
+                        "reach cannot read, as the check accepts them")
+    parser.add_argument("--at", help="evaluation time (ISO 8601) for the carve-outs' expiry (default: "
+                        "$SOVEREIGN_AT, else now)")
     parser.set_defaults(func=run)
 
 
@@ -265,13 +273,30 @@ def _context(args: argparse.Namespace) -> tuple[CniParams, Catalog | None, str |
     return _cni(args, base), catalog, jurisdiction, [*cidrs, *_cidrs(args.cluster_cidr)]
 
 
+def _carve_outs(args: argparse.Namespace) -> list[Exemption]:
+    """The exemptions of ``unjudged-object`` in ``--policy-pack-config``, checked as the check checks them."""
+    if args.policy_pack_config is None:
+        return []
+    from sovereign.analyzer.config import read_policy_pack_config
+    from sovereign.check.inventory import UNJUDGED_RULE
+
+    config = read_policy_pack_config(args.policy_pack_config)
+    entry = config.get(UNJUDGED_RULE)
+    raw = entry.get(EXEMPTIONS_KEY) if isinstance(entry, Mapping) else None
+    try:
+        return parse_exemptions(UNJUDGED_RULE, raw, key_path=(UNJUDGED_RULE,))
+    except ExemptionError as exc:
+        raise InputError(args.policy_pack_config, exc.key_path, "an exemption as docs/policies.md describes it "
+                         "(rule, what it covers, reason, approver, expires)", found_text=exc.problem) from None
+
+
 def _read(args: argparse.Namespace) -> tuple[ConnectivityReport, Caveats]:
     """The connectivity report over ``--manifests``; an object nothing reads is bad input (closed world)."""
     cni, catalog, jurisdiction, cidrs = _context(args)
     objects, sources = load_manifests(args.manifests)
     applied = last_applied(objects, [", ".join((file, *map(str, where))) for file, where in sources])
     objects, sources = [objects[i] for i in applied.kept], [sources[i] for i in applied.kept]
-    unread = not_read(to_manifests(objects, sources))
+    unread = not_read(to_manifests(objects, sources), _carve_outs(args), evaluation_time(args.at))
     refused = [n for n in unread if n.refused]
     if refused:
         expected = ("an object whose effect on traffic the connectivity engine can read (reach answers nothing over "

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sovereign.connectivity.inventory import Manifest, pod_shapes
+from sovereign.core.exemptions import Exemption, expired_note, match
 from sovereign.kinds.registry import KindEntry, default_registry
 from sovereign.kinds.tokens import api_group, api_version_number
 from sovereign.kinds.verdict import INERT, JUDGED, object_verdict
@@ -59,8 +61,13 @@ class NotRead:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
-def not_read(manifests: Sequence[Manifest]) -> list[NotRead]:
-    """Every object of the input whose traffic the engine does not model, sorted (inert objects left out)."""
+def not_read(manifests: Sequence[Manifest], carve_outs: Sequence[Exemption] = (),
+             at: datetime | None = None) -> list[NotRead]:
+    """Every object of the input whose traffic the engine does not model, sorted (inert objects left out).
+
+    ``carve_outs``: the organisation's exemptions of ``unjudged-object`` (the same the pack honours, from the
+    policy pack config) at ``at``: an unjudged object an active one covers is not refused, and says which
+    exemption accepted it; an expired one accepts nothing, and the reason says so."""
     registry = default_registry()
     out: list[NotRead] = []
     for m in manifests:
@@ -87,6 +94,16 @@ def not_read(manifests: Sequence[Manifest]) -> list[NotRead]:
         meta = m.obj.get("metadata")
         meta = meta if isinstance(meta, dict) else {}
         namespace, name = meta.get("namespace"), meta.get("name")
+        if refused and carve_outs and at is not None:
+            found = match(carve_outs, m.kind, group, namespace if isinstance(namespace, str) else "",
+                          name if isinstance(name, str) else "", at)
+            if found.active is not None:
+                e = found.active
+                reason += (f"; carved out by exemption #{e.index} of {e.rule} (approved by {e.approver}, until "
+                           f"{e.expires.isoformat()}: {e.reason}): reach reads nothing of it")
+                refused = False
+            elif found.expired:
+                reason += expired_note(found.expired)
         where = m.path()
         out.append(NotRead(verdict.kind, namespace if isinstance(namespace, str) else "",
                            name if isinstance(name, str) else "", m.source,

@@ -310,3 +310,35 @@ def test_run_as_a_user_would(app: Path, tmp_path: Path) -> None:
                      "--expect", "allowed", cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
     assert "targetPort http = 8080" in result.stdout and "PASS" in result.stdout
+
+
+def _carve_out(tmp_path: Path, expires: str) -> Path:
+    config = tmp_path / f"policy-{expires}.json"
+    config.write_text(json.dumps({"unjudged-object": {"exemptions": [{
+        "kind": "Widget", "apiGroup": "example.com", "namespace": "shop", "name": "a",
+        "reason": "vendor widget, reviewed: sends nothing", "approver": "platform-security", "expires": expires}]}}))
+    return config
+
+
+@pytest.mark.parametrize(("expires", "accepted"), [("2027-03-31", True), ("2026-11-30", False)])
+def test_a_carve_out_of_the_check_is_honoured_by_reach(expires: str, accepted: bool, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The organisation's carve-out (an exemption of unjudged-object, the check's format) accepts an object reach
+    cannot read, while active; expired, it accepts nothing and the error says so. Objects it does not cover are
+    still refused."""
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "a", "namespace": "shop"},
+              "spec": {"url": "http://198.51.100.7"}}
+    path = _write(tmp_path / "m.yaml", [*APP, widget])
+    args = ("--manifests", path, "--from", "shop/front", "--to", "shop/web:5000", "--at", "2026-12-01",
+            "--policy-pack-config", _carve_out(tmp_path, expires), "--format", "json")
+    code, out, err = _run(capsys, *args)
+    if accepted:
+        assert code == 0, err
+        (note,) = [n for n in json.loads(out)["notRead"] if "Widget" in str(n)]
+        assert "carved out by exemption #0 of unjudged-object (approved by platform-security" in str(note)
+    else:
+        assert code == 2 and "Widget shop/a" in err and "expired on 2026-11-30" in err
+    other = _write(tmp_path / "o.yaml", [*APP, {**widget, "metadata": {"name": "b", "namespace": "shop"}}])
+    code, _, err = _run(capsys, "--manifests", other, "--from", "shop/front", "--to", "shop/web:5000", "--at",
+                        "2026-12-01", "--policy-pack-config", _carve_out(tmp_path, "2027-03-31"))
+    assert code == 2 and "Widget shop/b" in err
