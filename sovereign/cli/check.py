@@ -290,10 +290,9 @@ def _cluster_provider(args: argparse.Namespace, jurisdiction: str, docs: list[An
     """``{"provider": ...}`` from ``--provider``, else from the one provider of the jurisdiction the manifests
     show (StorageClass provisioners, snapshot drivers, Velero plugins); several shown: ``{"providers": [...]}``,
     which narrows ambiguous region ids; none: ``{}`` (an ambiguous region id then fails closed in the rules)."""
-    from sovereign.catalog import default_catalog, load_catalog
     from sovereign.catalog.evidence import providers_shown
 
-    catalog = load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+    catalog = _catalog(args)
     if args.provider:
         if catalog.provider(args.provider) is None:
             raise InputError("command line", ("--provider",),
@@ -307,9 +306,7 @@ def _cluster_provider(args: argparse.Namespace, jurisdiction: str, docs: list[An
 
 def _require_known_jurisdiction(args: argparse.Namespace, jurisdiction: str) -> None:
     """An unknown id is a usage error before the pack starts, not a report full of fail-closed findings."""
-    from sovereign.catalog import default_catalog, load_catalog
-
-    catalog = load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+    catalog = _catalog(args)
     if catalog.jurisdiction(jurisdiction) is None:
         where = ("--jurisdiction",) if args.jurisdiction else ("metadata", "labels", labels.JURISDICTION)
         raise InputError(
@@ -357,13 +354,18 @@ def _note(stack: str, diagnostic: dict[str, str]) -> str:
     return f"{stack}: {kind}{diagnostic.get('message', '')}"
 
 
+def _catalog(args: argparse.Namespace) -> Catalog:
+    """The catalog the check judges with: ``--catalog``, else the project's."""
+    from sovereign.catalog import default_catalog, load_catalog
+
+    return load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+
+
 def _catalog_for_report(args: argparse.Namespace) -> Catalog | None:
     """The catalog the check judges with, for the report's disclosures; None when it does not load (each stack
     then fails with its problems as findings)."""
-    from sovereign.catalog import default_catalog, load_catalog
-
     try:
-        return load_catalog(args.catalog) if args.catalog is not None else default_catalog()
+        return _catalog(args)
     except InputError:
         return None
 
